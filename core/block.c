@@ -1,0 +1,179 @@
+/* Public block wrappers: check, then call the driver; completions are
+ * delivered exactly once and never inside the submit call. */
+#include <assert.h>
+
+#include <duet/block_driver.h>
+#include <duet/error.h>
+#include <duet/log.h>
+
+#include "core.h"
+
+static void deliver_completed(struct duet_defer *d, void *arg);
+
+static bool is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+int duet_block_register(struct duet_loop *loop, struct duet_block *dev,
+			const char *name, const struct duet_block_ops *ops,
+			const struct duet_block_info *info)
+{
+	if (ops == NULL || ops->submit == NULL || info == NULL ||
+	    !is_pow2(info->sector_size) || info->sector_size < 512 ||
+	    info->sector_size > 65536)
+		return -EINVAL;
+	dev->ops = ops;
+	dev->info = *info;
+	dev->in_flight = 0;
+	dev->in_submit = false;
+	dev->closed = false;
+	duet_list_init(&dev->completed);
+	duet_defer_init(loop, &dev->deliver, deliver_completed, dev);
+	return duet_device_register(loop, &dev->dev, DUET_DEVICE_BLOCK, name);
+}
+
+void duet_block_unregister(struct duet_block *dev)
+{
+	if (dev->closed)
+		return;
+	dev->closed = true;
+	duet_device_unregister(&dev->dev);
+	/* Completions the driver made inside submit are still owed. */
+	duet_defer_cancel(&dev->deliver);
+	deliver_completed(&dev->deliver, dev);
+	/* Last: close may free the memory dev lives in. */
+	if (dev->ops->close != NULL)
+		dev->ops->close(dev);
+}
+
+int duet_block_open(struct duet_loop *loop, const char *name,
+		    struct duet_block **out)
+{
+	struct duet_device *d = duet__device_open(loop, name, DUET_DEVICE_BLOCK, "block");
+
+	if (d == NULL)
+		return -ENODEV;
+	*out = duet_container_of(d, struct duet_block, dev);
+	return 0;
+}
+
+const char *duet_block_name(const struct duet_block *dev)
+{
+	return dev->dev.name;
+}
+
+void duet_block_get_info(const struct duet_block *dev,
+			 struct duet_block_info *out)
+{
+	*out = dev->info;
+}
+
+unsigned duet_block_in_flight(const struct duet_block *dev)
+{
+	return dev->in_flight;
+}
+
+static void finish(struct duet_block_req *req)
+{
+	struct duet_block *dev = req->dev;
+
+	req->in_flight = false;
+	dev->in_flight--;
+	req->cb(req, req->status, req->arg);
+}
+
+static void deliver_completed(struct duet_defer *d, void *arg)
+{
+	struct duet_block *dev = arg;
+	(void)d;
+
+	while (!duet_list_empty(&dev->completed)) {
+		struct duet_block_req *req = duet_container_of(
+			dev->completed.next, struct duet_block_req, link);
+		duet_list_unlink(&req->link);
+		finish(req);
+	}
+}
+
+void duet_block_complete(struct duet_block_req *req, int status)
+{
+	struct duet_block *dev = req->dev;
+
+	assert(req->in_flight && "block request completed twice");
+	assert(status <= 0);
+	req->status = status;
+	if (dev->in_submit) {
+		duet_list_insert_tail(&dev->completed, &req->link);
+		duet_defer_post(&dev->deliver);
+		return;
+	}
+	finish(req);
+}
+
+static int submit(struct duet_block *dev, struct duet_block_req *req,
+		  enum duet_block_op op, uint64_t sector, void *buf,
+		  uint64_t count, duet_block_cb cb, void *arg)
+{
+	assert(req != NULL && cb != NULL);
+	if (dev->closed)
+		return -ENODEV;
+	if (op != DUET_BLOCK_FLUSH) {
+		if (count == 0 || buf == NULL)
+			return -EINVAL;
+		if (sector >= dev->info.sector_count ||
+		    count > dev->info.sector_count - sector)
+			return -ERANGE;
+		if (count > SIZE_MAX / dev->info.sector_size)
+			return -EINVAL;
+	}
+	if (op == DUET_BLOCK_WRITE && dev->info.read_only)
+		return -EROFS;
+	req->op = op;
+	req->sector = sector;
+	req->count = count;
+	req->buf = buf;
+	req->cb = cb;
+	req->arg = arg;
+	req->dev = dev;
+	req->status = 0;
+	duet_list_init(&req->link);
+	req->in_flight = true;
+	dev->in_flight++;
+	if (op == DUET_BLOCK_FLUSH && !dev->info.volatile_cache) {
+		duet_list_insert_tail(&dev->completed, &req->link);
+		duet_defer_post(&dev->deliver);
+		return 0;
+	}
+	dev->in_submit = true;
+	int r = dev->ops->submit(dev, req);
+	dev->in_submit = false;
+	if (r < 0) {
+		assert(req->in_flight && "driver failed a request it completed");
+		req->in_flight = false;
+		dev->in_flight--;
+	}
+	return r;
+}
+
+int duet_block_read(struct duet_block *dev, struct duet_block_req *req,
+		    uint64_t sector, void *buf, uint64_t count,
+		    duet_block_cb cb, void *arg)
+{
+	return submit(dev, req, DUET_BLOCK_READ, sector, buf, count, cb, arg);
+}
+
+int duet_block_write(struct duet_block *dev, struct duet_block_req *req,
+		     uint64_t sector, const void *buf, uint64_t count,
+		     duet_block_cb cb, void *arg)
+{
+	/* The driver only reads a write's buffer; the cast keeps one field. */
+	return submit(dev, req, DUET_BLOCK_WRITE, sector, (void *)(uintptr_t)buf,
+		      count, cb, arg);
+}
+
+int duet_block_flush(struct duet_block *dev, struct duet_block_req *req,
+		     duet_block_cb cb, void *arg)
+{
+	return submit(dev, req, DUET_BLOCK_FLUSH, 0, NULL, 0, cb, arg);
+}

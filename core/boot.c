@@ -1,0 +1,61 @@
+/* The boot sequence both platforms share once their devices exist. */
+#include <duet/app.h>
+#include <duet/args.h>
+#include <duet/buildinfo.h>
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/loop.h>
+
+static int read_core_args(struct duet_loop *loop)
+{
+	struct duet_args *args = duet_loop_args(loop);
+	const char *level_name;
+	enum duet_log_level level;
+
+	duet_args_get_str(args, "log", NULL, &level_name);
+	if (level_name != NULL) {
+		if (duet_log_level_parse(level_name, &level) < 0) {
+			DUET_ERROR("args", "log=%s: expected error, warn, info "
+				   "or debug", level_name);
+			return -EINVAL;
+		}
+		duet_log_set_level(level);
+	}
+	return duet_args_get_duration(args, "shutdown_timeout",
+				      loop->shutdown_timeout,
+				      &loop->shutdown_timeout);
+}
+
+static int reject_unknown_args(struct duet_loop *loop)
+{
+	const char *key = duet_args_unused(duet_loop_args(loop), 0);
+
+	if (key == NULL)
+		return 0;
+	for (unsigned i = 0; (key = duet_args_unused(duet_loop_args(loop), i)); i++)
+		DUET_ERROR("args", "unknown boot argument '%s'", key);
+	if (duet_app.args_help != NULL)
+		DUET_ERROR("args", "%s takes:\n%s", duet_app.name, duet_app.args_help);
+	return -EINVAL;
+}
+
+int duet_boot(struct duet_loop *loop)
+{
+	DUET_DEBUG("duet", "%s %s on %s, commit %s", duet_app.name,
+		   duet_buildinfo.version, duet_buildinfo.platform,
+		   duet_buildinfo.commit);
+	if (read_core_args(loop) < 0)
+		return DUET_EXIT_USAGE;
+
+	int r = duet_app.start(loop, duet_app.arg);
+	if (r < 0) {
+		DUET_ERROR("duet", "%s failed to start: %s", duet_app.name,
+			   duet_strerror(r));
+		/* A bad argument is the user's error, not the app's. */
+		return r == -EINVAL || r == -ERANGE ? DUET_EXIT_USAGE
+						    : DUET_EXIT_FAILURE;
+	}
+	if (reject_unknown_args(loop) < 0)
+		return DUET_EXIT_USAGE;
+	return duet_loop_run(loop);
+}

@@ -1,0 +1,17 @@
+/* Internal interfaces between the core's own files. */
+#ifndef DUET_CORE_INTERNAL_H
+#define DUET_CORE_INTERNAL_H
+
+#include <duet/device.h>
+#include <duet/loop.h>
+
+void duet__timers_run(struct duet_loop *loop);
+void duet__shutdown_init(struct duet_loop *loop);
+
+/* Finds a device of a kind, logging the available names under `tag` when
+ * there is none. */
+struct duet_device *duet__device_open(struct duet_loop *loop, const char *name,
+				      enum duet_device_kind kind,
+				      const char *tag);
+
+#endif

@@ -1,0 +1,41 @@
+/* duet/platform.h — what a platform provides.
+ *
+ * One-per-system services are bound at link time: platform-posix and
+ * platform-xen each define every symbol below, and exactly one of them is
+ * linked into an image. Apps and modules do not call these; they use the
+ * wrappers in duet/clock.h, duet/log.h, duet/entropy.h and duet/loop.h.
+ *
+ * duet_plat_wait(loop, deadline)
+ *     MUST return once `deadline` (monotonic ns) has passed or after at
+ *     least one device event has been handled, whichever is first, and MUST
+ *     return promptly (after handling what is ready) when the deadline is
+ *     already past. Device callbacks run inside it. MAY return early for no
+ *     reason; the core simply loops. With DUET_TIME_INFINITE it sleeps until
+ *     an event.
+ * duet_plat_clock_monotonic(), duet_plat_clock_wall()
+ *     As duet/clock.h describes.
+ * duet_plat_console_write(buf, len)
+ *     MUST write all bytes in order; MAY block briefly (a full console ring),
+ *     but never indefinitely.
+ * duet_plat_entropy(buf, len)
+ *     As duet/entropy.h describes.
+ * duet_plat_name
+ *     "posix" or "xen".
+ */
+#ifndef DUET_PLATFORM_H
+#define DUET_PLATFORM_H
+
+#include <stddef.h>
+
+#include <duet/clock.h>
+
+struct duet_loop;
+
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline);
+duet_time_t duet_plat_clock_monotonic(void);
+duet_time_t duet_plat_clock_wall(void);
+void duet_plat_console_write(const char *buf, size_t len);
+int duet_plat_entropy(void *buf, size_t len);
+extern const char duet_plat_name[];
+
+#endif

@@ -1,0 +1,118 @@
+/* The dispatch loop and deferred callbacks; the phases are listed in
+ * duet/loop.h. */
+#include <assert.h>
+
+#include <duet/app.h>
+#include <duet/loop.h>
+#include <duet/platform.h>
+
+#include "core.h"
+
+void duet_loop_init(struct duet_loop *loop, struct duet_args *args)
+{
+	loop->now = duet_plat_clock_monotonic();
+	loop->boot_time = loop->now;
+	loop->timers = NULL;
+	loop->timer_seq = 0;
+	loop->active_timers = 0;
+	duet_list_init(&loop->defers);
+	loop->stop_flag = false;
+	loop->exit_code = 0;
+	duet_list_init(&loop->devices);
+	loop->args = args;
+	duet__shutdown_init(loop);
+}
+
+duet_time_t duet_loop_now(const struct duet_loop *loop)
+{
+	return loop->now;
+}
+
+void duet_loop_update_time(struct duet_loop *loop)
+{
+	loop->now = duet_plat_clock_monotonic();
+}
+
+duet_time_t duet_loop_uptime(const struct duet_loop *loop)
+{
+	return loop->now - loop->boot_time;
+}
+
+struct duet_args *duet_loop_args(const struct duet_loop *loop)
+{
+	return loop->args;
+}
+
+void duet_loop_stop(struct duet_loop *loop, int exit_code)
+{
+	if (!loop->stop_flag)
+		loop->exit_code = exit_code;
+	loop->stop_flag = true;
+}
+
+static void defers_run(struct duet_loop *loop)
+{
+	struct duet_list batch;
+
+	/* Only what was posted before the phase: a callback that re-posts
+	 * itself runs again next iteration instead of starving the wait. */
+	duet_list_move_all(&loop->defers, &batch);
+	while (!duet_list_empty(&batch)) {
+		struct duet_defer *d =
+			duet_container_of(batch.next, struct duet_defer, link);
+
+		duet_list_unlink(&d->link);
+		d->pending = false;
+		d->cb(d, d->arg);
+	}
+}
+
+int duet_loop_run(struct duet_loop *loop)
+{
+	loop->stop_flag = false;
+	for (;;) {
+		duet_loop_update_time(loop);
+		duet__timers_run(loop);
+		defers_run(loop);
+		if (loop->stop_flag)
+			break;
+		duet_time_t deadline = duet_list_empty(&loop->defers)
+					       ? duet_loop_next_deadline(loop)
+					       : loop->now;
+		duet_plat_wait(loop, deadline);
+	}
+	return loop->exit_code;
+}
+
+void duet_defer_init(struct duet_loop *loop, struct duet_defer *defer,
+		     duet_defer_cb cb, void *arg)
+{
+	assert(loop != NULL && defer != NULL && cb != NULL);
+	duet_list_init(&defer->link);
+	defer->loop = loop;
+	defer->cb = cb;
+	defer->arg = arg;
+	defer->pending = false;
+}
+
+void duet_defer_post(struct duet_defer *defer)
+{
+	assert(defer->loop != NULL && "duet_defer_post before duet_defer_init");
+	if (defer->pending)
+		return;
+	defer->pending = true;
+	duet_list_insert_tail(&defer->loop->defers, &defer->link);
+}
+
+void duet_defer_cancel(struct duet_defer *defer)
+{
+	if (!defer->pending)
+		return;
+	duet_list_unlink(&defer->link);
+	defer->pending = false;
+}
+
+bool duet_defer_pending(const struct duet_defer *defer)
+{
+	return defer->pending;
+}

@@ -1,0 +1,146 @@
+/* Public netif wrappers: check, count, then call the driver. */
+#include <assert.h>
+#include <string.h>
+
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/netif_driver.h>
+
+#include "core.h"
+
+#define NETIF_MAX_FRAME(n) ((size_t)(n)->mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN)
+
+int duet_netif_register(struct duet_loop *loop, struct duet_netif *netif,
+			const char *name, const struct duet_netif_ops *ops,
+			const uint8_t mac[DUET_ETH_ALEN], unsigned mtu)
+{
+	if (ops == NULL || ops->transmit == NULL || mtu < 68 || mtu > 65535 ||
+	    (mac[0] & 1) != 0)
+		return -EINVAL;
+	netif->ops = ops;
+	memcpy(netif->mac, mac, DUET_ETH_ALEN);
+	netif->mtu = mtu;
+	netif->receive_cb = NULL;
+	netif->receive_arg = NULL;
+	netif->closed = false;
+	memset(&netif->stats, 0, sizeof(netif->stats));
+	return duet_device_register(loop, &netif->dev, DUET_DEVICE_NETIF, name);
+}
+
+void duet_netif_unregister(struct duet_netif *netif)
+{
+	if (netif->closed)
+		return;
+	if (netif->receive_cb != NULL && netif->ops->stop != NULL)
+		netif->ops->stop(netif);
+	netif->receive_cb = NULL;
+	netif->closed = true;
+	duet_device_unregister(&netif->dev);
+	/* Last: close may free the memory netif lives in. */
+	if (netif->ops->close != NULL)
+		netif->ops->close(netif);
+}
+
+int duet_netif_open(struct duet_loop *loop, const char *name,
+		    struct duet_netif **out)
+{
+	struct duet_device *d = duet__device_open(loop, name, DUET_DEVICE_NETIF, "net");
+
+	if (d == NULL)
+		return -ENODEV;
+	*out = duet_container_of(d, struct duet_netif, dev);
+	return 0;
+}
+
+const char *duet_netif_name(const struct duet_netif *netif)
+{
+	return netif->dev.name;
+}
+
+void duet_netif_mac(const struct duet_netif *netif, uint8_t mac[DUET_ETH_ALEN])
+{
+	memcpy(mac, netif->mac, DUET_ETH_ALEN);
+}
+
+unsigned duet_netif_mtu(const struct duet_netif *netif)
+{
+	return netif->mtu;
+}
+
+int duet_netif_set_receiver(struct duet_netif *netif, duet_netif_receive_cb cb,
+			    void *arg)
+{
+	if (netif->closed)
+		return -ENETDOWN;
+	if (cb == NULL) {
+		if (netif->receive_cb != NULL && netif->ops->stop != NULL)
+			netif->ops->stop(netif);
+		netif->receive_cb = NULL;
+		netif->receive_arg = NULL;
+		return 0;
+	}
+	if (netif->receive_cb != NULL)
+		return -EBUSY;
+	if (netif->ops->start != NULL) {
+		int r = netif->ops->start(netif);
+		if (r < 0)
+			return r;
+	}
+	netif->receive_cb = cb;
+	netif->receive_arg = arg;
+	return 0;
+}
+
+int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
+			unsigned iovcnt)
+{
+	size_t len = 0;
+
+	assert(iovcnt == 0 || iov != NULL);
+	for (unsigned i = 0; i < iovcnt; i++)
+		len += iov[i].len;
+	if (netif->closed) {
+		netif->stats.tx_errors++;
+		return -ENETDOWN;
+	}
+	if (len < DUET_ETH_HLEN || len > NETIF_MAX_FRAME(netif)) {
+		netif->stats.tx_errors++;
+		return -EMSGSIZE;
+	}
+	int r = netif->ops->transmit(netif, iov, iovcnt, len);
+	if (r == -ENOBUFS) {
+		netif->stats.tx_dropped++;
+	} else if (r < 0) {
+		netif->stats.tx_errors++;
+	} else {
+		netif->stats.tx_packets++;
+		netif->stats.tx_bytes += len;
+	}
+	return r;
+}
+
+void duet_netif_get_stats(const struct duet_netif *netif,
+			  struct duet_netif_stats *out)
+{
+	*out = netif->stats;
+}
+
+void duet_netif_deliver(struct duet_netif *netif, const void *frame, size_t len)
+{
+	if (len < DUET_ETH_HLEN || len > NETIF_MAX_FRAME(netif)) {
+		netif->stats.rx_errors++;
+		return;
+	}
+	if (netif->receive_cb == NULL) {
+		netif->stats.rx_dropped++;
+		return;
+	}
+	netif->stats.rx_packets++;
+	netif->stats.rx_bytes += len;
+	netif->receive_cb(netif, frame, len, netif->receive_arg);
+}
+
+void duet_netif_count_rx_drop(struct duet_netif *netif)
+{
+	netif->stats.rx_dropped++;
+}

@@ -1,0 +1,110 @@
+/* The POSIX platform's one-per-system services: wait, clocks, console,
+ * entropy. */
+#include <errno.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <duet/loop.h>
+#include <duet/platform.h>
+
+#include "posix.h"
+
+const char duet_plat_name[] = "posix";
+
+static uv_loop_t *uv_main;
+static uv_timer_t deadline_timer;
+
+uv_loop_t *duet__posix_uv(void)
+{
+	return uv_main;
+}
+
+static void deadline_reached(uv_timer_t *t)
+{
+	(void)t;
+}
+
+void duet__posix_plat_init(uv_loop_t *uv)
+{
+	uv_main = uv;
+	uv_timer_init(uv, &deadline_timer);
+	/* The deadline timer alone must not keep the loop alive. */
+	uv_unref((uv_handle_t *)&deadline_timer);
+}
+
+void duet__posix_plat_close(void)
+{
+	uv_close((uv_handle_t *)&deadline_timer, NULL);
+}
+
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+{
+	duet_time_t now = duet_plat_clock_monotonic();
+	(void)loop;
+
+	if (deadline <= now) {
+		uv_run(uv_main, UV_RUN_NOWAIT);
+		return;
+	}
+	if (deadline != DUET_TIME_INFINITE) {
+		/* libuv counts whole milliseconds: round up, never early. */
+		uint64_t ms = (deadline - now + DUET_NSEC_PER_MSEC - 1) /
+			      DUET_NSEC_PER_MSEC;
+		uv_update_time(uv_main);
+		uv_timer_start(&deadline_timer, deadline_reached, ms, 0);
+		uv_ref((uv_handle_t *)&deadline_timer);
+	}
+	uv_run(uv_main, UV_RUN_ONCE);
+	uv_timer_stop(&deadline_timer);
+	uv_unref((uv_handle_t *)&deadline_timer);
+}
+
+static duet_time_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (duet_time_t)ts.tv_sec * DUET_NSEC_PER_SEC + (duet_time_t)ts.tv_nsec;
+}
+
+duet_time_t duet_plat_clock_monotonic(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+duet_time_t duet_plat_clock_wall(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+void duet_plat_console_write(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* nowhere left to report it */
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+int duet_plat_entropy(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+# hello as a process: banner, timers, exit codes, bad arguments, signals.
+. "$top_srcdir/tests/posix/lib.sh"
+hello=$top_builddir/apps/hello/hello
+
+check "banner names version, platform and commit" 0 \
+	'Hello from Duet [0-9]+\.[0-9]+\.[0-9]+ on posix \(commit ([0-9a-f]{12}|unborn)(-dirty)?\)' \
+	-- "$hello"
+check "three ticks then an orderly stop" 0 'stopping after 3 ticks, exit code 0' -- "$hello"
+check "one-shot timer fires" 0 'one-shot timer fired at 1[0-9]{2} ms' -- "$hello" interval=100ms
+check "ticks are in order" 0 'tick 5 at' -- "$hello" ticks=5 interval=10ms
+check "non-zero exit path" 7 'exit code 7' -- "$hello" ticks=1 exit=7
+check "unknown boot argument" 2 "unknown boot argument 'tciks'" -- "$hello" tciks=3
+check "malformed boot argument" 2 "expected key=value" -- "$hello" ticks
+check "bad value" 2 'ticks=three: not an integer' -- "$hello" ticks=three
+check "out of range value" 2 'exit=300: out of range' -- "$hello" exit=300
+check "bad duration" 2 'interval=5: expected a duration' -- "$hello" interval=5
+check "key given twice" 2 "'ticks' given twice" -- "$hello" ticks=1 ticks=2
+check "unknown flag" 2 "unknown option '--frobnicate'" -- "$hello" --frobnicate
+check "bad log level" 2 'log=loud: expected error' -- "$hello" log=loud
+check "--help lists the app's arguments" 0 'ticks=N' -- "$hello" --help
+check "--version prints the build record" 0 '^commit: ' -- "$hello" --version
+check "--block with a missing file" 2 'cannot open /nonexistent/disk.img' -- \
+	"$hello" --block disk0=/nonexistent/disk.img
+check "--block with a bad option" 2 "unknown option 'rw'" -- "$hello" --block "disk0=$0,rw"
+check "--block without NAME=" 2 'expected NAME=SPEC' -- "$hello" --block disk.img
+
+# SIGTERM and SIGINT take the orderly path: stop hooks run, exit code 0.
+for sig in TERM INT; do
+	out=$(mktemp)
+	"$hello" ticks=0 interval=10ms >"$out" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do grep -q 'tick 2' "$out" && break; sleep 0.1; done
+	kill -s "$sig" "$pid"
+	wait "$pid"
+	status=$?
+	if [ "$status" -eq 0 ] && grep -q "SIG$sig: shutting down" "$out" &&
+		grep -q 'stopping after' "$out"; then
+		ok "SIG$sig shuts down in order"
+	else
+		not_ok "SIG$sig shuts down in order" "exit status $status" "$(cat "$out")"
+	fi
+	rm -f "$out"
+done
+finish

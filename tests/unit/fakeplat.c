@@ -1,0 +1,80 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <duet/loop.h>
+#include <duet/platform.h>
+
+#include "fakeplat.h"
+
+const char duet_plat_name[] = "fake";
+
+static duet_time_t vnow;
+static duet_time_t lateness;
+static unsigned waits;
+static duet_time_t last_deadline;
+static void (*wait_hook)(struct duet_loop *, void *);
+static void *wait_hook_arg;
+static char console[65536];
+static size_t console_len;
+
+void fakeplat_reset(void)
+{
+	vnow = DUET_SEC(1);
+	lateness = 0;
+	waits = 0;
+	last_deadline = DUET_TIME_INFINITE;
+	wait_hook = NULL;
+	wait_hook_arg = NULL;
+	console_len = 0;
+	console[0] = '\0';
+}
+
+void fakeplat_set_time(duet_time_t t) { vnow = t; }
+duet_time_t fakeplat_time(void) { return vnow; }
+void fakeplat_set_lateness(duet_time_t l) { lateness = l; }
+unsigned fakeplat_wait_count(void) { return waits; }
+duet_time_t fakeplat_last_deadline(void) { return last_deadline; }
+const char *fakeplat_console(void) { return console; }
+
+void fakeplat_set_wait_hook(void (*hook)(struct duet_loop *, void *), void *arg)
+{
+	wait_hook = hook;
+	wait_hook_arg = arg;
+}
+
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+{
+	waits++;
+	last_deadline = deadline;
+	if (wait_hook != NULL) {
+		wait_hook(loop, wait_hook_arg);
+		return;
+	}
+	/* A loop that waits forever with nothing to wake it is a test bug. */
+	cr_assert(deadline != DUET_TIME_INFINITE,
+		  "loop waits forever with no event source");
+	if (deadline > vnow)
+		vnow = deadline;
+	vnow += lateness;
+}
+
+duet_time_t duet_plat_clock_monotonic(void) { return vnow; }
+duet_time_t duet_plat_clock_wall(void) { return DUET_SEC(1700000000) + vnow; }
+
+void duet_plat_console_write(const char *buf, size_t len)
+{
+	size_t room = sizeof(console) - 1 - console_len;
+	if (len > room)
+		len = room;
+	memcpy(console + console_len, buf, len);
+	console_len += len;
+	console[console_len] = '\0';
+}
+
+int duet_plat_entropy(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(i * 37 + 11);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* A platform for unit tests: a virtual clock that only moves when a test
+ * (or a wait) moves it, a console captured into a buffer, and a scripted
+ * wait primitive. Linked instead of platform-posix/platform-xen. */
+#ifndef DUET_TEST_FAKEPLAT_H
+#define DUET_TEST_FAKEPLAT_H
+
+#include <stddef.h>
+
+#include <duet/clock.h>
+
+struct duet_loop;
+
+/* Virtual monotonic time (starts at 1 s so "0" is never a valid now). */
+void fakeplat_reset(void);
+void fakeplat_set_time(duet_time_t t);
+duet_time_t fakeplat_time(void);
+
+/* How duet_plat_wait() behaves: by default it jumps the clock to the
+ * deadline (plus `lateness`). A hook, if set, runs inside each wait as a
+ * device event would. */
+void fakeplat_set_lateness(duet_time_t lateness);
+void fakeplat_set_wait_hook(void (*hook)(struct duet_loop *loop, void *arg),
+			    void *arg);
+unsigned fakeplat_wait_count(void);
+/* The deadline of the last wait (DUET_TIME_INFINITE if none). */
+duet_time_t fakeplat_last_deadline(void);
+
+/* Everything written to the console since the last reset. */
+const char *fakeplat_console(void);
+
+#endif

@@ -1,0 +1,211 @@
+/* Orderly shutdown, stop hooks, exit codes and the boot sequence. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <duet/app.h>
+#include <duet/args.h>
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/loop.h>
+
+#include "fakeplat.h"
+
+static struct duet_loop loop;
+static struct duet_args args;
+static int start_result;
+static int started;
+static struct duet_timer app_timer;
+
+static void app_quit(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	duet_shutdown(&loop, 9);
+}
+
+static int test_start(struct duet_loop *l, void *arg)
+{
+	long long v;
+	(void)arg;
+	started++;
+	int r = duet_args_get_int(duet_loop_args(l), "n", 0, 0, 5, &v);
+	if (r < 0)
+		return r;
+	if (start_result < 0)
+		return start_result;
+	duet_timer_init(l, &app_timer, app_quit, NULL);
+	duet_timer_start(&app_timer, DUET_MSEC(5), 0);
+	return 0;
+}
+
+DUET_APP(.name = "testapp", .start = test_start, .args_help = "  n=N  a number");
+
+static void setup(void)
+{
+	fakeplat_reset();
+	duet_log_set_level(DUET_LOG_INFO);
+	duet_args_init(&args);
+	duet_loop_init(&loop, &args);
+	start_result = 0;
+	started = 0;
+}
+
+TestSuite(shutdown, .init = setup);
+TestSuite(boot, .init = setup);
+
+static char order[16];
+static unsigned norder;
+static struct duet_stop_hook *deferred_hook;
+
+static void hook_now(struct duet_stop_hook *h, void *arg)
+{
+	order[norder++] = *(const char *)arg;
+	duet_stop_done(h);
+}
+
+static void hook_later(struct duet_stop_hook *h, void *arg)
+{
+	order[norder++] = *(const char *)arg;
+	deferred_hook = h;
+}
+
+static void finish_later(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	duet_stop_done(deferred_hook);
+}
+
+static void begin_shutdown(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	duet_shutdown(&loop, (int)(intptr_t)arg);
+	duet_shutdown(&loop, 99); /* ignored: already shutting down */
+}
+
+Test(shutdown, hooks_run_newest_first_and_the_loop_ends_with_the_code)
+{
+	static struct duet_stop_hook a, b;
+	static struct duet_timer t;
+	norder = 0;
+
+	duet_on_stop(&loop, &a, hook_now, "a");
+	duet_on_stop(&loop, &b, hook_now, "b");
+	duet_timer_init(&loop, &t, begin_shutdown, (void *)4);
+	duet_timer_start(&t, DUET_MSEC(1), 0);
+	cr_assert_eq(duet_loop_run(&loop), 4);
+	cr_assert_eq(norder, 2);
+	cr_assert_eq(order[0], 'b');
+	cr_assert_eq(order[1], 'a');
+}
+
+Test(shutdown, waits_for_a_hook_that_finishes_later)
+{
+	static struct duet_stop_hook a;
+	static struct duet_timer t, later;
+	norder = 0;
+
+	duet_on_stop(&loop, &a, hook_later, "a");
+	duet_timer_init(&loop, &t, begin_shutdown, (void *)0);
+	duet_timer_init(&loop, &later, finish_later, NULL);
+	duet_timer_start(&t, DUET_MSEC(1), 0);
+	duet_timer_start(&later, DUET_MSEC(500), 0);
+	duet_time_t start = duet_loop_now(&loop);
+	cr_assert_eq(duet_loop_run(&loop), 0);
+	cr_assert_eq(duet_loop_now(&loop) - start, DUET_MSEC(500));
+}
+
+Test(shutdown, a_hook_that_never_finishes_hits_the_timeout)
+{
+	static struct duet_stop_hook a;
+	static struct duet_timer t;
+	norder = 0;
+
+	duet_on_stop(&loop, &a, hook_later, "a");
+	duet_timer_init(&loop, &t, begin_shutdown, (void *)0);
+	duet_timer_start(&t, 0, 0);
+	duet_time_t start = duet_loop_now(&loop);
+	cr_assert_eq(duet_loop_run(&loop), DUET_EXIT_STOP_TIMEOUT);
+	cr_assert_eq(duet_loop_now(&loop) - start, DUET_SEC(5));
+	cr_assert(strstr(fakeplat_console(), "still running after the timeout"));
+}
+
+static void force_exit(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	duet_exit(&loop, DUET_EXIT_SIGNAL);
+}
+
+Test(shutdown, exit_during_a_shutdown_stops_at_once_with_its_code)
+{
+	static struct duet_stop_hook a;
+	static struct duet_timer t, f;
+
+	duet_on_stop(&loop, &a, hook_later, "a");
+	duet_timer_init(&loop, &t, begin_shutdown, (void *)0);
+	duet_timer_init(&loop, &f, force_exit, NULL);
+	duet_timer_start(&t, 0, 0);
+	duet_timer_start(&f, DUET_MSEC(100), 0);
+	cr_assert_eq(duet_loop_run(&loop), DUET_EXIT_SIGNAL);
+	cr_assert(duet_shutting_down(&loop));
+}
+
+Test(shutdown, removed_hook_is_not_called_and_no_hooks_means_prompt_exit)
+{
+	static struct duet_stop_hook a;
+	static struct duet_timer t;
+	norder = 0;
+
+	duet_on_stop(&loop, &a, hook_now, "a");
+	duet_stop_hook_remove(&a);
+	duet_timer_init(&loop, &t, begin_shutdown, (void *)6);
+	duet_timer_start(&t, 0, 0);
+	cr_assert_eq(duet_loop_run(&loop), 6);
+	cr_assert_eq(norder, 0);
+	cr_assert_eq(fakeplat_wait_count(), 0);
+}
+
+Test(boot, runs_the_app_until_it_shuts_down)
+{
+	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
+	cr_assert_eq(duet_boot(&loop), 9);
+	cr_assert_eq(started, 1);
+}
+
+Test(boot, unknown_argument_ends_with_usage_and_names_it)
+{
+	duet_args_add(&args, "tpyo=1", NULL, 0);
+	cr_assert_eq(duet_boot(&loop), DUET_EXIT_USAGE);
+	cr_assert(strstr(fakeplat_console(), "unknown boot argument 'tpyo'"),
+		  "%s", fakeplat_console());
+	cr_assert(strstr(fakeplat_console(), "n=N  a number"));
+}
+
+Test(boot, malformed_app_argument_is_a_usage_error)
+{
+	duet_args_add(&args, "n=seven", NULL, 0);
+	cr_assert_eq(duet_boot(&loop), DUET_EXIT_USAGE);
+	cr_assert(strstr(fakeplat_console(), "n=seven: not an integer"));
+}
+
+Test(boot, start_failure_is_exit_failure_with_the_reason)
+{
+	start_result = -ENOMEM;
+	cr_assert_eq(duet_boot(&loop), DUET_EXIT_FAILURE);
+	cr_assert(strstr(fakeplat_console(), "testapp failed to start: out of memory"));
+}
+
+Test(boot, core_arguments_log_level_and_shutdown_timeout)
+{
+	duet_args_add(&args, "log=nonsense", NULL, 0);
+	cr_assert_eq(duet_boot(&loop), DUET_EXIT_USAGE);
+	cr_assert_eq(started, 0);
+
+	setup();
+	duet_args_add(&args, "log=error", NULL, 0);
+	duet_args_add(&args, "shutdown_timeout=2s", NULL, 0);
+	cr_assert_eq(duet_boot(&loop), 9);
+	cr_assert_eq(duet_log_get_level(), DUET_LOG_ERROR);
+	cr_assert_eq(loop.shutdown_timeout, DUET_SEC(2));
+}
