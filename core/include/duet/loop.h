@@ -36,6 +36,7 @@ struct duet_loop;
 struct duet_timer;
 struct duet_defer;
 struct duet_args;
+struct duet_stack;
 
 typedef void (*duet_timer_cb)(struct duet_timer *timer, void *arg);
 typedef void (*duet_defer_cb)(struct duet_defer *defer, void *arg);
@@ -86,6 +87,8 @@ struct duet_loop {
 	struct duet_list devices;
 	/* boot arguments (duet/args.h) */
 	struct duet_args *args;
+	/* the network stack (duet/net_stack.h), if the boot made one */
+	struct duet_stack *stack;
 };
 
 /* Initialises a loop whose "now" starts at the current monotonic time. */
