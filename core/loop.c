@@ -70,7 +70,8 @@ static void defers_run(struct duet_loop *loop)
 
 int duet_loop_run(struct duet_loop *loop)
 {
-	loop->stop_flag = false;
+	/* A stop requested before the run (an app that exits from its start
+	 * function) ends it after one iteration. */
 	for (;;) {
 		duet_loop_update_time(loop);
 		duet__timers_run(loop);
@@ -82,6 +83,7 @@ int duet_loop_run(struct duet_loop *loop)
 					       : loop->now;
 		duet_plat_wait(loop, deadline);
 	}
+	loop->stop_flag = false; /* the loop may be run again */
 	return loop->exit_code;
 }
 

@@ -6,6 +6,7 @@
 #include <assert.h>
 
 #include <duet/loop.h>
+#include <duet/platform.h>
 
 #include "core.h"
 
@@ -127,7 +128,9 @@ void duet_timer_start(struct duet_timer *timer, duet_time_t timeout,
 {
 	assert(timer->loop != NULL && "duet_timer_start before duet_timer_init");
 	duet_timer_stop(timer);
-	duet_time_t now = timer->loop->now;
+	/* The clock, not the iteration's cached now: a timer started from a
+	 * device callback, after the loop slept, must not start in the past. */
+	duet_time_t now = duet_plat_clock_monotonic();
 	duet_time_t deadline =
 		timeout > DUET_TIME_INFINITE - now ? DUET_TIME_INFINITE : now + timeout;
 	timer->repeat = repeat;

@@ -20,9 +20,15 @@ uv_loop_t *duet__posix_uv(void)
 	return uv_main;
 }
 
+/* uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and a timer that
+ * fired there does not count as progress: with no other event the poll
+ * then blocks forever. That happens whenever the deadline passes between
+ * uv_timer_start() and uv_run() (often under valgrind). uv_stop() makes
+ * that poll non-blocking. Platform code should use duet timers, not libuv
+ * timers, for the same reason. */
 static void deadline_reached(uv_timer_t *t)
 {
-	(void)t;
+	uv_stop(t->loop);
 }
 
 void duet__posix_plat_init(uv_loop_t *uv)

@@ -33,6 +33,10 @@ static int test_start(struct duet_loop *l, void *arg)
 		return r;
 	if (start_result < 0)
 		return start_result;
+	if (v == 5) {
+		duet_exit(l, 42);
+		return 0;
+	}
 	duet_timer_init(l, &app_timer, app_quit, NULL);
 	duet_timer_start(&app_timer, DUET_MSEC(5), 0);
 	return 0;
@@ -163,6 +167,13 @@ Test(shutdown, removed_hook_is_not_called_and_no_hooks_means_prompt_exit)
 	duet_timer_start(&t, 0, 0);
 	cr_assert_eq(duet_loop_run(&loop), 6);
 	cr_assert_eq(norder, 0);
+	cr_assert_eq(fakeplat_wait_count(), 0);
+}
+
+Test(boot, exit_from_the_start_function_is_honoured)
+{
+	duet_args_add(&args, "n=5", NULL, 0);
+	cr_assert_eq(duet_boot(&loop), 42);
 	cr_assert_eq(fakeplat_wait_count(), 0);
 }
 

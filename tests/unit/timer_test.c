@@ -39,7 +39,7 @@ static void run_until(duet_time_t at)
 {
 	static struct duet_timer end;
 	duet_timer_init(&loop, &end, stop_loop_cb, NULL);
-	duet_timer_start(&end, at - duet_loop_now(&loop), 0);
+	duet_timer_start(&end, at - fakeplat_time(), 0);
 	duet_loop_run(&loop);
 }
 
@@ -177,6 +177,28 @@ Test(timer, periodic_skips_missed_periods_instead_of_bursting)
 	cr_assert_eq(fired_at[0], start + DUET_MSEC(55));
 	cr_assert_eq(fired_at[1], start + DUET_MSEC(60)); /* back on the grid */
 	cr_assert_eq(fired_at[2], start + DUET_MSEC(70));
+}
+
+static struct duet_timer late_started;
+static void start_from_event(struct duet_loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* A device event after a long sleep starts a timer. */
+	fakeplat_set_time(fakeplat_time() + DUET_SEC(10));
+	duet_timer_start(&late_started, DUET_MSEC(5), 0);
+	fakeplat_set_wait_hook(NULL, NULL);
+}
+
+Test(timer, timer_started_from_a_device_event_counts_from_the_clock)
+{
+	nfired = 0;
+	duet_timer_init(&loop, &late_started, record, NULL);
+	fakeplat_set_wait_hook(start_from_event, NULL);
+	duet_time_t slept_until = fakeplat_time() + DUET_SEC(10);
+	run_until(slept_until + DUET_SEC(1));
+	cr_assert_eq(nfired, 1);
+	cr_assert_eq(fired_at[0], slept_until + DUET_MSEC(5));
 }
 
 Test(timer, restart_moves_the_deadline)
