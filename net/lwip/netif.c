@@ -1,0 +1,148 @@
+/* The adapter between a Duet netif and an lwIP netif.
+ *
+ * Receive copies each frame into pbufs from lwIP's fixed pool (the driver
+ * owns its buffer only during the callback; the pool means no malloc per
+ * frame, and an exhausted pool drops the frame as a NIC with no free
+ * descriptor would). Transmit hands the pbuf chain to the driver as an
+ * iovec, without copying; only a chain longer than the iovec is flattened
+ * into a bounce buffer.
+ */
+#include <string.h>
+
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/netif_driver.h>
+
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+
+#include "lwip_stack.h"
+
+#define TX_IOV_MAX 16
+
+static err_t linkoutput(struct netif *n, struct pbuf *p)
+{
+	struct duet_lwip_stack *s = n->state;
+	struct duet_iovec iov[TX_IOV_MAX];
+	unsigned cnt = 0;
+
+	for (struct pbuf *q = p; q != NULL; q = q->next) {
+		if (q->len == 0)
+			continue;
+		if (cnt == TX_IOV_MAX) {
+			cnt = 0;
+			break;
+		}
+		iov[cnt].base = q->payload;
+		iov[cnt].len = q->len;
+		cnt++;
+	}
+	if (cnt == 0) {
+		if (p->tot_len >
+		    duet_netif_mtu(s->dev) + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN)
+			return ERR_BUF;
+		pbuf_copy_partial(p, s->tx_bounce, p->tot_len, 0);
+		iov[0].base = s->tx_bounce;
+		iov[0].len = p->tot_len;
+		cnt = 1;
+	}
+	int r = duet_netif_transmit(s->dev, iov, cnt);
+	if (r == 0)
+		return ERR_OK;
+	/* A full driver queue is a dropped frame; lwIP keeps an unsent TCP
+	 * segment queued and retries it on ERR_MEM. */
+	return r == -ENOBUFS ? ERR_MEM : ERR_IF;
+}
+
+static void receive(struct duet_netif *dev, const void *frame, size_t len,
+		    void *arg)
+{
+	struct duet_lwip_stack *s = arg;
+	struct pbuf *p = NULL;
+
+	if (len <= 0xffff)
+		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+	if (p == NULL) {
+		duet_netif_count_rx_drop(dev);
+		return;
+	}
+	pbuf_take(p, frame, (u16_t)len);
+	if (s->netif.input(p, &s->netif) != ERR_OK)
+		pbuf_free(p);
+	duet__lwip_kick();
+}
+
+static err_t init(struct netif *n)
+{
+	struct duet_lwip_stack *s = n->state;
+	unsigned mtu = duet_netif_mtu(s->dev);
+
+	n->name[0] = 'e';
+	n->name[1] = 'n';
+	n->hwaddr_len = ETH_HWADDR_LEN;
+	duet_netif_mac(s->dev, n->hwaddr);
+	n->mtu = (u16_t)(mtu > 0xffff - DUET_ETH_HLEN ? 0xffff - DUET_ETH_HLEN
+						      : mtu);
+	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
+		   NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
+	n->output = etharp_output;
+	n->output_ip6 = ethip6_output;
+	n->linkoutput = linkoutput;
+	return ERR_OK;
+}
+
+int duet__lwip_netif_add(struct duet_lwip_stack *s)
+{
+	ip4_addr_t ip, mask, gw;
+	const struct duet_lwip_config *cfg = &s->cfg;
+
+	ip4_addr_set_zero(&ip);
+	ip4_addr_set_zero(&mask);
+	ip4_addr_set_zero(&gw);
+	if (cfg->ip4_static) {
+		IP4_ADDR(&ip, cfg->ip4[0], cfg->ip4[1], cfg->ip4[2],
+			 cfg->ip4[3]);
+		u32_t m = cfg->ip4_prefix == 0
+			      ? 0
+			      : 0xffffffffu << (32 - cfg->ip4_prefix);
+		ip4_addr_set_u32(&mask, lwip_htonl(m));
+		if (cfg->has_gw)
+			IP4_ADDR(&gw, cfg->gw[0], cfg->gw[1], cfg->gw[2],
+				 cfg->gw[3]);
+	}
+	if (netif_add(&s->netif, &ip, &mask, &gw, s, init, ethernet_input) ==
+	    NULL)
+		return -ENOMEM;
+	s->netif_added = true;
+
+	netif_create_ip6_linklocal_address(&s->netif, 1);
+	for (unsigned i = 0; i < cfg->ip6_count; i++) {
+		ip6_addr_t a;
+		s8_t idx;
+		memcpy(a.addr, cfg->ip6[i], 16);
+		ip6_addr_clear_zone(&a);
+		if (netif_add_ip6_address(&s->netif, &a, &idx) != ERR_OK)
+			return -ENOSPC;
+	}
+	netif_set_ip6_autoconfig_enabled(&s->netif, cfg->slaac ? 1 : 0);
+
+	int r = duet_netif_set_receiver(s->dev, receive, s);
+	if (r < 0)
+		return r;
+	netif_set_up(&s->netif);
+	netif_set_link_up(&s->netif);
+	duet__lwip_kick();
+	return 0;
+}
+
+void duet__lwip_netif_remove(struct duet_lwip_stack *s)
+{
+	duet_netif_set_receiver(s->dev, NULL, NULL);
+	if (!s->netif_added)
+		return;
+	netif_set_down(&s->netif);
+	netif_remove(&s->netif);
+	s->netif_added = false;
+}
