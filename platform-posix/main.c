@@ -1,7 +1,14 @@
 /* POSIX entry: the command line becomes boot arguments and devices, then the
  * shared boot sequence runs on a libuv loop.
  *
- *   APP [--help] [--version] [--block NAME=PATH[,ro]]... [key=value]...
+ *   APP [--help] [--version] [--block NAME=PATH[,ro]]...
+ *       [--net socket | --net NAME=tap:IFNAME[,...] | --net NAME=vwire:PATH[,...]]...
+ *       [key=value]...
+ *
+ * The network: an image whose app uses it gets the socket stack (the host's
+ * TCP/IP) unless a netif is declared, in which case duet_net_open() builds
+ * the image's stack module over it (duet__net_boot_stack); `--net socket`
+ * asks for the socket stack explicitly.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +19,7 @@
 #include <duet/buildinfo.h>
 #include <duet/log.h>
 #include <duet/loop.h>
+#include <duet/net_stack.h>
 
 #include "posix.h"
 
@@ -21,14 +29,29 @@ struct posix_boot {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	unsigned signals_seen;
+	bool net_socket; /* --net socket */
+	unsigned netifs; /* --net NAME=... declarations */
 };
 
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"usage: %s [--help] [--version] [--block NAME=PATH[,ro]]... "
+		"usage: %s [--help] [--version] [--block NAME=PATH[,ro]]...\n"
+		"       [--net socket | --net NAME=DRIVER:ARG[,mac=MAC][,mtu=N]]... "
 		"[key=value]...\n"
 		"%s: %s\n"
+		"devices:\n"
+		"  --block NAME=PATH[,ro]      a block device on a file\n"
+		"  --net socket                the host's TCP/IP (the default when "
+		"no netif is given)\n"
+		"  --net NAME=tap:IFNAME       a netif on a host tap device "
+		"(root or CAP_NET_ADMIN)\n"
+		"  --net NAME=vwire:PATH       a netif on the vwire hub at PATH "
+		"(see vwire-hub)\n"
+		"  netif options: mac=02:xx:xx:xx:xx:xx (default random), mtu=N "
+		"(vwire; default 1500)\n"
+		"  with a netif, the app's stack is configured by the boot "
+		"arguments ip= gw= ip6= net=\n"
 		"core boot arguments:\n"
 		"  log=LEVEL              error, warn, info (default) or debug\n"
 		"  shutdown_timeout=TIME  grace period for stop hooks (default 5s)\n",
@@ -62,20 +85,81 @@ static void on_signal(uv_signal_t *h, int signum)
 	}
 }
 
-/* Splits "NAME=SPEC" and hands it to the driver. */
-static int declare_device(struct duet_loop *loop, const char *flag,
-			  const char *decl, char *err, size_t errlen)
+typedef int (*device_create_fn)(struct duet_loop *loop, const char *name,
+				const char *spec, char *err, size_t errlen);
+
+/* Splits "NAME=SPEC" and hands it to the driver: the block file driver,
+ * or for --net the one SPEC's "DRIVER:" prefix names. */
+static int declare_device(struct duet_loop *loop, bool net, const char *decl,
+			  char *err, size_t errlen)
 {
+	const char *flag = net ? "--net" : "--block";
 	char name[32];
 	const char *eq = strchr(decl, '=');
+	device_create_fn create = duet__posix_block_file_create;
 
 	if (eq == NULL || eq == decl || (size_t)(eq - decl) >= sizeof(name)) {
-		snprintf(err, errlen, "%s %s: expected NAME=SPEC", flag, decl);
+		snprintf(err, errlen, "%s %s: expected %s", flag, decl,
+			 net ? "socket or NAME=DRIVER:ARG" : "NAME=SPEC");
 		return -EINVAL;
 	}
+	const char *spec = eq + 1;
 	memcpy(name, decl, (size_t)(eq - decl));
 	name[eq - decl] = '\0';
-	return duet__posix_block_file_create(loop, name, eq + 1, err, errlen);
+	if (net) {
+		if (strncmp(spec, "tap:", 4) == 0) {
+			create = duet__posix_netif_tap_create;
+		} else if (strncmp(spec, "vwire:", 6) == 0) {
+			create = duet__posix_netif_vwire_create;
+		} else {
+			size_t n = strcspn(spec, ":,");
+			snprintf(err, errlen, "--net %s: %s driver '%.*s' (expected "
+				 "%s=tap:IFNAME or %s=vwire:PATH)", decl,
+				 spec[n] == ':' ? "unknown" : "no", (int)n, spec,
+				 name, name);
+			return -EINVAL;
+		}
+		spec = strchr(spec, ':') + 1;
+	}
+	return create(loop, name, spec, err, errlen);
+}
+
+/* `--block X` and `--block=X` alike; NULL if the value is missing. */
+static const char *flag_value(const char *flag, int argc, char **argv, int *i)
+{
+	size_t n = strlen(flag);
+
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static bool is_flag(const char *a, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	return strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+/* After the command line: give an image that uses the network its socket
+ * stack unless a netif was declared for its own stack module. */
+static int setup_network(struct posix_boot *pb, const char *prog)
+{
+	if (!duet__posix_image_has_net()) {
+		if (pb->net_socket) {
+			fprintf(stderr, "%s: --net socket: %s does not use the network\n",
+				prog, duet_app.name);
+			return DUET_EXIT_USAGE;
+		}
+		return -1;
+	}
+	if (pb->netifs > 0 && !pb->net_socket)
+		return -1;
+	if (duet__posix_socket_install(&pb->loop) < 0) {
+		fprintf(stderr, "%s: cannot set up the socket stack\n", prog);
+		return DUET_EXIT_FAILURE;
+	}
+	return -1;
 }
 
 /* Parses argv; returns -1 to continue booting or an exit code. */
@@ -96,16 +180,26 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			print_version();
 			return DUET_EXIT_SUCCESS;
 		}
-		if (strcmp(a, "--block") == 0 || strncmp(a, "--block=", 8) == 0) {
-			const char *decl = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+		if (is_flag(a, "--block") || is_flag(a, "--net")) {
+			bool net = is_flag(a, "--net");
+			const char *flag = net ? "--net" : "--block";
+			const char *decl = flag_value(flag, argc, argv, &i);
 			if (decl == NULL) {
-				fprintf(stderr, "%s: --block needs NAME=PATH[,ro]\n", prog);
+				fprintf(stderr, "%s: %s needs %s\n", prog, flag,
+					net ? "socket or NAME=DRIVER:ARG"
+					    : "NAME=PATH[,ro]");
 				return DUET_EXIT_USAGE;
 			}
-			if (declare_device(&pb->loop, "--block", decl, err, sizeof(err)) < 0) {
+			if (net && strcmp(decl, "socket") == 0) {
+				pb->net_socket = true;
+				continue;
+			}
+			if (declare_device(&pb->loop, net, decl, err, sizeof(err)) < 0) {
 				fprintf(stderr, "%s: %s\n", prog, err);
 				return DUET_EXIT_USAGE;
 			}
+			if (net)
+				pb->netifs++;
 			continue;
 		}
 		if (a[0] == '-') {
@@ -117,7 +211,7 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			return DUET_EXIT_USAGE;
 		}
 	}
-	return -1;
+	return setup_network(pb, prog);
 }
 
 static void start_signal(struct posix_boot *pb, uv_signal_t *h, int signum)
@@ -151,6 +245,9 @@ int main(int argc, char **argv)
 		uv_close((uv_handle_t *)&pb.sigint, NULL);
 		uv_close((uv_handle_t *)&pb.sigterm, NULL);
 	}
+	/* The stack goes first: it may hold a netif. */
+	if (pb.loop.stack != NULL && pb.loop.stack->ops->destroy != NULL)
+		pb.loop.stack->ops->destroy(pb.loop.stack);
 	duet__posix_devices_close(&pb.loop);
 	duet__posix_plat_close();
 	/* Let libuv finish the closes, then check nothing leaked a handle. */

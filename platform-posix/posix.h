@@ -2,7 +2,9 @@
 #ifndef DUET_POSIX_H
 #define DUET_POSIX_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -24,6 +26,25 @@ static inline int duet__uv_err(int uverr)
  * negative errno with a message in err. */
 int duet__posix_block_file_create(struct duet_loop *loop, const char *name,
 				  const char *spec, char *err, size_t errlen);
+
+int duet__posix_netif_tap_create(struct duet_loop *loop, const char *name,
+				 const char *spec, char *err, size_t errlen);
+int duet__posix_netif_vwire_create(struct duet_loop *loop, const char *name,
+				   const char *spec, char *err, size_t errlen);
+
+/* Options after a netif spec's first field: `,mac=02:..` and `,mtu=N`.
+ * 0 or -EINVAL with a message; mac is random and locally administered
+ * unless given, mtu keeps its value unless given. */
+int duet__posix_netif_options(const char *flag, const char *opts,
+			      uint8_t mac[6], unsigned *mtu, char *err,
+			      size_t errlen);
+
+/* The socket stack (net_socket.c). duet__posix_image_has_net() tells
+ * whether the app uses the network at all (links core/net.c);
+ * duet__posix_socket_install() makes the socket stack the loop's stack:
+ * 0, -ENOSYS for an image without network, -EEXIST, -ENOMEM. */
+bool duet__posix_image_has_net(void);
+int duet__posix_socket_install(struct duet_loop *loop);
 
 /* Unregisters (and so closes) every device, newest first. */
 void duet__posix_devices_close(struct duet_loop *loop);

@@ -1,0 +1,261 @@
+/* A netif on a host tap device.
+ *
+ *   --net NAME=tap:IFNAME[,mac=02:..]
+ *
+ * The tap is opened (or created) through /dev/net/tun, which needs root
+ * or CAP_NET_ADMIN; the host side configures it (address, link up).
+ * Frames go whole through read/write (IFF_NO_PI: no packet header). The
+ * fd is non-blocking and watched by uv_poll; each wakeup reads frames into
+ * one fixed buffer until the tap is empty or a batch is done, so a flood
+ * cannot starve the rest of the loop. The MTU is the device's; the MAC is
+ * Duet's own (the tap's host-side MAC is the host's).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/netif_driver.h>
+
+#include "posix.h"
+
+#define TAP_RX_BATCH 64
+#define TAP_IOV_MAX  32
+
+struct tap {
+	struct duet_netif netif;
+	int fd;
+	uv_poll_t poll;
+	char ifname[IFNAMSIZ];
+	size_t rx_size;
+	unsigned char rx[]; /* one frame: MTU + header + VLAN tag + 1 */
+};
+
+static struct tap *tap_of(struct duet_netif *n)
+{
+	return duet_container_of(n, struct tap, netif);
+}
+
+static void tap_readable(uv_poll_t *p, int status, int events)
+{
+	struct tap *t = p->data;
+	(void)events;
+
+	if (status < 0) {
+		DUET_WARN("net", "tap %s: %s", t->ifname, uv_strerror(status));
+		return;
+	}
+	for (int i = 0; i < TAP_RX_BATCH && t->netif.receive_cb != NULL; i++) {
+		ssize_t n = read(t->fd, t->rx, t->rx_size);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				DUET_WARN("net", "tap %s: read: %s", t->ifname,
+					  duet_strerror(-errno));
+			return;
+		}
+		/* A frame as big as the buffer was longer than any we accept:
+		 * the core counts it as an error by its length. */
+		duet_netif_deliver(&t->netif, t->rx, (size_t)n);
+	}
+}
+
+static int tap_transmit(struct duet_netif *n, const struct duet_iovec *iov,
+			unsigned iovcnt, size_t len)
+{
+	struct tap *t = tap_of(n);
+	struct iovec v[TAP_IOV_MAX];
+	ssize_t r;
+
+	if (iovcnt > TAP_IOV_MAX) {
+		/* A long chain is rare: send it as one frame from a copy. */
+		unsigned char *buf = malloc(len), *p = buf;
+		if (buf == NULL)
+			return -ENOBUFS;
+		for (unsigned i = 0; i < iovcnt; i++) {
+			memcpy(p, iov[i].base, iov[i].len);
+			p += iov[i].len;
+		}
+		r = write(t->fd, buf, len);
+		free(buf);
+	} else {
+		for (unsigned i = 0; i < iovcnt; i++) {
+			v[i].iov_base = (void *)iov[i].base;
+			v[i].iov_len = iov[i].len;
+		}
+		r = writev(t->fd, v, (int)iovcnt);
+	}
+	if (r >= 0)
+		return 0;
+	switch (errno) {
+	case EAGAIN: return -ENOBUFS;
+	case EIO: return -ENETDOWN; /* the host side has the link down */
+	default: return -errno;
+	}
+}
+
+static int tap_start(struct duet_netif *n)
+{
+	struct tap *t = tap_of(n);
+
+	return duet__uv_err(uv_poll_start(&t->poll, UV_READABLE, tap_readable));
+}
+
+static void tap_stop(struct duet_netif *n)
+{
+	uv_poll_stop(&tap_of(n)->poll);
+}
+
+static void tap_on_closed(uv_handle_t *h)
+{
+	struct tap *t = h->data;
+
+	close(t->fd);
+	free(t);
+}
+
+static void tap_close(struct duet_netif *n)
+{
+	uv_close((uv_handle_t *)&tap_of(n)->poll, tap_on_closed);
+}
+
+static const struct duet_netif_ops tap_ops = {
+    .transmit = tap_transmit,
+    .start = tap_start,
+    .stop = tap_stop,
+    .close = tap_close,
+};
+
+static int tap_open(const char *ifname, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		int e = -errno;
+		snprintf(err, errlen, "cannot open /dev/net/tun: %s%s",
+			 duet_strerror(e),
+			 e == -ENOENT ? " (no tun driver: modprobe tun)"
+			 : e == -EACCES || e == -EPERM
+			     ? " (tap needs root or CAP_NET_ADMIN)"
+			     : "");
+		return e;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = -errno;
+		snprintf(err, errlen, "cannot attach to tap %s: %s%s", ifname,
+			 duet_strerror(e),
+			 e == -EPERM ? " (tap needs root or CAP_NET_ADMIN)"
+			 : e == -EBUSY
+			     ? " (in use by another process, or not a tap)"
+			     : "");
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static unsigned tap_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned mtu = 1500;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68)
+		mtu = (unsigned)ifr.ifr_mtu;
+	if (s >= 0)
+		close(s);
+	return mtu;
+}
+
+int duet__posix_netif_tap_create(struct duet_loop *loop, const char *name,
+				 const char *spec, char *err, size_t errlen)
+{
+	char flag[64], msg[160];
+	uint8_t mac[DUET_ETH_ALEN];
+	size_t n = strcspn(spec, ",");
+	unsigned mtu = 0;
+	int r;
+
+	snprintf(flag, sizeof(flag), "--net %s=tap", name);
+	if (n == 0 || n >= IFNAMSIZ) {
+		snprintf(err, errlen,
+			 "%s: expected an interface name of 1 to %d "
+			 "characters",
+			 flag, IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	r = duet__posix_netif_options(
+	    flag, spec[n] == ',' ? spec + n + 1 : NULL, mac, &mtu, err, errlen);
+	if (r < 0)
+		return r;
+	if (mtu != 0) {
+		snprintf(err, errlen,
+			 "%s: the MTU is the tap's: set it on the "
+			 "host (ip link set IFNAME mtu N)",
+			 flag);
+		return -EINVAL;
+	}
+
+	char ifname[IFNAMSIZ];
+	memcpy(ifname, spec, n);
+	ifname[n] = '\0';
+	/* Attaching by name creates a tap that does not exist, in this
+	 * namespace: say so, it is rarely what was meant. */
+	bool existed = if_nametoindex(ifname) != 0;
+	int fd = tap_open(ifname, msg, sizeof(msg));
+	if (fd < 0) {
+		snprintf(err, errlen, "%s:%s: %s", flag, ifname, msg);
+		return fd;
+	}
+	mtu = tap_mtu(ifname);
+	size_t rx_size = (size_t)mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN + 1;
+	struct tap *t = calloc(1, sizeof(*t) + rx_size);
+	if (t == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", flag);
+		return -ENOMEM;
+	}
+	t->fd = fd;
+	t->rx_size = rx_size;
+	memcpy(t->ifname, ifname, n + 1);
+	r = duet__uv_err(uv_poll_init(duet__posix_uv(), &t->poll, fd));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot poll the tap: %s", flag,
+			 duet_strerror(r));
+		close(fd);
+		free(t);
+		return r;
+	}
+	t->poll.data = t;
+	r = duet_netif_register(loop, &t->netif, name, &tap_ops, mac, mtu);
+	if (r < 0) {
+		snprintf(err, errlen, "--net %s: %s", name,
+			 r == -EEXIST
+			     ? "a device of that name already exists"
+			     : "bad device name (use a-z 0-9 _ -, up to 15)");
+		uv_close((uv_handle_t *)&t->poll, tap_on_closed);
+		return r;
+	}
+	if (!existed)
+		DUET_WARN("net",
+			  "%s: there was no tap %s here: created one, down "
+			  "and without addresses (configure it on the host, or "
+			  "start Duet in the namespace that has it)",
+			  name, ifname);
+	DUET_DEBUG("net", "%s: tap %s, mtu %u", name, ifname, mtu);
+	return 0;
+}
