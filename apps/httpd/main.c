@@ -1,0 +1,200 @@
+/* httpd: a static HTTP/1.1 server. Serves the site embedded in the image
+ * (apps/httpd/site/, turned into C at build time) on duet/net.h.
+ *
+ *   port=N            TCP port (default 8080)
+ *   addr=IP           address to listen on (default: 127.0.0.1 on the socket
+ *                     stack, which shares the host's addresses, so a dev
+ *                     server is not exposed by accident; 0.0.0.0 on lwIP,
+ *                     whose address is the image's own)
+ *   idle_timeout=T    close a keep-alive connection idle this long (10s)
+ *   request_timeout=T a request must be complete this long after its first
+ *                     byte, else 408 and close (10s)
+ *   max_conns=N       connections beyond this are reset at once (1024)
+ *   access_log=BOOL   one log line per request (on)
+ *   synthetic=SIZES   also serve generated files of these sizes, for
+ *                     benchmarks: synthetic=1k,64k serves /1k and /64k
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <duet/duet.h>
+#include <duet/net.h>
+
+#include "files.h"
+#include "server.h"
+
+struct httpd_app {
+	struct httpd server;
+	struct httpd_table table;
+	struct duet_stop_hook stop;
+	/* Storage of the synthetic files: path names and bytes. */
+	char names[16][32];
+	uint8_t *synthetic[16];
+	unsigned nsynthetic;
+};
+
+/* Printable, recognisable bytes: a numbered line pattern cut to size. */
+static uint8_t *synthetic_bytes(uint64_t size)
+{
+	uint8_t *p = malloc(size > 0 ? size : 1);
+
+	if (p == NULL)
+		return NULL;
+	for (uint64_t i = 0; i < size; i++)
+		p[i] =
+		    (i % 64 == 63) ? '\n' : (uint8_t)('a' + (i / 64 + i) % 26);
+	return p;
+}
+
+static int add_synthetic(struct httpd_app *a, const char *list)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		char tok[24];
+		uint64_t size;
+		int r;
+
+		if (len == 0 || len >= sizeof(tok) - 1) {
+			DUET_ERROR("httpd",
+				   "synthetic=%s: expected sizes like 1k,64k",
+				   list);
+			return -EINVAL;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (duet_parse_size(tok, &size) < 0 || size > (64u << 20)) {
+			DUET_ERROR("httpd",
+				   "synthetic=%s: '%s' is not a size up to 64M",
+				   list, tok);
+			return -EINVAL;
+		}
+		if (a->nsynthetic == sizeof(a->names) / sizeof(a->names[0]))
+			return -ENOSPC;
+		char *name = a->names[a->nsynthetic];
+		snprintf(name, sizeof(a->names[0]), "/%s", tok);
+		uint8_t *bytes = synthetic_bytes(size);
+		if (bytes == NULL)
+			return -ENOMEM;
+		a->synthetic[a->nsynthetic++] = bytes;
+		if ((r = httpd_table_add(&a->table, name, bytes, size)) < 0) {
+			DUET_ERROR("httpd", "synthetic=%s: cannot add %s: %s",
+				   list, name, duet_strerror(r));
+			return r;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void free_synthetic(struct httpd_app *a)
+{
+	for (unsigned i = 0; i < a->nsynthetic; i++)
+		free(a->synthetic[i]);
+	a->nsynthetic = 0;
+}
+
+static void httpd_app_stop(struct duet_stop_hook *hook, void *arg)
+{
+	struct httpd_app *a = arg;
+
+	DUET_INFO("httpd",
+		  "stopping: %llu requests served, %u connections open",
+		  a->server.requests, a->server.nconns);
+	httpd_stop(&a->server);
+	free_synthetic(a);
+	duet_stop_done(hook);
+}
+
+static int httpd_app_start(struct duet_loop *loop, void *arg)
+{
+	static struct httpd_app a;
+	struct duet_args *args = duet_loop_args(loop);
+	struct duet_stack *stack;
+	struct httpd_config cfg;
+	struct httpd_source src;
+	const char *addr, *synthetic;
+	long long port, max_conns;
+	char where[DUET_SOCKADDR_STRLEN];
+	int r;
+	(void)arg;
+
+	httpd_config_default(&cfg);
+	if ((r = duet_args_get_int(args, "port", 8080, 1, 65535, &port)) < 0 ||
+	    (r = duet_args_get_str(args, "addr", NULL, &addr)) < 0 ||
+	    (r = duet_args_get_duration(args, "idle_timeout", cfg.idle_timeout,
+					&cfg.idle_timeout)) < 0 ||
+	    (r = duet_args_get_duration(args, "request_timeout",
+					cfg.request_timeout,
+					&cfg.request_timeout)) < 0 ||
+	    (r = duet_args_get_int(args, "max_conns", cfg.max_conns, 1, 1000000,
+				   &max_conns)) < 0 ||
+	    (r = duet_args_get_bool(args, "access_log", true,
+				    &cfg.access_log)) < 0 ||
+	    (r = duet_args_get_str(args, "synthetic", NULL, &synthetic)) < 0)
+		return r;
+	if (cfg.idle_timeout == 0 || cfg.request_timeout == 0) {
+		DUET_ERROR("httpd",
+			   "idle_timeout and request_timeout must be positive");
+		return -EINVAL;
+	}
+	cfg.max_conns = (unsigned)max_conns;
+
+	if ((r = duet_net_open(loop, &stack)) < 0)
+		return r;
+	if (addr == NULL)
+		addr = strcmp(duet_net_stack_name(stack), "socket") == 0
+			   ? "127.0.0.1"
+			   : "0.0.0.0";
+	if (duet_ipaddr_parse(addr, &cfg.addr.ip) < 0) {
+		DUET_ERROR("httpd", "addr=%s: not an IP address", addr);
+		return -EINVAL;
+	}
+	cfg.addr.port = (uint16_t)port;
+
+	httpd_table_init(&a.table);
+	if ((r = httpd_table_add_site(&a.table)) < 0 ||
+	    (synthetic != NULL && (r = add_synthetic(&a, synthetic)) < 0))
+		goto fail;
+	httpd_table_source(&a.table, &src);
+
+	if ((r = httpd_start(&a.server, loop, stack, &cfg, &src)) < 0) {
+		DUET_ERROR(
+		    "httpd", "cannot listen on %s: %s",
+		    duet_sockaddr_format(&cfg.addr, where, sizeof(where)),
+		    duet_strerror(r));
+		goto fail;
+	}
+	duet_on_stop(loop, &a.stop, httpd_app_stop, &a);
+	DUET_INFO("httpd", "serving %u files on http://%s/ (%s stack)",
+		  a.table.count,
+		  duet_sockaddr_format(&cfg.addr, where, sizeof(where)),
+		  duet_net_stack_name(stack));
+	return 0;
+
+fail:
+	free_synthetic(&a);
+	return r;
+}
+
+DUET_APP(.name = "httpd",
+	 .summary =
+	     "a static HTTP/1.1 server for the site embedded in the image",
+	 .args_help =
+	     "  port=N             TCP port (default 8080)\n"
+	     "  addr=IP            listen address (default 127.0.0.1 on the "
+	     "socket stack, 0.0.0.0 on lwIP)\n"
+	     "  idle_timeout=T     close idle keep-alive connections (default "
+	     "10s)\n"
+	     "  request_timeout=T  a request must arrive whole within T of its "
+	     "first byte (default 10s)\n"
+	     "  max_conns=N        reset connections beyond N (default 1024)\n"
+	     "  access_log=BOOL    one log line per request (default on)\n"
+	     "  synthetic=SIZES    also serve generated files, e.g. 1k,64k as "
+	     "/1k and /64k",
+	 .start = httpd_app_start);

@@ -1,0 +1,533 @@
+/* httpd's connection handling: parse, queue, send, time out. See server.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <duet/clock.h>
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/loop.h>
+
+#include "response.h"
+#include "server.h"
+
+/* Bodies at least this long are sent straight from the file's bytes; shorter
+ * ones are gathered with their head (and the next responses) into one send. */
+#define DIRECT_MIN 4096
+/* A receive buffer may grow past the head limit only to hold what arrives
+ * while the queue is full (reading is paused then, so it stays bounded). */
+#define IN_MAX (1u << 20)
+/* How long to keep reading after our FIN, so unread input does not turn the
+ * close into a reset that could destroy the last response in flight. */
+#define LINGER DUET_SEC(2)
+
+enum conn_state { CONN_OPEN, CONN_LINGER };
+
+struct httpd_resp {
+	const uint8_t *body;
+	size_t body_len;
+	size_t off; /* bytes of head + body already sent */
+	unsigned head_len;
+	char head[HTTPD_HEAD_CAP];
+};
+
+struct httpd_conn {
+	struct duet_list link;
+	struct httpd *srv;
+	struct duet_tcp *tcp;
+	struct duet_timer timer;
+	enum conn_state state;
+	bool paused;
+	bool peer_eof;
+	bool want_close; /* close once the queue is sent */
+	char *in;
+	size_t in_len, in_cap;
+	uint64_t body_skip;    /* bytes of an accepted body still to discard */
+	duet_time_t req_start; /* when the buffered partial request began */
+	unsigned q_head, q_len;
+	struct httpd_resp q[HTTPD_QUEUE];
+	char peer[DUET_SOCKADDR_STRLEN];
+};
+
+static const char *current_date(struct httpd *h)
+{
+	uint64_t sec = duet_clock_wall() / DUET_NSEC_PER_SEC;
+
+	if (sec != h->date_sec || h->date[0] == '\0') {
+		h->date_sec = sec;
+		httpd_format_date(sec, h->date);
+	}
+	return h->date;
+}
+
+static void access_log(struct httpd_conn *c, const struct http_request *req,
+		       int status, size_t len)
+{
+	if (req == NULL || req->method_len == 0 || req->target_len == 0) {
+		DUET_INFO("httpd", "%s \"-\" %d %zu", c->peer, status, len);
+		return;
+	}
+	DUET_INFO("httpd", "%s \"%.*s %.*s HTTP/1.%d\" %d %zu", c->peer,
+		  (int)req->method_len, req->method_str, (int)req->target_len,
+		  req->target, req->minor, status, len);
+}
+
+/* Queues the response to req (NULL: a request that never arrived whole).
+ * status < 0 is a parse error: answer -status and close. */
+static void queue_response(struct httpd_conn *c, const struct http_request *req,
+			   int status)
+{
+	struct httpd *h = c->srv;
+	struct httpd_resp *r = &c->q[(c->q_head + c->q_len++) % HTTPD_QUEUE];
+	const struct httpd_file *f = NULL;
+	const char *type = "text/plain; charset=utf-8";
+	size_t length;
+	bool keep = !c->want_close && req != NULL && req->keep_alive;
+	bool head_only = req != NULL && req->method == HTTP_HEAD;
+	struct httpd_head hd = {0};
+
+	h->requests++;
+	if (status < 0) {
+		status = -status;
+		keep = false;
+	} else if (req->method == HTTP_OTHER) {
+		status = 405;
+	} else if ((f = h->src.lookup(h->src.ctx, req->path, req->path_len)) ==
+		   NULL) {
+		status = 404;
+	} else if (req->if_none_match != NULL &&
+		   httpd_etag_matches(req->if_none_match,
+				      req->if_none_match_len, f->etag)) {
+		status = 304;
+	} else {
+		status = 200;
+	}
+
+	if (f != NULL) {
+		r->body = f->data;
+		length = f->size;
+		type = f->content_type;
+	} else {
+		r->body = (const uint8_t *)httpd_error_body(status);
+		length = strlen((const char *)r->body);
+	}
+	r->body_len = (head_only || status == 304) ? 0 : length;
+	r->off = 0;
+
+	hd.status = status;
+	hd.date = current_date(h);
+	hd.content_type = type;
+	hd.content_length = length;
+	hd.etag = f != NULL ? f->etag : NULL;
+	if (!keep)
+		hd.connection = "close";
+	else if (req->minor == 0)
+		hd.connection = "keep-alive";
+	r->head_len =
+	    (unsigned)httpd_response_head(r->head, sizeof(r->head), &hd);
+
+	if (!keep)
+		c->want_close = true;
+	if (h->cfg.access_log)
+		access_log(c, req, status, r->body_len);
+}
+
+/* ---------------------------------------------------------- connections */
+
+static void conn_free(struct httpd_conn *c)
+{
+	struct httpd *h = c->srv;
+
+	duet_timer_stop(&c->timer);
+	duet_list_unlink(&c->link);
+	duet_list_insert_head(&h->free_conns, &c->link);
+	h->nconns--;
+	if (c->in_cap > h->cfg.limits.max_head) {
+		/* A buffer grown for a deep pipeline goes back to its size. */
+		char *in = realloc(c->in, h->cfg.limits.max_head);
+		if (in != NULL) {
+			c->in = in;
+			c->in_cap = h->cfg.limits.max_head;
+		}
+	}
+}
+
+static void conn_close(struct httpd_conn *c)
+{
+	duet_tcp_close(c->tcp);
+	conn_free(c);
+}
+
+static void conn_abort(struct httpd_conn *c)
+{
+	duet_tcp_abort(c->tcp);
+	conn_free(c);
+}
+
+static void conn_arm_timer(struct httpd_conn *c)
+{
+	const struct httpd_config *cfg = &c->srv->cfg;
+	duet_time_t now = duet_loop_now(c->srv->loop), timeout;
+
+	if (c->state == CONN_LINGER)
+		return; /* armed once, when lingering began */
+	if (c->q_len == 0 && (c->in_len > 0 || c->body_skip > 0)) {
+		duet_time_t end = c->req_start + cfg->request_timeout;
+		timeout = end > now ? end - now : 0;
+	} else {
+		timeout = cfg->idle_timeout;
+	}
+	duet_timer_start(&c->timer, timeout, 0);
+}
+
+/* Takes the first n buffered bytes off the receive buffer. */
+static void conn_consume(struct httpd_conn *c, size_t n)
+{
+	c->in_len -= n;
+	if (c->in_len > 0) {
+		memmove(c->in, c->in + n, c->in_len);
+		c->req_start = duet_loop_now(c->srv->loop);
+	}
+}
+
+/* Parses and queues buffered requests while the queue has room. */
+static void conn_parse(struct httpd_conn *c)
+{
+	size_t used = 0;
+
+	while (!c->want_close && c->q_len < HTTPD_QUEUE && used < c->in_len) {
+		struct http_request req;
+		long n = http_parse_request(c->in + used, c->in_len - used,
+					    &c->srv->cfg.limits, &req);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			queue_response(c, &req, (int)n);
+			used = c->in_len;
+			break;
+		}
+		used += (size_t)n;
+		uint64_t body = req.content_length;
+		size_t here =
+		    body < c->in_len - used ? (size_t)body : c->in_len - used;
+		used += here;
+		c->body_skip = body - here;
+		queue_response(c, &req, 200);
+	}
+	if (used > 0)
+		conn_consume(c, used);
+}
+
+/* Advances the queue by n sent bytes. */
+static void conn_sent(struct httpd_conn *c, size_t n)
+{
+	while (n > 0) {
+		struct httpd_resp *r = &c->q[c->q_head];
+		size_t left = r->head_len + r->body_len - r->off;
+		size_t k = n < left ? n : left;
+		r->off += k;
+		n -= k;
+		if (r->off == r->head_len + r->body_len) {
+			c->q_head = (c->q_head + 1) % HTTPD_QUEUE;
+			c->q_len--;
+		}
+	}
+}
+
+/* Copies queued bytes, from the current offset on, into the scratch buffer. */
+static size_t conn_gather(struct httpd_conn *c, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < c->q_len && n < cap; i++) {
+		const struct httpd_resp *r =
+		    &c->q[(c->q_head + i) % HTTPD_QUEUE];
+		size_t off = i == 0 ? r->off : 0, k;
+		if (off < r->head_len) {
+			k = r->head_len - off;
+			k = k < cap - n ? k : cap - n;
+			memcpy(buf + n, r->head + off, k);
+			n += k;
+			off += k;
+		}
+		if (n < cap && off - r->head_len < r->body_len) {
+			k = r->body_len - (off - r->head_len);
+			k = k < cap - n ? k : cap - n;
+			memcpy(buf + n, r->body + (off - r->head_len), k);
+			n += k;
+		}
+	}
+	return n;
+}
+
+/* Sends what the stack takes. false when the connection was dropped. */
+static bool conn_flush(struct httpd_conn *c)
+{
+	while (c->q_len > 0) {
+		struct httpd_resp *r = &c->q[c->q_head];
+		const void *p;
+		size_t n;
+		if (r->off >= r->head_len &&
+		    r->body_len - (r->off - r->head_len) >= DIRECT_MIN) {
+			p = r->body + (r->off - r->head_len);
+			n = r->body_len - (r->off - r->head_len);
+		} else {
+			p = c->srv->scratch;
+			n = conn_gather(c, c->srv->scratch, HTTPD_SCRATCH);
+		}
+		long s = duet_tcp_send(c->tcp, p, n);
+		if (s == -EAGAIN)
+			return true; /* `writable` will call us again */
+		if (s < 0) {
+			DUET_DEBUG("httpd", "%s: send: %s", c->peer,
+				   duet_strerror((int)s));
+			conn_abort(c);
+			return false;
+		}
+		conn_sent(c, (size_t)s);
+	}
+	return true;
+}
+
+/* Ends a connection whose last response is sent. */
+static void conn_finish(struct httpd_conn *c)
+{
+	if (c->peer_eof || duet_tcp_shutdown(c->tcp) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->state = CONN_LINGER;
+	c->in_len = 0;
+	if (c->paused) {
+		c->paused = false;
+		duet_tcp_resume(c->tcp);
+	}
+	duet_timer_start(&c->timer, LINGER, 0);
+}
+
+/* Moves a connection on after input arrived or output drained. */
+static void conn_progress(struct httpd_conn *c)
+{
+	for (;;) {
+		bool was_full;
+		conn_parse(c);
+		was_full = c->q_len == HTTPD_QUEUE;
+		if (!conn_flush(c))
+			return;
+		if (!was_full || c->q_len == HTTPD_QUEUE || c->in_len == 0)
+			break;
+	}
+	if (c->q_len == 0 && (c->want_close || c->peer_eof)) {
+		conn_finish(c);
+		return;
+	}
+	bool full = c->q_len == HTTPD_QUEUE;
+	if (full && !c->paused)
+		duet_tcp_pause(c->tcp);
+	else if (!full && c->paused)
+		duet_tcp_resume(c->tcp);
+	c->paused = full;
+	conn_arm_timer(c);
+}
+
+static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
+		    void *arg)
+{
+	struct httpd_conn *c = arg;
+	const char *p = data;
+	(void)tcp;
+
+	if (len == 0) {
+		c->peer_eof = true;
+		if (c->state == CONN_LINGER)
+			conn_close(c);
+		else
+			conn_progress(c);
+		return;
+	}
+	if (c->state == CONN_LINGER || c->want_close || c->peer_eof)
+		return; /* nothing more will be answered: discard */
+	if (c->body_skip > 0) {
+		size_t k = c->body_skip < len ? (size_t)c->body_skip : len;
+		c->body_skip -= k;
+		p += k;
+		len -= k;
+		if (len == 0) {
+			conn_arm_timer(c);
+			return;
+		}
+	}
+	if (len > c->in_cap - c->in_len) {
+		size_t cap = c->in_cap;
+		while (cap - c->in_len < len)
+			cap *= 2;
+		char *in = cap <= IN_MAX ? realloc(c->in, cap) : NULL;
+		if (in == NULL) {
+			DUET_WARN("httpd",
+				  "%s: receive buffer over %zu bytes: reset",
+				  c->peer, c->in_cap);
+			conn_abort(c);
+			return;
+		}
+		c->in = in;
+		c->in_cap = cap;
+	}
+	if (c->in_len == 0)
+		c->req_start = duet_loop_now(c->srv->loop);
+	memcpy(c->in + c->in_len, p, len);
+	c->in_len += len;
+	conn_progress(c);
+}
+
+static void on_writable(struct duet_tcp *tcp, void *arg)
+{
+	struct httpd_conn *c = arg;
+	(void)tcp;
+
+	if (c->state == CONN_OPEN)
+		conn_progress(c);
+}
+
+static void on_error(struct duet_tcp *tcp, int err, void *arg)
+{
+	struct httpd_conn *c = arg;
+	(void)tcp;
+
+	DUET_DEBUG("httpd", "%s: %s", c->peer, duet_strerror(err));
+	conn_free(c); /* the stack has closed it */
+}
+
+static void on_timer(struct duet_timer *t, void *arg)
+{
+	struct httpd_conn *c = arg;
+	(void)t;
+
+	if (c->state == CONN_LINGER) {
+		conn_close(c);
+	} else if (c->q_len > 0) {
+		DUET_DEBUG("httpd", "%s: send stalled: reset", c->peer);
+		conn_abort(c);
+	} else if (c->in_len > 0 || c->body_skip > 0) {
+		c->in_len = 0;
+		c->body_skip = 0;
+		queue_response(c, NULL, -408);
+		conn_progress(c);
+	} else {
+		conn_close(c);
+	}
+}
+
+static const struct duet_tcp_callbacks conn_callbacks = {
+    .recv = on_recv,
+    .writable = on_writable,
+    .error = on_error,
+};
+
+static struct httpd_conn *conn_alloc(struct httpd *h)
+{
+	struct httpd_conn *c;
+
+	if (!duet_list_empty(&h->free_conns)) {
+		c = duet_container_of(h->free_conns.next, struct httpd_conn,
+				      link);
+		duet_list_unlink(&c->link);
+		return c;
+	}
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->in_cap = h->cfg.limits.max_head;
+	c->in = malloc(c->in_cap);
+	if (c->in == NULL) {
+		free(c);
+		return NULL;
+	}
+	duet_list_init(&c->link);
+	return c;
+}
+
+static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
+		      void *arg)
+{
+	struct httpd *h = arg;
+	struct httpd_conn *c = NULL;
+	struct duet_sockaddr peer;
+	(void)listener;
+
+	if (h->nconns >= h->cfg.max_conns || (c = conn_alloc(h)) == NULL) {
+		if (h->refused++ % 1000 == 0)
+			DUET_WARN("httpd",
+				  "%u connections: refusing more (%llu so far)",
+				  h->nconns, h->refused);
+		duet_tcp_abort(tcp);
+		return;
+	}
+	c->srv = h;
+	c->tcp = tcp;
+	c->state = CONN_OPEN;
+	c->paused = c->peer_eof = c->want_close = false;
+	c->in_len = 0;
+	c->body_skip = 0;
+	c->q_head = c->q_len = 0;
+	if (duet_tcp_peer(tcp, &peer) == 0)
+		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));
+	else
+		strcpy(c->peer, "?");
+	duet_list_insert_tail(&h->conns, &c->link);
+	h->nconns++;
+	duet_timer_init(h->loop, &c->timer, on_timer, c);
+	duet_tcp_set_callbacks(tcp, &conn_callbacks, c);
+	duet_tcp_nodelay(tcp, true);
+	conn_arm_timer(c);
+}
+
+/* --------------------------------------------------------------- server */
+
+void httpd_config_default(struct httpd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	duet_ipaddr_parse("127.0.0.1", &cfg->addr.ip);
+	cfg->addr.port = 8080;
+	cfg->idle_timeout = DUET_SEC(10);
+	cfg->request_timeout = DUET_SEC(10);
+	cfg->max_conns = 1024;
+	cfg->access_log = true;
+	cfg->limits = http_default_limits;
+}
+
+int httpd_start(struct httpd *h, struct duet_loop *loop,
+		struct duet_stack *stack, const struct httpd_config *cfg,
+		const struct httpd_source *src)
+{
+	h->loop = loop;
+	h->stack = stack;
+	h->cfg = *cfg;
+	h->src = *src;
+	duet_list_init(&h->conns);
+	duet_list_init(&h->free_conns);
+	h->nconns = 0;
+	h->requests = h->refused = 0;
+	h->date[0] = '\0';
+	return duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h,
+			       &h->listener);
+}
+
+void httpd_stop(struct httpd *h)
+{
+	struct duet_list *l;
+
+	if (h->listener != NULL) {
+		duet_tcp_close(h->listener);
+		h->listener = NULL;
+	}
+	while (!duet_list_empty(&h->conns))
+		conn_close(
+		    duet_container_of(h->conns.next, struct httpd_conn, link));
+	while (!duet_list_empty(&h->free_conns)) {
+		l = h->free_conns.next;
+		duet_list_unlink(l);
+		struct httpd_conn *c =
+		    duet_container_of(l, struct httpd_conn, link);
+		free(c->in);
+		free(c);
+	}
+}

@@ -1,0 +1,69 @@
+/* server.h — httpd's HTTP/1.1 server over duet/net.h.
+ *
+ * One listener; per connection a receive buffer, a queue of up to
+ * HTTPD_QUEUE responses and one timer. Requests are answered in order; while
+ * the queue is full the connection's reading is paused, so a pipelining
+ * client cannot make the server buffer without bound. Response bodies are
+ * sent from the file source's bytes (small responses are first gathered,
+ * several at a time, into one send).
+ *
+ * Timers: a connection with nothing buffered and nothing to send is closed
+ * after idle_timeout; a request must be complete within request_timeout of
+ * its first byte (else 408 and close); a response that makes no progress for
+ * idle_timeout ends the connection (reset).
+ */
+#ifndef HTTPD_SERVER_H
+#define HTTPD_SERVER_H
+
+#include <stdbool.h>
+
+#include <duet/clock.h>
+#include <duet/list.h>
+#include <duet/net.h>
+
+#include "files.h"
+#include "http_parse.h"
+
+#define HTTPD_QUEUE    8
+#define HTTPD_HEAD_CAP 512
+#define HTTPD_SCRATCH  16384
+
+struct httpd_config {
+	struct duet_sockaddr addr;
+	duet_time_t idle_timeout;
+	duet_time_t request_timeout;
+	unsigned max_conns;
+	bool access_log;
+	struct http_limits limits;
+};
+
+struct httpd {
+	struct duet_loop *loop;
+	struct duet_stack *stack;
+	struct duet_tcp *listener;
+	struct httpd_config cfg;
+	struct httpd_source src;
+	struct duet_list conns;
+	struct duet_list free_conns;
+	unsigned nconns;
+	unsigned long long requests;
+	unsigned long long refused; /* connections over max_conns */
+	/* The Date header, rebuilt when the wall clock's second changes. */
+	uint64_t date_sec;
+	char date[32];
+	char scratch[HTTPD_SCRATCH];
+};
+
+/* Fills cfg with the defaults: 127.0.0.1:8080, idle 10 s, request 10 s,
+ * 1024 connections, access log on, http_default_limits. */
+void httpd_config_default(struct httpd_config *cfg);
+
+/* Listens on cfg->addr and serves src. h is caller-allocated and must
+ * outlive httpd_stop(). 0 or a negative errno from duet_tcp_listen. */
+int httpd_start(struct httpd *h, struct duet_loop *loop,
+		struct duet_stack *stack, const struct httpd_config *cfg,
+		const struct httpd_source *src);
+/* Closes the listener and every connection (gracefully), frees memory. */
+void httpd_stop(struct httpd *h);
+
+#endif

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# bench/httpd.sh [HTTPD_IMAGE]: Duet's httpd against nginx, same files, same
+# run. wrk (on CPU 0) loads each server (on CPU 1) in turn, alternating
+# Duet and nginx (A B A B ...) so drifts in machine speed hit both alike;
+# prints medians of req/s and p99 latency and Duet's ratio to nginx.
+#
+# Environment:
+#   BENCH_SIZES="1k 64k"   files to fetch (httpd serves them via synthetic=)
+#   BENCH_REPS=5           runs per server and size
+#   BENCH_DURATION=8s      length of one wrk run
+#   BENCH_CONNS=64         wrk connections (one thread)
+#   BENCH_DUET_ARGS=       extra arguments for httpd: the hook for other
+#                          stacks, e.g. lwIP over a tap in a namespace
+#                          (see bench/README.md)
+#   BENCH_HOST=127.0.0.1   address the Duet server is reached at
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+httpd=${1:-$here/../build/posix/apps/httpd/httpd}
+sizes=${BENCH_SIZES:-1k 64k}
+reps=${BENCH_REPS:-5}
+duration=${BENCH_DURATION:-8s}
+conns=${BENCH_CONNS:-64}
+duet_host=${BENCH_HOST:-127.0.0.1}
+read -r -a duet_args <<<"${BENCH_DUET_ARGS:-}"
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[[ -x $httpd ]] || die "no httpd image at $httpd (build it: ./duet build httpd)"
+
+# The peers come from Debian; only the benchmark needs them.
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+[[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+command -v curl >/dev/null || need+=(curl)
+if [[ ${#need[@]} -gt 0 ]]; then
+	sudo=
+	[[ $(id -u) -eq 0 ]] || sudo=sudo
+	say "installing ${need[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+cpus=$(nproc)
+if [[ $cpus -ge 2 ]]; then
+	server_cpu=(taskset -c 1)
+	client_cpu=(taskset -c 0)
+else
+	server_cpu=()
+	client_cpu=()
+	say "one CPU: running unpinned"
+fi
+
+tmp=$(mktemp -d /tmp/duet-bench.XXXXXX)
+duet_pid=
+nginx_pid=
+cleanup() {
+	[[ -z $duet_pid ]] || kill "$duet_pid" 2>/dev/null || true
+	[[ -z $nginx_pid ]] || kill "$nginx_pid" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() {
+	local url=$1
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null --max-time 1 "$url" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --------------------------------------------------------------- servers
+duet_port=$(free_port)
+synthetic=$(echo "$sizes" | tr ' ' ',')
+"${server_cpu[@]}" "$httpd" port="$duet_port" addr="$duet_host" access_log=off \
+	max_conns=4096 synthetic="$synthetic" "${duet_args[@]}" >"$tmp/duet.log" 2>&1 &
+duet_pid=$!
+duet_url=http://$duet_host:$duet_port
+wait_http "$duet_url/" || { cat "$tmp/duet.log" >&2; die "httpd did not start"; }
+
+# nginx serves the very bytes httpd generates.
+mkdir -p "$tmp/www" "$tmp/nginx"
+for s in $sizes; do curl -sf -o "$tmp/www/$s" "$duet_url/$s"; done
+# nginx started as root serves from an unprivileged worker.
+chmod 755 "$tmp" "$tmp/www"
+chmod 644 "$tmp/www"/*
+nginx_port=$(free_port)
+cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+	default_type application/octet-stream;
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	tcp_nodelay on;
+	keepalive_requests 100000000;
+	keepalive_timeout 65;
+	open_file_cache max=16 inactive=60s;
+	client_body_temp_path $tmp/nginx/body;
+	proxy_temp_path $tmp/nginx/proxy;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	server {
+		listen 127.0.0.1:$nginx_port;
+		root $tmp/www;
+	}
+}
+CONF
+"${server_cpu[@]}" /usr/sbin/nginx -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
+	-p "$tmp/nginx" >"$tmp/nginx.log" 2>&1 &
+nginx_pid=$!
+nginx_url=http://127.0.0.1:$nginx_port
+wait_http "$nginx_url/${sizes%% *}" || { cat "$tmp/nginx.log" "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
+
+for s in $sizes; do
+	cmp -s <(curl -sf "$duet_url/$s") <(curl -sf "$nginx_url/$s") ||
+		die "httpd and nginx serve different bytes for /$s"
+done
+
+# ------------------------------------------------------------------ runs
+# wrk_run URL DURATION: prints "REQ_PER_SEC P99_MS".
+wrk_run() {
+	"${client_cpu[@]}" wrk -t1 -c"$conns" -d"$2" --latency "$1" 2>&1 | awk '
+		/Requests\/sec:/ { rps = $2 }
+		/^ +99%/ {
+			v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+			ms = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v
+		}
+		/Non-2xx|Socket errors/ { err = err " " $0 }
+		END {
+			if (rps == "") { print "0 0 wrk-failed"; exit }
+			printf "%s %.3f%s\n", rps, ms, (err != "" ? " errors:" err : "")
+		}'
+}
+
+say "httpd: $httpd ${duet_args[*]} (stack: $(sed -n 's/.*(\(.*\) stack).*/\1/p' "$tmp/duet.log" | head -1))"
+say "nginx: $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), 1 worker, sendfile"
+say "wrk: -t1 -c$conns -d$duration, $reps runs per server and size, alternating"
+for s in $sizes; do
+	wrk_run "$duet_url/$s" 2s >/dev/null
+	wrk_run "$nginx_url/$s" 2s >/dev/null
+done
+
+results=$tmp/results
+: >"$results"
+for r in $(seq "$reps"); do
+	for s in $sizes; do
+		for server in duet nginx; do
+			[[ $server = duet ]] && url=$duet_url/$s || url=$nginx_url/$s
+			line=$(wrk_run "$url" "$duration")
+			say "run $r $s $server: $line"
+			echo "$s $server $line $r" >>"$results"
+		done
+	done
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# The ratio is the median of each round's Duet/nginx pair: the two runs of
+# a pair are seconds apart, so slow drifts of the machine cancel out.
+printf '\n%-6s %-6s %12s %10s %16s\n' size server "req/s" "p99 ms" "Duet/nginx req/s"
+for s in $sizes; do
+	for server in duet nginx; do
+		rps=$(awk -v s="$s" -v v="$server" '$1 == s && $2 == v { print $3 }' "$results" | median)
+		p99=$(awk -v s="$s" -v v="$server" '$1 == s && $2 == v { print $4 }' "$results" | median)
+		if [[ $server = duet ]]; then
+			ratio=$(awk -v s="$s" '$1 == s { r = $NF; v[$2, r] = $3; n[r] = 1 }
+				END { for (r in n) if (v["nginx", r] > 0) print v["duet", r] / v["nginx", r] }' \
+				"$results" | median)
+			ratio=$(printf '%.2fx' "$ratio")
+		else
+			ratio=
+		fi
+		printf '%-6s %-6s %12.0f %10.3f %16s\n' "$s" "$server" "$rps" "$p99" "$ratio"
+	done
+done
+if grep -q 'errors:\|wrk-failed' "$results"; then
+	say "some runs reported errors:"
+	grep 'errors:\|wrk-failed' "$results" >&2
+fi

@@ -1,0 +1,151 @@
+# httpd on the POSIX socket stack (the host's TCP/IP, loopback only): pages
+# byte for byte, headers, conditional requests, keep-alive, pipelining,
+# refusals, a slow client, a flood of idle connections, orderly stop.
+. "$top_srcdir/tests/posix/lib.sh"
+httpd=$top_builddir/apps/httpd/httpd
+site=$top_srcdir/apps/httpd/site
+
+command -v curl >/dev/null || skip_all "curl not installed (apt-get install curl)"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+"$httpd" --help 2>&1 | grep -q -- '--net' ||
+	skip_all "this build's POSIX platform has no socket stack (--net) yet"
+
+tmp=$(mktemp -d)
+pid=
+pid2=
+cleanup() {
+	for p in $pid $pid2; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A port nobody listens on right now (the kernel picks it).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+log=$tmp/httpd.log
+"$httpd" port="$port" request_timeout=3s idle_timeout=20s synthetic=1k,64k \
+	>"$log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+	grep -qs 'serving' "$log" && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "serving .* on http://127.0.0.1:$port/ (socket stack)" "$log" ||
+	{ cat "$log" | sed 's/^/# /'; echo "Bail out! httpd did not start"; exit 1; }
+ok "starts on the socket stack, listening on 127.0.0.1"
+
+# Plain words, not functions: check runs its command through timeout(1).
+curl="curl -sS --max-time 10"
+
+# ------------------------------------------------------------- contents
+for f in index.html style.css robots.txt favicon.svg; do
+	if $curl -o "$tmp/got" "$base/$f" && cmp -s "$tmp/got" "$site/$f"; then
+		ok "/$f is byte-identical to the site file"
+	else
+		not_ok "/$f is byte-identical to the site file"
+	fi
+done
+$curl -o "$tmp/got" "$base/" && cmp -s "$tmp/got" "$site/index.html" &&
+	ok "/ serves index.html" || not_ok "/ serves index.html"
+
+# --------------------------------------------------------------- headers
+$curl -D "$tmp/h" -o /dev/null "$base/style.css"
+hdr() { tr -d '\r' <"$tmp/h" | sed -n "s/^$1: //Ip" | head -n 1; }
+[ "$(hdr content-type)" = "text/css; charset=utf-8" ] &&
+	ok "Content-Type by extension" || not_ok "Content-Type by extension" "$(cat "$tmp/h")"
+[ "$(hdr content-length)" = "$(wc -c <"$site/style.css" | tr -d ' ')" ] &&
+	ok "Content-Length is the file size" || not_ok "Content-Length is the file size" "$(cat "$tmp/h")"
+hdr date | grep -Eq '^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$' &&
+	ok "Date is an IMF-fixdate" || not_ok "Date is an IMF-fixdate" "$(cat "$tmp/h")"
+etag=$(hdr etag)
+printf '%s\n' "$etag" | grep -Eq '^"[0-9a-f]{16}"$' && ok "strong ETag" ||
+	not_ok "strong ETag" "$(cat "$tmp/h")"
+
+code=$($curl -o "$tmp/body" -w '%{http_code}' -H "If-None-Match: $etag" "$base/style.css")
+[ "$code" = 304 ] && [ ! -s "$tmp/body" ] && ok "If-None-Match with the ETag gives 304, no body" ||
+	not_ok "If-None-Match with the ETag gives 304, no body" "code $code"
+code=$($curl -o /dev/null -w '%{http_code}' -H 'If-None-Match: "0000"' "$base/style.css")
+[ "$code" = 200 ] && ok "another ETag gives 200" || not_ok "another ETag gives 200" "code $code"
+
+out=$($curl -I -D "$tmp/h" -o /dev/null -w '%{http_code} %{size_download}' "$base/index.html" 2>&1)
+[ "$out" = "200 0" ] &&
+	[ "$(hdr content-length)" = "$(wc -c <"$site/index.html" | tr -d ' ')" ] &&
+	ok "HEAD: 200, the GET's Content-Length, no body" ||
+	not_ok "HEAD: 200, the GET's Content-Length, no body" "$out" "$(cat "$tmp/h")"
+
+check "unknown path: 404" 0 '^404$' -- $curl -o /dev/null -w '%{http_code}' "$base/nope.html"
+check "POST: 405 with Allow" 0 '^Allow: GET, HEAD' -- $curl -i -X POST -d x=1 "$base/"
+check "synthetic 1k file" 0 '^200 1024$' -- $curl -o /dev/null -w '%{http_code} %{size_download}' "$base/1k"
+check "synthetic 64k file" 0 '^200 65536$' -- $curl -o /dev/null -w '%{http_code} %{size_download}' "$base/64k"
+
+# ---------------------------------------------------- connection reuse
+check "keep-alive: curl reuses the connection" 0 'Re-using existing connection' -- \
+	curl -sv --max-time 10 -o /dev/null -o /dev/null "$base/robots.txt" "$base/style.css"
+
+py="python3 $top_srcdir/tests/posix/httpd_client.py 127.0.0.1 $port"
+
+check "pipelining: five requests in one write, in order, HEAD without body" 0 \
+	'^codes 200 404 200 200 200$' -- $py pipeline
+check "deep pipeline: 400 requests in flight, all answered in order" 0 \
+	'^deep 400/400 in order: True$' -- $py deep 400
+check "HTTP/1.0 without Host: 200 and close" 0 '^HTTP/1.1 200 OK$' -- $py raw 'GET / HTTP/1.0\r\n\r\n'
+check "HTTP/1.1 without Host: 400" 0 '^HTTP/1.1 400 Bad Request$' -- $py raw 'GET / HTTP/1.1\r\n\r\n'
+check "malformed request line: 400" 0 '^HTTP/1.1 400 Bad Request$' -- $py raw 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n'
+check "HTTP/2.0 request line: 505" 0 '^HTTP/1.1 505 ' -- $py raw 'GET / HTTP/2.0\r\nHost: x\r\n\r\n'
+check "chunked body: 501" 0 '^HTTP/1.1 501 ' -- \
+	$py raw 'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+check "body over the limit: 413" 0 '^HTTP/1.1 413 ' -- \
+	$py raw 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n'
+big=$(head -c 10000 /dev/zero | tr '\0' 'a')
+check "oversize header: 431" 0 '^431$' -- $curl -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$base/"
+check "oversize request line: 414" 0 '^414$' -- $curl -o /dev/null -w '%{http_code}' "$base/$big"
+
+# ------------------------------------------------- hostile clients
+$py slow >"$tmp/slow" 2>&1 &
+slow=$!
+sleep 1
+check "served while a slow client trickles" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
+wait "$slow"
+grep -Eq "closed after [2-5]\.[0-9] s: b'HTTP/1.1 408" "$tmp/slow" &&
+	ok "slow request cut off after request_timeout with 408" ||
+	not_ok "slow request cut off after request_timeout with 408" "$(cat "$tmp/slow")"
+
+$py flood 500 4 >"$tmp/flood" 2>&1 &
+flood=$!
+for _ in $(seq 100); do grep -qs '^open' "$tmp/flood" && break; sleep 0.1; done
+check "200 while 500 idle connections are open" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
+wait "$flood"
+grep -q '^alive 500$' "$tmp/flood" && ok "the idle connections stay open within max_conns" ||
+	not_ok "the idle connections stay open within max_conns" "$(cat "$tmp/flood")"
+
+# A second server with room for 5 connections: the 6th and later are reset.
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$httpd" port="$port2" max_conns=5 >"$tmp/small.log" 2>&1 &
+pid2=$!
+for _ in $(seq 100); do grep -qs 'serving' "$tmp/small.log" && break; sleep 0.1; done
+check "max_conns=5: only 5 of 12 connections stay" 0 '^alive 5$' -- \
+	python3 "$top_srcdir/tests/posix/httpd_client.py" 127.0.0.1 "$port2" flood 12 1
+kill -TERM "$pid2"
+wait "$pid2"
+pid2=
+
+check "port in use: a clear error, exit 1" 1 "cannot listen on 127.0.0.1:$port: " -- \
+	"$httpd" port="$port"
+
+grep -Eq 'httpd: 127\.0\.0\.1:[0-9]+ "GET /style\.css HTTP/1\.1" 200 [0-9]+$' "$log" &&
+	ok "access log line per request" || not_ok "access log line per request"
+
+# ----------------------------------------------------------------- stop
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+pid=
+[ "$status" -eq 0 ] && grep -q 'stopping: [0-9]* requests served' "$log" &&
+	ok "SIGTERM: orderly stop, exit 0" || not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$log")"
+
+# ---------------------------------------------------------- boot args
+check "bad synthetic= is refused" 2 "synthetic=1q" -- "$httpd" port="$port" synthetic=1q
+check "bad addr= is refused" 2 "addr=nowhere: not an IP address" -- "$httpd" port="$port" addr=nowhere
+check "--help lists httpd's arguments" 0 'idle_timeout=T' -- "$httpd" --help
+finish

@@ -1,0 +1,384 @@
+/* httpd's request-head parser: what it accepts, what it refuses, and that a
+ * request parses the same however it is split. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http_parse.h"
+
+static struct http_request req;
+
+static long parse(const char *s)
+{
+	return http_parse_request(s, strlen(s), &http_default_limits, &req);
+}
+
+static long parse_n(const char *s, size_t n)
+{
+	return http_parse_request(s, n, &http_default_limits, &req);
+}
+
+static bool field_is(const char *p, size_t n, const char *want)
+{
+	return n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+/* --------------------------------------------------------------- valid */
+
+Test(http_parse, simple_get)
+{
+	const char *s = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert_eq(req.method, HTTP_GET);
+	cr_assert(field_is(req.target, req.target_len, "/index.html"));
+	cr_assert_eq(req.minor, 1);
+	cr_assert(req.keep_alive);
+	cr_assert_null(req.if_none_match);
+	cr_assert_eq(req.content_length, 0);
+	cr_assert_eq(req.header_count, 1);
+}
+
+Test(http_parse, head_and_query_string)
+{
+	const char *s = "HEAD /a/b?x=1&y=2 HTTP/1.1\r\nHost: x\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert_eq(req.method, HTTP_HEAD);
+	cr_assert(field_is(req.target, req.target_len, "/a/b?x=1&y=2"));
+	cr_assert(field_is(req.path, req.path_len, "/a/b"));
+}
+
+Test(http_parse, absolute_form_target)
+{
+	cr_assert_gt(
+	    parse("GET http://example.org/a/b?c HTTP/1.1\r\nHost: x\r\n\r\n"),
+	    0);
+	cr_assert(field_is(req.path, req.path_len, "/a/b"));
+	cr_assert(
+	    field_is(req.target, req.target_len, "http://example.org/a/b?c"));
+	cr_assert_gt(
+	    parse("GET HTTPS://example.org HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+	cr_assert(field_is(req.path, req.path_len, "/"));
+	cr_assert_gt(parse("GET http://h?x=/y HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+	cr_assert(field_is(req.path, req.path_len, "/"));
+}
+
+Test(http_parse, other_methods_parse_for_405)
+{
+	const char *s = "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert_eq(req.method, HTTP_OTHER);
+	cr_assert(field_is(req.method_str, req.method_len, "DELETE"));
+	/* Methods are case-sensitive: "get" is not GET. */
+	cr_assert_gt(parse("get / HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+	cr_assert_eq(req.method, HTTP_OTHER);
+}
+
+Test(http_parse, bare_lf_line_endings)
+{
+	const char *s = "GET / HTTP/1.1\nHost: x\n\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+}
+
+Test(http_parse, leading_empty_lines_skipped)
+{
+	const char *s = "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert(field_is(req.target, req.target_len, "/"));
+}
+
+Test(http_parse, header_names_any_case_values_trimmed)
+{
+	const char *s =
+	    "GET / HTTP/1.1\r\nhOsT: x\r\nIF-NONE-MATCH: \t\"abc\" \t\r\n"
+	    "cOnNeCtIoN: Close\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert(
+	    field_is(req.if_none_match, req.if_none_match_len, "\"abc\""));
+	cr_assert_not(req.keep_alive);
+}
+
+Test(http_parse, http10_keep_alive_rules)
+{
+	cr_assert_gt(parse("GET / HTTP/1.0\r\n\r\n"), 0);
+	cr_assert_eq(req.minor, 0);
+	cr_assert_not(req.keep_alive, "1.0 closes by default");
+	cr_assert_gt(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+		     0);
+	cr_assert(req.keep_alive);
+	cr_assert_gt(
+	    parse(
+		"GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, close\r\n\r\n"),
+	    0);
+	cr_assert_not(req.keep_alive);
+	cr_assert_gt(
+	    parse(
+		"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+	    0);
+	cr_assert(req.keep_alive);
+}
+
+Test(http_parse, higher_minor_version_is_11)
+{
+	cr_assert_gt(parse("GET / HTTP/1.7\r\nHost: x\r\n\r\n"), 0);
+	cr_assert_eq(req.minor, 1);
+}
+
+Test(http_parse, small_body_length_reported)
+{
+	const char *s =
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+	cr_assert_eq(parse(s), (long)strlen(s) - 5);
+	cr_assert_eq(req.content_length, 5);
+	/* Repeats that agree are one value. */
+	cr_assert_gt(parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+			   "Content-Length: 3\r\n\r\n"),
+		     0);
+	cr_assert_eq(req.content_length, 3);
+}
+
+/* ---------------------------------------------------------- pipelining */
+
+Test(http_parse, pipelined_requests_in_one_buffer)
+{
+	const char *s = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+			"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n"
+			"GET /c HTTP/1.1\r\nHost: x\r\n\r\nGET /d";
+	const char *want[3] = {"/a", "/b", "/c"};
+	size_t off = 0, len = strlen(s);
+
+	for (int i = 0; i < 3; i++) {
+		long n = parse_n(s + off, len - off);
+		cr_assert_gt(n, 0, "request %d", i);
+		cr_assert(field_is(req.target, req.target_len, want[i]));
+		off += (size_t)n;
+	}
+	cr_assert_eq(parse_n(s + off, len - off), 0,
+		     "the partial 4th needs more");
+}
+
+Test(http_parse, split_at_every_byte_boundary)
+{
+	const char *s = "GET /split?q=1 HTTP/1.1\r\nHost: example.org\r\n"
+			"If-None-Match: \"e1\"\r\nAccept: */*\r\n\r\n";
+	size_t len = strlen(s);
+
+	/* The caller rescans its buffer: every prefix must say "need more",
+	 * and the whole must parse. */
+	for (size_t k = 0; k < len; k++)
+		cr_assert_eq(parse_n(s, k), 0, "prefix of %zu bytes", k);
+	cr_assert_eq(parse_n(s, len), (long)len);
+	cr_assert(field_is(req.path, req.path_len, "/split"));
+	cr_assert(field_is(req.if_none_match, req.if_none_match_len, "\"e1\""));
+	cr_assert_eq(req.header_count, 3);
+}
+
+Test(http_parse, split_with_bare_lf_every_boundary)
+{
+	const char *s = "GET / HTTP/1.0\nA: b\n\n";
+	size_t len = strlen(s);
+
+	for (size_t k = 0; k < len; k++)
+		cr_assert_eq(parse_n(s, k), 0, "prefix of %zu bytes", k);
+	cr_assert_eq(parse_n(s, len), (long)len);
+}
+
+/* ----------------------------------------------------------- malformed */
+
+Test(http_parse, malformed_request_lines)
+{
+	const char *bad[] = {
+	    "GET\r\n\r\n",
+	    "GET /\r\n\r\n",
+	    "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
+	    " GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET x/y HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(parse(bad[i]), -400, "case %zu: %s", i, bad[i]);
+}
+
+Test(http_parse, bad_versions)
+{
+	const char *bad[] = {
+	    "GET / HTTP/1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/1.1.1\r\nHost: x\r\n\r\n",
+	    "GET / http/1.1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/x.1\r\nHost: x\r\n\r\n",
+	    "GET / HTTP/10.1\r\nHost: x\r\n\r\n",
+	    "GET / HTX/1.1\r\nHost: x\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(parse(bad[i]), -400, "case %zu: %s", i, bad[i]);
+	cr_assert_eq(parse("GET / HTTP/2.0\r\nHost: x\r\n\r\n"), -505);
+	cr_assert_eq(parse("GET / HTTP/0.9\r\n\r\n"), -505);
+}
+
+Test(http_parse, obs_fold_rejected)
+{
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  continued\r\n\r\n"),
+	    -400);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\tcontinued\r\n\r\n"),
+	    -400);
+}
+
+Test(http_parse, missing_or_repeated_host)
+{
+	cr_assert_eq(parse("GET / HTTP/1.1\r\n\r\n"), -400);
+	cr_assert_eq(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+		     -400);
+	cr_assert_gt(parse("GET / HTTP/1.0\r\n\r\n"), 0, "1.0 needs no Host");
+}
+
+Test(http_parse, nul_bytes_rejected)
+{
+	const char a[] = "GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char b[] = "GET / HTTP/1.1\r\nHost: x\0y\r\n\r\n";
+	const char c[] = "GET / HTTP/1.1\r\nHo\0st: x\r\n\r\n";
+	cr_assert_eq(parse_n(a, sizeof(a) - 1), -400);
+	cr_assert_eq(parse_n(b, sizeof(b) - 1), -400);
+	cr_assert_eq(parse_n(c, sizeof(c) - 1), -400);
+	/* Early: a NUL in an incomplete line is already fatal. */
+	cr_assert_eq(parse_n("GE\0", 3), -400);
+}
+
+Test(http_parse, non_token_header_names_and_ctl_values)
+{
+	const char *bad[] = {
+	    "GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nName : v\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\n(x): v\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nA: b\x01"
+	    "c\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nA: b\x7f\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(parse(bad[i]), -400, "case %zu", i);
+	/* obs-text in values is allowed. */
+	cr_assert_gt(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nA: caf\xc3\xa9\r\n\r\n"), 0);
+}
+
+Test(http_parse, content_length_conflicts)
+{
+	cr_assert_eq(parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+			   "Content-Length: 2\r\n\r\n"),
+		     -400);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 1\r\n\r\n"),
+	    -400);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
+	    -400);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\n"),
+	    -400);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n"),
+	    -400);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n"),
+	    -400);
+}
+
+Test(http_parse, body_too_large_is_413)
+{
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 4097\r\n\r\n"),
+	    -413);
+	cr_assert_eq(parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+			   "99999999999999999999999999\r\n\r\n"),
+		     -413);
+	cr_assert_gt(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n"),
+	    0);
+}
+
+Test(http_parse, transfer_encoding_refused)
+{
+	cr_assert_eq(parse("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+			   "chunked\r\n\r\n"),
+		     -501);
+	cr_assert_eq(
+	    parse("GET / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n"
+		  "Content-Length: 3\r\n\r\n"),
+	    -400, "TE with CL: smuggling");
+}
+
+/* -------------------------------------------------------------- limits */
+
+static char big[65536];
+
+Test(http_parse, oversize_request_line_is_414)
+{
+	size_t n = 0;
+	n += (size_t)sprintf(big, "GET /");
+	memset(big + n, 'a', 5000);
+	n += 5000;
+	/* Still incomplete, already over the limit. */
+	cr_assert_eq(parse_n(big, n), -414);
+	n += (size_t)sprintf(big + n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(parse_n(big, n), -414);
+	/* Just under the limit passes. */
+	n = (size_t)sprintf(big, "GET /");
+	size_t pad =
+	    http_default_limits.max_line - strlen("GET / HTTP/1.1\r\n");
+	memset(big + n, 'b', pad);
+	n += pad;
+	n += (size_t)sprintf(big + n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_gt(parse_n(big, n), 0);
+}
+
+Test(http_parse, oversize_head_is_431)
+{
+	size_t n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(big + n, 'v', 9000);
+	n += 9000;
+	cr_assert_eq(parse_n(big, n), -431, "incomplete and over the limit");
+	n += (size_t)sprintf(big + n, "\r\n\r\n");
+	cr_assert_eq(parse_n(big, n), -431);
+}
+
+Test(http_parse, too_many_headers_is_431)
+{
+	size_t n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < 64; i++)
+		n += (size_t)sprintf(big + n, "X-%d: y\r\n", i);
+	n += (size_t)sprintf(big + n, "\r\n");
+	cr_assert_eq(parse_n(big, n), -431, "65 fields");
+
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < 63; i++)
+		n += (size_t)sprintf(big + n, "X-%d: y\r\n", i);
+	n += (size_t)sprintf(big + n, "\r\n");
+	cr_assert_gt(parse_n(big, n), 0, "64 fields");
+}
+
+Test(http_parse, custom_limits)
+{
+	const struct http_limits tight = {
+	    .max_line = 32, .max_head = 64, .max_headers = 1, .max_body = 0};
+	const char *s = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	cr_assert_gt(http_parse_request(s, strlen(s), &tight, &req), 0);
+	s = "GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n\r\n";
+	cr_assert_eq(http_parse_request(s, strlen(s), &tight, &req), -431);
+	s = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n";
+	cr_assert_eq(http_parse_request(s, strlen(s), &tight, &req), -431);
+}
+
+Test(http_parse, token_eq)
+{
+	cr_assert(http_token_eq("Keep-Alive", 10, "keep-alive"));
+	cr_assert_not(http_token_eq("keep", 4, "keep-alive"));
+	cr_assert_not(http_token_eq("keep-alive!", 11, "keep-alive"));
+}

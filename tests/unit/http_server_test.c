@@ -1,0 +1,542 @@
+/* httpd's server logic against a fake network stack on the virtual clock:
+ * responses, keep-alive, pipelining order, conditional requests,
+ * backpressure, pausing, timeouts, the connection limit. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/loop.h>
+#include <duet/net_stack.h>
+
+#include "fakeplat.h"
+#include "files.h"
+#include "response.h"
+#include "server.h"
+
+/* ------------------------------------------------------- the fake stack */
+
+struct fconn {
+	struct duet_tcp base;
+	char *out; /* what the peer has received */
+	size_t out_len, out_cap;
+	size_t space; /* send capacity left; SIZE_MAX: unlimited */
+	bool paused, closed, aborted, shut;
+	unsigned resumes;
+	uint16_t port;
+};
+
+static struct duet_stack fstack;
+static struct duet_tcp flistener;
+static duet_tcp_accept_cb accept_cb;
+static void *accept_arg;
+
+int duet__net_boot_stack(struct duet_loop *loop, struct duet_stack **out)
+{
+	(void)loop;
+	(void)out;
+	return -ENODEV;
+}
+
+static int f_listen(struct duet_stack *s, const struct duet_sockaddr *addr,
+		    int backlog, duet_tcp_accept_cb cb, void *arg,
+		    struct duet_tcp **out)
+{
+	(void)addr;
+	(void)backlog;
+	flistener.stack = s;
+	flistener.closed = false;
+	accept_cb = cb;
+	accept_arg = arg;
+	*out = &flistener;
+	return 0;
+}
+
+static long f_send(struct duet_tcp *c, const void *data, size_t len)
+{
+	struct fconn *f = (struct fconn *)c;
+	if (f->shut)
+		return -ENOTCONN;
+	if (f->space == 0)
+		return -EAGAIN;
+	if (len > f->space)
+		len = f->space;
+	if (f->space != SIZE_MAX)
+		f->space -= len;
+	if (f->out_len + len > f->out_cap) {
+		f->out_cap = (f->out_len + len) * 2;
+		f->out = realloc(f->out, f->out_cap + 1);
+	}
+	memcpy(f->out + f->out_len, data, len);
+	f->out_len += len;
+	f->out[f->out_len] = '\0';
+	return (long)len;
+}
+
+static size_t f_space(const struct duet_tcp *c)
+{
+	return ((const struct fconn *)c)->space;
+}
+static size_t f_queued(const struct duet_tcp *c)
+{
+	(void)c;
+	return 0;
+}
+static int f_shutdown(struct duet_tcp *c)
+{
+	((struct fconn *)c)->shut = true;
+	return 0;
+}
+static void f_pause(struct duet_tcp *c)
+{
+	((struct fconn *)c)->paused = true;
+}
+static void f_resume(struct duet_tcp *c)
+{
+	((struct fconn *)c)->paused = false;
+	((struct fconn *)c)->resumes++;
+}
+static void f_close(struct duet_tcp *c)
+{
+	if (c != &flistener)
+		((struct fconn *)c)->closed = true;
+}
+static void f_abort(struct duet_tcp *c)
+{
+	((struct fconn *)c)->aborted = true;
+}
+static int f_peer(const struct duet_tcp *c, struct duet_sockaddr *out)
+{
+	duet_ipaddr_parse("127.0.0.1", &out->ip);
+	out->port = ((const struct fconn *)c)->port;
+	return 0;
+}
+
+static const struct duet_stack_ops fops = {
+    .tcp_listen = f_listen,
+    .tcp_send = f_send,
+    .tcp_send_space = f_space,
+    .tcp_send_queued = f_queued,
+    .tcp_shutdown = f_shutdown,
+    .tcp_pause = f_pause,
+    .tcp_resume = f_resume,
+    .tcp_close = f_close,
+    .tcp_abort = f_abort,
+    .tcp_local = f_peer,
+    .tcp_peer = f_peer,
+};
+
+/* ------------------------------------------------------------ fixtures */
+
+static struct duet_loop loop;
+static struct httpd srv;
+static struct httpd_config cfg;
+static struct httpd_table table;
+static uint8_t big_file[20000];
+static struct fconn conns[8];
+
+/* files.c wants the embedded site; the tests use their own. */
+static const uint8_t site_index[] = "<h1>hi</h1>\n";
+const struct httpd_embedded httpd_site[] = {
+    {"/index.html", site_index, sizeof(site_index) - 1},
+};
+const size_t httpd_site_count = 1;
+
+static void start(void)
+{
+	struct httpd_source src;
+
+	fakeplat_reset();
+	duet_loop_init(&loop, NULL);
+	fstack =
+	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
+	duet_net_set_stack(&loop, &fstack);
+	memset(big_file, 'z', sizeof(big_file));
+	httpd_table_init(&table);
+	cr_assert_eq(httpd_table_add_site(&table), 0);
+	cr_assert_eq(httpd_table_add(&table, "/a.txt", (const uint8_t *)"A", 1),
+		     0);
+	cr_assert_eq(
+	    httpd_table_add(&table, "/b.css", (const uint8_t *)"BB", 2), 0);
+	cr_assert_eq(
+	    httpd_table_add(&table, "/big.bin", big_file, sizeof(big_file)), 0);
+	httpd_table_source(&table, &src);
+	httpd_config_default(&cfg);
+	cfg.idle_timeout = DUET_SEC(5);
+	cfg.request_timeout = DUET_SEC(3);
+	memset(conns, 0, sizeof(conns));
+	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+}
+
+static void finish(void)
+{
+	httpd_stop(&srv);
+	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++)
+		free(conns[i].out);
+}
+
+TestSuite(httpd, .init = start, .fini = finish);
+
+static struct fconn *connect_(int i)
+{
+	struct fconn *f = &conns[i];
+	f->base.stack = &fstack;
+	f->space = SIZE_MAX;
+	f->port = (uint16_t)(5000 + i);
+	accept_cb(&flistener, &f->base, accept_arg);
+	return f;
+}
+
+static void send_str(struct fconn *f, const char *s)
+{
+	duet_tcp_deliver_recv(&f->base, s, strlen(s));
+}
+
+static void stop_cb(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	duet_loop_stop(&loop, 0);
+}
+
+static void run_for(duet_time_t d)
+{
+	static struct duet_timer end;
+	duet_timer_init(&loop, &end, stop_cb, NULL);
+	duet_timer_start(&end, d, 0);
+	duet_loop_run(&loop);
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+	for (const char *p = hay; p != NULL && (p = strstr(p, needle)) != NULL;
+	     p++)
+		n++;
+	return n;
+}
+
+/* --------------------------------------------------------------- tests */
+
+Test(httpd, date_is_imf_fixdate)
+{
+	char buf[32];
+	httpd_format_date(784111777, buf);
+	cr_assert_str_eq(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+	httpd_format_date(951782400, buf);
+	cr_assert_str_eq(buf, "Tue, 29 Feb 2000 00:00:00 GMT");
+	httpd_format_date(0, buf);
+	cr_assert_str_eq(buf, "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+Test(httpd, get_index_headers_and_body)
+{
+	struct fconn *f = connect_(0);
+	char date[32];
+
+	send_str(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s",
+		  f->out);
+	cr_assert(strstr(f->out, "\r\nContent-Length: 12\r\n") != NULL);
+	cr_assert(
+	    strstr(f->out, "\r\nContent-Type: text/html; charset=utf-8\r\n") !=
+	    NULL);
+	cr_assert(strstr(f->out, "\r\nETag: \"") != NULL);
+	httpd_format_date(duet_clock_wall() / DUET_NSEC_PER_SEC, date);
+	cr_assert(strstr(f->out, date) != NULL, "Date from the wall clock");
+	cr_assert(strstr(f->out, "\r\n\r\n<h1>hi</h1>\n") != NULL);
+	cr_assert_not(f->closed || f->shut, "keep-alive by default");
+	cr_assert(strstr(fakeplat_console(),
+			 "httpd: 127.0.0.1:5000 \"GET / HTTP/1.1\" 200 12") !=
+		      NULL,
+		  "%s", fakeplat_console());
+}
+
+Test(httpd, keep_alive_serves_several_requests)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_str(f, "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1 200 OK"), 2);
+	cr_assert(strstr(f->out, "text/css") != NULL);
+	cr_assert_not(f->closed || f->shut);
+}
+
+Test(httpd, pipelined_responses_in_order)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	char *b = strstr(f->out, "\r\n\r\nBB");
+	char *n = strstr(f->out, "404 Not Found\r\n");
+	char *a = strstr(f->out, "\r\n\r\nA");
+	cr_assert(b && n && a && b < n && n < a, "%s", f->out);
+}
+
+Test(httpd, split_request_byte_by_byte)
+{
+	struct fconn *f = connect_(0);
+	const char *s = "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		cr_assert_eq(f->out_len, 0);
+		duet_tcp_deliver_recv(&f->base, s + i, 1);
+	}
+	cr_assert_eq(count(f->out, "200 OK"), 1);
+}
+
+Test(httpd, if_none_match_gives_304)
+{
+	struct fconn *f = connect_(0);
+	char req[256], etag[32];
+
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(sscanf(strstr(f->out, "ETag: "), "ETag: %31s", etag), 1);
+	f->out_len = 0;
+	snprintf(req, sizeof(req),
+		 "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\", "
+		 "%s\r\n\r\n",
+		 etag);
+	send_str(f, req);
+	cr_assert(strncmp(f->out, "HTTP/1.1 304 Not Modified\r\n", 27) == 0,
+		  "%s", f->out);
+	cr_assert(strstr(f->out, etag) != NULL);
+	cr_assert_null(strstr(f->out, "Content-Length"));
+	cr_assert(strcmp(f->out + f->out_len - 4, "\r\n\r\n") == 0, "no body");
+	f->out_len = 0;
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: "
+		    "\"other\"\r\n\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 200 OK", 15) == 0);
+}
+
+Test(httpd, head_has_length_but_no_body)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "Content-Length: 20000\r\n") != NULL);
+	cr_assert(strcmp(f->out + f->out_len - 4, "\r\n\r\n") == 0, "no body");
+}
+
+Test(httpd, not_found_and_method_not_allowed)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 404 Not Found\r\n", 24) == 0);
+	f->out_len = 0;
+	send_str(f, "POST / HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 405 Method Not Allowed\r\n", 33) ==
+		  0);
+	cr_assert(strstr(f->out, "\r\nAllow: GET, HEAD\r\n") != NULL);
+	cr_assert_not(f->closed || f->shut, "404 and 405 keep the connection");
+}
+
+Test(httpd, bad_request_answers_400_and_closes)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\nGET / "
+		    "HTTP/1.1\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+	cr_assert(strstr(f->out, "Connection: close\r\n") != NULL);
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 1, "nothing after the error");
+	cr_assert(f->shut, "FIN after the response");
+	duet_tcp_deliver_recv(&f->base, "", 0);
+	cr_assert(f->closed);
+}
+
+Test(httpd, connection_close_and_http10)
+{
+	struct fconn *f = connect_(0);
+	send_str(f,
+		 "GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	cr_assert(strstr(f->out, "Connection: close") != NULL);
+	cr_assert(f->shut);
+
+	struct fconn *g = connect_(1);
+	send_str(g, "GET /a.txt HTTP/1.0\r\n\r\n");
+	cr_assert(strstr(g->out, "Connection: close") != NULL);
+	cr_assert(g->shut);
+
+	struct fconn *h = connect_(2);
+	send_str(h, "GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	cr_assert(strstr(h->out, "Connection: keep-alive") != NULL);
+	cr_assert_not(h->shut);
+}
+
+Test(httpd, linger_ends_after_timeout)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.0\r\n\r\n");
+	cr_assert(f->shut);
+	cr_assert_not(f->closed);
+	run_for(DUET_SEC(3));
+	cr_assert(f->closed);
+}
+
+Test(httpd, body_of_get_is_skipped)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		    "10\r\n\r\n01234");
+	send_str(f, "56789GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(count(f->out, "200 OK"), 2, "%s", f->out);
+}
+
+Test(httpd, backpressure_resumes_from_offset)
+{
+	struct fconn *f = connect_(0);
+	f->space = 1000;
+	send_str(f, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(f->out_len, 1000);
+	for (int i = 0; i < 100 && f->space == 0; i++) {
+		f->space = 3000;
+		duet_tcp_deliver_writable(&f->base);
+	}
+	f->space = SIZE_MAX;
+	duet_tcp_deliver_writable(&f->base);
+	char *body = strstr(f->out, "\r\n\r\n") + 4;
+	size_t n = f->out_len - (size_t)(body - f->out);
+	cr_assert_eq(n, sizeof(big_file));
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(body[i], 'z');
+}
+
+Test(httpd, full_queue_pauses_reading)
+{
+	struct fconn *f = connect_(0);
+	char reqs[4096] = "";
+
+	f->space = 0;
+	for (int i = 0; i < 20; i++)
+		strcat(reqs, i % 2 ? "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   : "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_str(f, reqs);
+	cr_assert(f->paused, "queue full: reading paused");
+	cr_assert_eq(f->out_len, 0);
+	f->space = SIZE_MAX;
+	duet_tcp_deliver_writable(&f->base);
+	cr_assert_eq(count(f->out, "200 OK"), 20);
+	cr_assert_not(f->paused);
+	cr_assert_geq(f->resumes, 1);
+	/* In order: BB, A, BB, A, ... */
+	const char *p = f->out;
+	for (int i = 0; i < 20; i++) {
+		p = strstr(p, "\r\n\r\n") + 4;
+		cr_assert_eq(*p, i % 2 ? 'A' : 'B', "response %d", i);
+	}
+}
+
+Test(httpd, pipeline_larger_than_the_buffer_waits_in_order)
+{
+	struct fconn *f = connect_(0);
+	static char reqs[40000];
+	size_t n = 0;
+
+	f->space = 0;
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(reqs + n, sizeof(reqs) - n,
+				      "GET /%s HTTP/1.1\r\nHost: x\r\n\r\n",
+				      i % 2 ? "a.txt" : "b.css");
+	duet_tcp_deliver_recv(&f->base, reqs, n);
+	duet_tcp_deliver_recv(&f->base, "", 0); /* the client half-closes */
+	cr_assert(f->paused);
+	cr_assert_not(f->closed);
+	for (int i = 0; i < 1000 && !f->closed; i++) {
+		f->space = 700; /* a few responses at a time */
+		duet_tcp_deliver_writable(&f->base);
+	}
+	cr_assert_eq(count(f->out, "200 OK"), 1000);
+	cr_assert(f->closed, "closed once everything is answered");
+	const char *p = f->out;
+	for (int i = 0; i < 1000; i++) {
+		p = strstr(p, "\r\n\r\n") + 4;
+		cr_assert_eq(*p, i % 2 ? 'A' : 'B', "response %d", i);
+	}
+}
+
+Test(httpd, half_close_with_partial_request_closes)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /b");
+	duet_tcp_deliver_recv(&f->base, "", 0);
+	cr_assert_eq(count(f->out, "200 OK"), 1);
+	cr_assert(f->closed);
+}
+
+Test(httpd, idle_connection_closed_after_idle_timeout)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	run_for(DUET_SEC(4));
+	cr_assert_not(f->closed);
+	run_for(DUET_SEC(2));
+	cr_assert(f->closed, "idle for 5 s");
+}
+
+Test(httpd, slow_request_gets_408)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\n");
+	run_for(DUET_SEC(1));
+	send_str(f, "Host: x\r\n");
+	run_for(DUET_SEC(1));
+	cr_assert_eq(f->out_len, 0);
+	run_for(DUET_MSEC(1500));
+	cr_assert(strncmp(f->out, "HTTP/1.1 408 Request Timeout", 28) == 0);
+	cr_assert(f->shut);
+}
+
+Test(httpd, stalled_send_is_reset)
+{
+	struct fconn *f = connect_(0);
+	f->space = 0;
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	run_for(DUET_SEC(6));
+	cr_assert(f->aborted);
+}
+
+Test(httpd, connections_over_the_limit_are_reset)
+{
+	struct httpd_source src;
+	httpd_stop(&srv);
+	httpd_table_source(&table, &src);
+	cfg.max_conns = 2;
+	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	connect_(0);
+	connect_(1);
+	struct fconn *f = connect_(2);
+	cr_assert(f->aborted);
+	cr_assert_eq(srv.nconns, 2);
+}
+
+Test(httpd, access_log_off_is_silent)
+{
+	struct httpd_source src;
+	httpd_stop(&srv);
+	httpd_table_source(&table, &src);
+	cfg.access_log = false;
+	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	struct fconn *f = connect_(0);
+	send_str(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_null(strstr(fakeplat_console(), "\"GET / HTTP/1.1\""));
+}
+
+Test(httpd, stop_closes_connections)
+{
+	struct fconn *f = connect_(0);
+	httpd_stop(&srv);
+	cr_assert(f->closed);
+	cr_assert_eq(srv.nconns, 0);
+}
+
+Test(httpd, content_types)
+{
+	cr_assert_str_eq(httpd_content_type("/x/style.css"),
+			 "text/css; charset=utf-8");
+	cr_assert_str_eq(httpd_content_type("/favicon.svg"), "image/svg+xml");
+	cr_assert_str_eq(httpd_content_type("/a.b/noext"),
+			 "application/octet-stream");
+	cr_assert_str_eq(httpd_content_type("/64k"),
+			 "application/octet-stream");
+}
