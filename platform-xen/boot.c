@@ -1,0 +1,279 @@
+/* The Xen PV platform's boot: from start_info to duet_boot() and back out
+ * through SCHEDOP_shutdown. duet__xen_start() reads top to bottom as the
+ * boot order.
+ *
+ * How a Duet domain ends, as the toolstack sees it:
+ *   - duet_boot() returned exit code N: the console's last line is
+ *     "duet: exit code N", data/duet-exit-code in the domain's xenstore
+ *     directory holds N, and the domain powers off (shutdown reason
+ *     poweroff whatever N is, as Xen's shutdown reasons carry no code;
+ *     reboot after a toolstack reboot request, below).
+ *   - a fault, a failed assertion, a smashed stack or a boot failure: the
+ *     console says why and the domain ends as crashed (reason crash), so
+ *     `on_crash=` in the xl config decides what happens next.
+ * A toolstack request in control/shutdown (xl shutdown, xl reboot:
+ * poweroff, reboot, halt) starts an orderly duet_shutdown(loop, 0), after
+ * which the domain ends with reason reboot if a reboot was asked for (so
+ * xl's on_reboot= applies), else poweroff; a second request while the stop
+ * hooks run stops at once with DUET_EXIT_SIGNAL, as a second signal does
+ * on POSIX.
+ *
+ * Boot arguments are the domain's command line (xl's extra=). The platform
+ * takes one of its own, a test hook that crashes the domain on purpose once
+ * the loop runs, to prove each way of dying ends as "crashed"
+ * (tests/xen/cases/hello-crash*.case): xen.crash=now (the crash path
+ * itself), null (a write through NULL: page fault), text (a write to the
+ * image's code, read-only after boot), exec (a call into .data, which is
+ * non-executable after boot), stack (runaway recursion into the unmapped
+ * page under the stack: Xen itself crashes the domain, as it cannot push
+ * the fault's frame), canary (a local buffer overrun: the stack protector
+ * catches it), assert (a failed assertion). xen.selftest=1 runs
+ * selftest.c's checks of the platform's services before the app starts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <duet/app.h>
+#include <duet/args.h>
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/loop.h>
+#include <duet/platform.h>
+
+#include "hypercall.h"
+#include "xen.h"
+
+struct xen_boot {
+	struct duet_loop loop;
+	struct duet_args args;
+	struct duet__xs_watch shutdown_watch;
+	struct duet_defer crash_defer;
+	unsigned end_reason; /* SHUTDOWN_poweroff, or _reboot if asked */
+};
+
+_Noreturn void duet__xen_start(start_info_t *si, unsigned long boot_rsp);
+_Noreturn void duet__assert_fail(const char *expr, const char *file,
+				 unsigned int line, const char *func);
+
+static _Noreturn void shutdown_domain(unsigned reason)
+{
+	struct sched_shutdown op = {.reason = reason};
+
+	duet__xen_console_flush();
+	for (;;)
+		hyp_sched_op(SCHEDOP_shutdown, &op);
+}
+
+void duet__xen_crash(const char *why)
+{
+	duet__xen_printk("duet: crash: %s\n", why);
+	shutdown_domain(SHUTDOWN_crash);
+}
+
+void duet__assert_fail(const char *expr, const char *file, unsigned int line,
+		       const char *func)
+{
+	duet__xen_printk("duet: %s:%u: %s: assertion '%s' failed\n", file, line,
+			 func, expr);
+	duet__xen_crash("assertion failed");
+}
+
+/* shared_info is a machine page of Xen's: map it over a page of ours. */
+static void map_shared_info(start_info_t *si)
+{
+	void *page = duet__xen_pages_alloc(1);
+
+	if (page == NULL || duet__xen_map_machine_page(
+				page, si->shared_info >> XEN_PAGE_SHIFT) < 0)
+		duet__xen_crash("cannot map shared_info");
+	duet__xen_shared = page;
+}
+
+static void on_shutdown_request(const char *path, void *arg)
+{
+	struct xen_boot *xb = arg;
+	char req[32];
+
+	if (duet__xs_read(XS_TX_NONE, path, req, sizeof(req)) < 0 ||
+	    req[0] == '\0')
+		return; /* the watch fires once when set, with nothing asked */
+	if (strcmp(req, "poweroff") != 0 && strcmp(req, "reboot") != 0 &&
+	    strcmp(req, "halt") != 0) {
+		DUET_WARN("xen", "control/shutdown: ignoring '%s'", req);
+		return;
+	}
+	/* Clearing the request acknowledges it to the toolstack. */
+	duet__xs_write(XS_TX_NONE, path, "");
+	if (duet_shutting_down(&xb->loop)) {
+		DUET_WARN("xen", "second %s request: stopping now", req);
+		duet_exit(&xb->loop, DUET_EXIT_SIGNAL);
+		return;
+	}
+	DUET_INFO("xen", "toolstack asks for %s: shutting down", req);
+	if (strcmp(req, "reboot") == 0)
+		xb->end_reason = SHUTDOWN_reboot;
+	duet_shutdown(&xb->loop, DUET_EXIT_SUCCESS);
+}
+
+/* Reads the command line into the args; returns an exit code or -1. The
+ * log level applies at once (duet_boot() reads it again) so that the
+ * platform's own boot messages honour log=debug. */
+static int read_command_line(struct xen_boot *xb, start_info_t *si)
+{
+	char line[MAX_GUEST_CMDLINE + 1];
+	char err[128];
+	const char *level_name;
+	enum duet_log_level level;
+
+	memcpy(line, si->cmd_line, MAX_GUEST_CMDLINE);
+	line[MAX_GUEST_CMDLINE] = '\0';
+	if (duet_args_parse_line(&xb->args, line, err, sizeof(err)) < 0) {
+		DUET_ERROR("args", "bad boot argument %s", err);
+		return DUET_EXIT_USAGE;
+	}
+	level_name = duet_args_peek(&xb->args, "log");
+	if (level_name != NULL && duet_log_level_parse(level_name, &level) == 0)
+		duet_log_set_level(level);
+	return -1;
+}
+
+/* The test hook's ways to die, each through a different path. */
+static const char *const crash_modes[] = {"now",   "null",   "text",  "exec",
+					  "stack", "canary", "assert"};
+
+/* Recurses until `limit` (never reached: the stack runs out first); the
+ * bound keeps the compiler from calling it infinite. */
+static unsigned recurse(unsigned depth, unsigned limit)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)depth;
+	if (depth == limit)
+		return 0;
+	return recurse(depth + 1, limit) + pad[0];
+}
+
+/* Writes past a local array: the canary check must catch it on return. */
+static __attribute__((noinline)) void overrun_stack(void)
+{
+	static volatile size_t len = 64;
+	char buf[16];
+
+	memset(buf, 0x5a, len);
+	__asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+static void crash_on_purpose(struct duet_defer *d, void *arg)
+{
+	const char *mode = arg;
+	/* Through a volatile: the compiler must not see a constant NULL. */
+	static volatile uintptr_t null_page = 8;
+	static unsigned char ret_in_data[] = {0xc3}; /* "ret", in .data */
+	(void)d;
+	DUET_INFO("xen", "xen.crash=%s: crashing on purpose", mode);
+	duet__xen_console_flush();
+	if (strcmp(mode, "null") == 0)
+		*(volatile int *)null_page = 1;
+	else if (strcmp(mode, "text") == 0)
+		*(volatile unsigned char *)(void *)duet__xen_start = 0xcc;
+	else if (strcmp(mode, "exec") == 0)
+		((void (*)(void))(uintptr_t)ret_in_data)();
+	else if (strcmp(mode, "canary") == 0)
+		overrun_stack();
+	else if (strcmp(mode, "stack") == 0)
+		recurse(0, UINT32_MAX);
+	else if (strcmp(mode, "assert") == 0)
+		duet__assert_fail("xen.crash=assert", __FILE__, __LINE__,
+				  __func__);
+	duet__xen_crash("xen.crash test hook");
+}
+
+static int platform_args(struct xen_boot *xb)
+{
+	const char *mode;
+	bool selftest;
+
+	if (duet_args_get_bool(&xb->args, "xen.selftest", false, &selftest) < 0)
+		return DUET_EXIT_USAGE;
+	if (selftest && duet__xen_selftest() < 0)
+		return DUET_EXIT_FAILURE;
+
+	duet_args_get_str(&xb->args, "xen.crash", NULL, &mode);
+	if (mode == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(crash_modes) / sizeof(crash_modes[0]);
+	     i++) {
+		if (strcmp(mode, crash_modes[i]) == 0) {
+			duet_defer_init(&xb->loop, &xb->crash_defer,
+					crash_on_purpose,
+					(void *)crash_modes[i]);
+			duet_defer_post(&xb->crash_defer);
+			return -1;
+		}
+	}
+	DUET_ERROR("args",
+		   "xen.crash=%s: expected now, null, text, exec, stack, "
+		   "canary or assert",
+		   mode);
+	return DUET_EXIT_USAGE;
+}
+
+static _Noreturn void finish(int code, unsigned reason)
+{
+	char value[16];
+
+	snprintf(value, sizeof(value), "%d", code);
+	duet__xs_write(XS_TX_NONE, "data/duet-exit-code", value);
+	duet__xen_printk("duet: exit code %d\n", code);
+	shutdown_domain(reason);
+}
+
+void duet__xen_start(start_info_t *si, unsigned long boot_rsp)
+{
+	static struct xen_boot xb;
+	int code, r;
+
+	duet__xen_console_init(si);
+	duet__xen_traps_init();
+	if ((r = duet__xen_mm_init(si, boot_rsp)) < 0) {
+		duet__xen_printk("duet: mm: no free memory (%d)\n", r);
+		duet__xen_crash("boot failed");
+	}
+	map_shared_info(si);
+	duet__xen_events_init();
+	duet__xen_time_init();
+	xb.end_reason = SHUTDOWN_poweroff;
+	duet_args_init(&xb.args);
+	code = read_command_line(&xb, si);
+	duet__xen_entropy_report();
+	if ((r = duet__xen_mm_map_all()) < 0)
+		DUET_WARN("xen",
+			  "mapping all memory failed (%s): %zu pages free",
+			  duet_strerror(r), duet__xen_mm_free_pages());
+	duet__xen_mm_protect();
+	if ((r = duet__xen_gnttab_init()) < 0)
+		DUET_WARN("xen", "grant tables unavailable: %s",
+			  duet_strerror(r));
+	if ((r = duet__xs_init(si)) < 0) {
+		DUET_ERROR("xen", "xenstore unavailable: %s", duet_strerror(r));
+		duet__xen_crash("boot failed");
+	}
+	DUET_DEBUG(
+	    "xen",
+	    "%lu MiB, %zu pages free, xenstore home %s, wall clock "
+	    "%llu s after the epoch",
+	    si->nr_pages >> 8, duet__xen_mm_free_pages(), duet__xs_home(),
+	    (unsigned long long)(duet_plat_clock_wall() / DUET_NSEC_PER_SEC));
+
+	duet_loop_init(&xb.loop, &xb.args);
+	if (code < 0)
+		code = platform_args(&xb);
+	if (code < 0) {
+		if (duet__xs_watch(&xb.shutdown_watch, "control/shutdown",
+				   on_shutdown_request, &xb) < 0)
+			DUET_WARN("xen", "cannot watch control/shutdown");
+		code = duet_boot(&xb.loop);
+		duet__xs_unwatch(&xb.shutdown_watch);
+	}
+	finish(code, xb.end_reason);
+}
