@@ -5,6 +5,7 @@
 #include <duet/log.h>
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/platform.h>
 
 int duet_net_set_stack(struct duet_loop *loop, struct duet_stack *stack)
 {
@@ -24,7 +25,9 @@ int duet_net_open(struct duet_loop *loop, struct duet_stack **out)
 {
 	if (loop->stack == NULL) {
 		struct duet_stack *s;
-		int r = duet__net_boot_stack(loop, &s);
+		int r = duet_plat_net_stack(loop, &s);
+		if (r == -ENOENT)
+			r = duet__net_boot_stack(loop, &s);
 		if (r < 0)
 			return r;
 		r = duet_net_set_stack(loop, s);

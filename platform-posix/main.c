@@ -141,25 +141,12 @@ static bool is_flag(const char *a, const char *flag)
 	return strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
-/* After the command line: give an image that uses the network its socket
- * stack unless a netif was declared for its own stack module. */
-static int setup_network(struct posix_boot *pb, const char *prog)
+/* After the command line: an image that uses the network gets the socket
+ * stack unless a netif was declared for its own stack module. The stack
+ * itself is made when the app first asks (duet_plat_net_stack). */
+static void choose_network(const struct posix_boot *pb)
 {
-	if (!duet__posix_image_has_net()) {
-		if (pb->net_socket) {
-			fprintf(stderr, "%s: --net socket: %s does not use the network\n",
-				prog, duet_app.name);
-			return DUET_EXIT_USAGE;
-		}
-		return -1;
-	}
-	if (pb->netifs > 0 && !pb->net_socket)
-		return -1;
-	if (duet__posix_socket_install(&pb->loop) < 0) {
-		fprintf(stderr, "%s: cannot set up the socket stack\n", prog);
-		return DUET_EXIT_FAILURE;
-	}
-	return -1;
+	duet__posix_net_choose_socket(pb->net_socket || pb->netifs == 0);
 }
 
 /* Parses argv; returns -1 to continue booting or an exit code. */
@@ -211,7 +198,8 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			return DUET_EXIT_USAGE;
 		}
 	}
-	return setup_network(pb, prog);
+	choose_network(pb);
+	return -1;
 }
 
 static void start_signal(struct posix_boot *pb, uv_signal_t *h, int signum)

@@ -9,21 +9,17 @@
  * low-water mark. Received data arrives in one stack-wide buffer (the loop
  * is single-threaded, so one read is in progress at a time).
  *
- * This file is in every POSIX image (main.c installs the stack), but
- * core/net.c is linked only into images whose app uses the network; net.c
- * names duet__net_boot_stack, which only such images define. So the
- * references into net.c are weak: without it, duet__posix_socket_install()
- * reports that the image has no network and installs nothing.
+ * duet_net_open() asks for the stack through duet_plat_net_stack(), so only
+ * images whose app uses the network link this file.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <duet/error.h>
 #include <duet/log.h>
+#include <duet/platform.h>
 
 #include "net_socket.h"
-
-#pragma weak duet_net_set_stack
 
 void duet__sock_obj_init(struct sock_obj *o, struct sock_stack *st,
 			 uv_handle_t *h, void *owner,
@@ -147,17 +143,13 @@ static const struct duet_stack_ops sock_ops = {
     .destroy = sock_destroy,
 };
 
-bool duet__posix_image_has_net(void)
-{
-	return duet_net_set_stack != NULL;
-}
-
-int duet__posix_socket_install(struct duet_loop *loop)
+int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
 {
 	struct sock_stack *st;
 
-	if (!duet__posix_image_has_net())
-		return -ENOSYS;
+	(void)loop; /* duet_net_open() installs the stack on it */
+	if (!duet__posix_net_socket_chosen())
+		return -ENOENT;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
@@ -167,8 +159,6 @@ int duet__posix_socket_install(struct duet_loop *loop)
 	st->base.has_ipv6 = true;
 	st->uv = duet__posix_uv();
 	duet_list_init(&st->objects);
-	int r = duet_net_set_stack(loop, &st->base);
-	if (r < 0)
-		free(st);
-	return r;
+	*out = &st->base;
+	return 0;
 }

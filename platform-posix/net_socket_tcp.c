@@ -12,12 +12,6 @@
 
 #include "net_socket.h"
 
-/* See net_socket.c: core/net.c may be absent from the image. */
-#pragma weak duet_tcp_deliver_recv
-#pragma weak duet_tcp_deliver_writable
-#pragma weak duet_tcp_deliver_connected
-#pragma weak duet_tcp_deliver_error
-
 /* ------------------------------------------------------------ lifetime */
 
 static void alloc_tcp(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -8,8 +8,6 @@
 
 #include "net_socket.h"
 
-/* See net_socket.c: core/net.c may be absent from the image. */
-#pragma weak duet_udp_deliver
 
 static void alloc_udp(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {

@@ -13,6 +13,7 @@
 const char duet_plat_name[] = "posix";
 
 static uv_loop_t *uv_main;
+static bool net_socket = true;
 static uv_timer_t deadline_timer;
 
 uv_loop_t *duet__posix_uv(void)
@@ -26,6 +27,16 @@ uv_loop_t *duet__posix_uv(void)
  * uv_timer_start() and uv_run() (often under valgrind). uv_stop() makes
  * that poll non-blocking. Platform code should use duet timers, not libuv
  * timers, for the same reason. */
+void duet__posix_net_choose_socket(bool socket)
+{
+	net_socket = socket;
+}
+
+bool duet__posix_net_socket_chosen(void)
+{
+	return net_socket;
+}
+
 static void deadline_reached(uv_timer_t *t)
 {
 	uv_stop(t->loop);

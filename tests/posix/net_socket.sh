@@ -121,7 +121,5 @@ check "--net with a bad option" 2 "unknown option 'speed=10'" -- \
 	"$net_echo" --net net0=vwire:/x,speed=10
 check "--net with a bad mac" 2 "bad mac '02:00:00:00:00'" -- \
 	"$net_echo" --net net0=vwire:/x,mac=02:00:00:00:00
-check "--net socket on an image without network" 2 'hello does not use the network' -- \
-	"$top_builddir/apps/hello/hello" --net socket
 check "--help describes --net" 0 'NAME=vwire:PATH' -- "$net_echo" --help
 finish

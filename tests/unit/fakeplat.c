@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <string.h>
+#include <errno.h>
 
 #include <duet/loop.h>
 #include <duet/platform.h>
@@ -69,6 +70,13 @@ void duet_plat_console_write(const char *buf, size_t len)
 	memcpy(console + console_len, buf, len);
 	console_len += len;
 	console[console_len] = '\0';
+}
+
+int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
+{
+	(void)loop;
+	(void)out;
+	return -ENOENT;
 }
 
 int duet_plat_entropy(void *buf, size_t len)

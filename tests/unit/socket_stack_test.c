@@ -35,7 +35,7 @@ static void setup(void)
 	cr_assert_eq(uv_loop_init(&uv), 0);
 	duet__posix_plat_init(&uv);
 	duet_loop_init(&loop, NULL);
-	cr_assert_eq(duet__posix_socket_install(&loop), 0);
+	duet__posix_net_choose_socket(true);
 	cr_assert_eq(duet_net_open(&loop, &stack), 0);
 	cr_assert_str_eq(duet_net_stack_name(stack), "socket");
 	duet_timer_init(&loop, &guard, hung, NULL);

@@ -11,9 +11,9 @@
  * Every op is REQUIRED except `nodelay`, `pause` and `resume`, which a
  * stack MAY leave NULL (the wrappers then return 0 / do nothing).
  *
- * Which stack an image gets: a platform MAY install one before the app
- * starts (POSIX installs its socket stack unless `--net NAME=DRIVER:...`
- * declared a netif). Otherwise the first duet_net_open() calls
+ * Which stack an image gets: the first duet_net_open() asks the platform
+ * (duet_plat_net_stack: POSIX gives its socket stack unless `--net
+ * NAME=DRIVER:...` declared a netif), and otherwise calls
  * duet__net_boot_stack(), which the image's stack module defines (net/lwip:
  * lwIP over the netif named by `net=`, default net0, configured from
  * `ip=`, `gw=`, `ip6=`) — link-time bound, so an image without networking

@@ -21,6 +21,12 @@
  *     As duet/entropy.h describes.
  * duet_plat_name
  *     "posix" or "xen".
+ * duet_plat_net_stack(loop, &stack)
+ *     The platform's own network stack, when the boot chose it (POSIX: the
+ *     host-socket stack, unless a netif was declared): 0 and the stack, or
+ *     -ENOENT to let the image's stack module build one over a netif
+ *     (duet__net_boot_stack). Only duet_net_open() calls it, so images that
+ *     do not use the network link no stack at all.
  */
 #ifndef DUET_PLATFORM_H
 #define DUET_PLATFORM_H
@@ -30,6 +36,7 @@
 #include <duet/clock.h>
 
 struct duet_loop;
+struct duet_stack;
 
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline);
 duet_time_t duet_plat_clock_monotonic(void);
@@ -37,5 +44,6 @@ duet_time_t duet_plat_clock_wall(void);
 void duet_plat_console_write(const char *buf, size_t len);
 int duet_plat_entropy(void *buf, size_t len);
 extern const char duet_plat_name[];
+int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out);
 
 #endif
