@@ -46,6 +46,30 @@ bool http_token_eq(const char *s, size_t len, const char *lit)
 	return lit[i] == '\0';
 }
 
+bool http_list_next(const char *v, size_t n, size_t *pos, size_t *b,
+		    size_t *e)
+{
+	size_t i = *pos;
+
+	for (;;) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		if (i == n) {
+			*pos = i;
+			return false;
+		}
+		*b = i;
+		while (i < n && v[i] != ',')
+			i++;
+		*e = i;
+		while (*e > *b && (v[*e - 1] == ' ' || v[*e - 1] == '\t'))
+			(*e)--;
+		*pos = i;
+		if (*e > *b)
+			return true;
+	}
+}
+
 /* The length of the line at p (up to and including LF), or 0 if no LF. */
 static size_t line_len(const char *p, size_t avail)
 {
@@ -154,18 +178,9 @@ struct head_state {
 
 static void parse_connection(const char *v, size_t n, struct head_state *st)
 {
-	size_t i = 0;
+	size_t i = 0, b, e;
 
-	while (i < n) {
-		size_t b, e;
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		b = i;
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
+	while (http_list_next(v, n, &i, &b, &e)) {
 		if (http_token_eq(v + b, e - b, "close"))
 			st->conn_close = true;
 		else if (http_token_eq(v + b, e - b, "keep-alive"))

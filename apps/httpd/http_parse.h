@@ -76,4 +76,10 @@ long http_parse_request(const char *buf, size_t len,
 /* Case-insensitive ASCII comparison of a counted string with a C string. */
 bool http_token_eq(const char *s, size_t len, const char *lit);
 
+/* Walks a comma-separated header value (RFC 9110 #list): from *pos in
+ * v[0..n), finds the next element, trimmed of blanks, as v[*b..*e).
+ * Returns false when no element is left; empty elements are skipped. */
+bool http_list_next(const char *v, size_t n, size_t *pos, size_t *b,
+		    size_t *e);
+
 #endif

@@ -1,6 +1,7 @@
 /* Response heads: status lines, the Date format, validators. */
 #include <string.h>
 
+#include "http_parse.h"
 #include "response.h"
 
 static const char *reason(int status)
@@ -95,18 +96,9 @@ static void putu(struct out *o, unsigned long long v)
 /* If-None-Match: a list of entity tags (weak comparison) or "*". */
 bool httpd_etag_matches(const char *v, size_t n, const char *etag)
 {
-	size_t elen = strlen(etag), i = 0;
+	size_t elen = strlen(etag), i = 0, b, e;
 
-	while (i < n) {
-		size_t b, e;
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		b = i;
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
+	while (http_list_next(v, n, &i, &b, &e)) {
 		if (e - b == 1 && v[b] == '*')
 			return true;
 		if (e - b > 2 && v[b] == 'W' && v[b + 1] == '/')
