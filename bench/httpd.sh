@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # bench/httpd.sh [HTTPD_IMAGE]: Duet's httpd against nginx, same files, same
 # run. wrk (on CPU 0) loads each server (on CPU 1) in turn, alternating
-# Duet and nginx (A B A B ...) so drifts in machine speed hit both alike;
-# prints medians of req/s and p99 latency and Duet's ratio to nginx.
+# (A B C A B C ...) so drifts in machine speed hit all alike; prints medians
+# of req/s and p99 latency and each Duet stack's ratio to nginx.
+#
+# The servers: httpd on the socket stack, httpd on lwIP over a tap (as
+# root: the whole benchmark then runs inside a network namespace it makes,
+# so nothing leaves the machine), and nginx. nginx and the socket stack
+# talk over the namespace's loopback, lwIP over the tap's 1500-byte MTU.
 #
 # Environment:
 #   BENCH_SIZES="1k 64k"   files to fetch (httpd serves them via synthetic=)
@@ -13,6 +18,7 @@
 #                          stacks, e.g. lwIP over a tap in a namespace
 #                          (see bench/README.md)
 #   BENCH_HOST=127.0.0.1   address the Duet server is reached at
+#   BENCH_LWIP=1           0: skip lwIP over a tap (it needs root)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +48,27 @@ if [[ ${#need[@]} -gt 0 ]]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# lwIP over a tap: re-run this script inside a namespace that owns the tap.
+lwip_addr=10.77.50.2
+if [[ ${BENCH_LWIP:-1} = 1 && -z ${DUET_BENCH_NS:-} ]]; then
+	if [[ $(id -u) -ne 0 ]]; then
+		say "not root: skipping lwIP over a tap (BENCH_LWIP=0 silences this)"
+	else
+		ns=duetbench$$
+		ip netns add "$ns"
+		trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" ip tuntap add dev dbtap0 mode tap
+		ip -n "$ns" addr add 10.77.50.1/24 dev dbtap0
+		ip -n "$ns" link set dbtap0 up
+		# IPv4 only here: router solicitations would only add noise.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.dbtap0.disable_ipv6=1
+		status=0
+		DUET_BENCH_NS=$ns ip netns exec "$ns" "${BASH_SOURCE[0]}" "$@" || status=$?
+		exit "$status"
+	fi
+fi
+
 cpus=$(nproc)
 if [[ $cpus -ge 2 ]]; then
 	server_cpu=(taskset -c 1)
@@ -54,9 +81,11 @@ fi
 
 tmp=$(mktemp -d /tmp/duet-bench.XXXXXX)
 duet_pid=
+lwip_pid=
 nginx_pid=
 cleanup() {
 	[[ -z $duet_pid ]] || kill "$duet_pid" 2>/dev/null || true
+	[[ -z $lwip_pid ]] || kill "$lwip_pid" 2>/dev/null || true
 	[[ -z $nginx_pid ]] || kill "$nginx_pid" 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
@@ -84,6 +113,15 @@ synthetic=$(echo "$sizes" | tr ' ' ',')
 duet_pid=$!
 duet_url=http://$duet_host:$duet_port
 wait_http "$duet_url/" || { cat "$tmp/duet.log" >&2; die "httpd did not start"; }
+servers=(socket)
+if [[ -n ${DUET_BENCH_NS:-} ]]; then
+	"${server_cpu[@]}" "$httpd" --net net0=tap:dbtap0 ip=$lwip_addr/24 port=80 \
+		access_log=off max_conns=4096 synthetic="$synthetic" >"$tmp/lwip.log" 2>&1 &
+	lwip_pid=$!
+	wait_http "http://$lwip_addr/" || { cat "$tmp/lwip.log" >&2; die "httpd on lwIP did not start"; }
+	servers+=(lwip)
+fi
+servers+=(nginx)
 
 # nginx serves the very bytes httpd generates.
 mkdir -p "$tmp/www" "$tmp/nginx"
@@ -124,9 +162,19 @@ nginx_pid=$!
 nginx_url=http://127.0.0.1:$nginx_port
 wait_http "$nginx_url/${sizes%% *}" || { cat "$tmp/nginx.log" "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
 
+url_of() {
+	case $1 in
+	socket) echo "$duet_url" ;;
+	lwip) echo "http://$lwip_addr" ;;
+	nginx) echo "$nginx_url" ;;
+	esac
+}
+
 for s in $sizes; do
-	cmp -s <(curl -sf "$duet_url/$s") <(curl -sf "$nginx_url/$s") ||
-		die "httpd and nginx serve different bytes for /$s"
+	for server in "${servers[@]}"; do
+		cmp -s <(curl -sf "$(url_of "$server")/$s") <(curl -sf "$nginx_url/$s") ||
+			die "$server and nginx serve different bytes for /$s"
+	done
 done
 
 # ------------------------------------------------------------------ runs
@@ -146,20 +194,21 @@ wrk_run() {
 }
 
 say "httpd: $httpd ${duet_args[*]} (stack: $(sed -n 's/.*(\(.*\) stack).*/\1/p' "$tmp/duet.log" | head -1))"
+[[ -z $lwip_pid ]] || say "httpd on lwIP: --net net0=tap:dbtap0 ip=$lwip_addr/24 (in namespace $DUET_BENCH_NS)"
 say "nginx: $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), 1 worker, sendfile"
 say "wrk: -t1 -c$conns -d$duration, $reps runs per server and size, alternating"
 for s in $sizes; do
-	wrk_run "$duet_url/$s" 2s >/dev/null
-	wrk_run "$nginx_url/$s" 2s >/dev/null
+	for server in "${servers[@]}"; do
+		wrk_run "$(url_of "$server")/$s" 2s >/dev/null
+	done
 done
 
 results=$tmp/results
 : >"$results"
 for r in $(seq "$reps"); do
 	for s in $sizes; do
-		for server in duet nginx; do
-			[[ $server = duet ]] && url=$duet_url/$s || url=$nginx_url/$s
-			line=$(wrk_run "$url" "$duration")
+		for server in "${servers[@]}"; do
+			line=$(wrk_run "$(url_of "$server")/$s" "$duration")
 			say "run $r $s $server: $line"
 			echo "$s $server $line $r" >>"$results"
 		done
@@ -170,14 +219,14 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 # The ratio is the median of each round's Duet/nginx pair: the two runs of
 # a pair are seconds apart, so slow drifts of the machine cancel out.
-printf '\n%-6s %-6s %12s %10s %16s\n' size server "req/s" "p99 ms" "Duet/nginx req/s"
+printf '\n%-6s %-6s %12s %10s %16s\n' size server "req/s" "p99 ms" "ratio to nginx"
 for s in $sizes; do
-	for server in duet nginx; do
+	for server in "${servers[@]}"; do
 		rps=$(awk -v s="$s" -v v="$server" '$1 == s && $2 == v { print $3 }' "$results" | median)
 		p99=$(awk -v s="$s" -v v="$server" '$1 == s && $2 == v { print $4 }' "$results" | median)
-		if [[ $server = duet ]]; then
-			ratio=$(awk -v s="$s" '$1 == s { r = $NF; v[$2, r] = $3; n[r] = 1 }
-				END { for (r in n) if (v["nginx", r] > 0) print v["duet", r] / v["nginx", r] }' \
+		if [[ $server != nginx ]]; then
+			ratio=$(awk -v s="$s" -v d="$server" '$1 == s { r = $NF; v[$2, r] = $3; n[r] = 1 }
+				END { for (r in n) if (v["nginx", r] > 0) print v[d, r] / v["nginx", r] }' \
 				"$results" | median)
 			ratio=$(printf '%.2fx' "$ratio")
 		else
