@@ -1,0 +1,257 @@
+/* The Xen PV block front end, data path: one duet_block device per vbd.
+ *
+ * blkfront_ring.c does the protocol; this file gives it pages, grants and
+ * an event channel, and ties it to the loop: the backend's notifications
+ * run the response poll, and a one-second timer watches for a backend that
+ * stopped answering (DUET__BF_TIMEOUT). Every slot's bounce pages are
+ * granted once, when the disk is set up, and stay granted: a broken ring
+ * is never reused, so nothing is ever ungranted under a backend that may
+ * still be writing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <duet/block_driver.h>
+#include <duet/error.h>
+#include <duet/log.h>
+
+/* xen.h first: it defines xen_mb() for the ring macros. */
+#include "xen.h"
+#include "blkfront_ring.h"
+
+#define DUET__BF_TIMEOUT DUET_SEC(30)
+#define BF_WARN_MAX	 8
+
+struct duet__blkfront {
+	struct duet_block blk;
+	struct duet_loop *loop;
+	struct duet__bf_ring ring;
+	struct duet_timer watchdog;
+	struct duet_defer repoll; /* responses came in while polling */
+	blkif_sring_t *sring;
+	evtchn_port_t port;
+	domid_t backend_id;
+	bool up;
+	unsigned nwarn;
+	char name[8];
+};
+
+static struct duet__blkfront disks[DUET__BF_MAX_DISKS];
+static bool disk_used[DUET__BF_MAX_DISKS];
+
+static struct duet__blkfront *bf_of(struct duet_block *blk)
+{
+	return duet_container_of(blk, struct duet__blkfront, blk);
+}
+
+const char *duet__blkfront_name(const struct duet__blkfront *bf)
+{
+	return bf->name;
+}
+
+static void on_complete(struct duet_block_req *req, int status, void *arg)
+{
+	(void)arg;
+	duet_block_complete(req, status);
+}
+
+static void on_error(bool fatal, const char *what, long value, void *arg)
+{
+	struct duet__blkfront *bf = arg;
+
+	if (fatal) {
+		DUET_ERROR("blkfront", "%s: backend error: %s (%ld): disk down",
+			   bf->name, what, value);
+		bf->up = false;
+		return;
+	}
+	if (++bf->nwarn <= BF_WARN_MAX)
+		DUET_ERROR("blkfront", "%s: %s (%ld)%s", bf->name, what, value,
+			   bf->nwarn == BF_WARN_MAX ? " (no more of these)"
+						    : "");
+}
+
+static const struct duet__bf_ops ring_ops = {
+    .complete = on_complete,
+    .error = on_error,
+};
+
+static void arm_watchdog(struct duet__blkfront *bf)
+{
+	if (duet__bf_pending(&bf->ring) > 0 &&
+	    !duet_timer_active(&bf->watchdog))
+		duet_timer_start(&bf->watchdog, DUET_SEC(1), DUET_SEC(1));
+}
+
+static void on_watchdog(struct duet_timer *t, void *arg)
+{
+	struct duet__blkfront *bf = arg;
+
+	duet__bf_expire(&bf->ring, duet_loop_now(bf->loop));
+	if (duet__bf_pending(&bf->ring) == 0)
+		duet_timer_stop(t);
+}
+
+static void poll_ring(struct duet__blkfront *bf)
+{
+	bool notify = false;
+
+	if (!bf->up)
+		return;
+	duet__bf_poll(&bf->ring, duet_loop_now(bf->loop), &notify);
+	if (notify)
+		duet__xen_evtchn_notify(bf->port);
+	if (bf->ring.again)
+		duet_defer_post(&bf->repoll);
+}
+
+static void on_event(evtchn_port_t port, void *arg)
+{
+	(void)port;
+	poll_ring(arg);
+}
+
+/* The next loop iteration, so timers and other devices get their turn
+ * while a quick backend keeps answering. */
+static void on_repoll(struct duet_defer *d, void *arg)
+{
+	(void)d;
+	poll_ring(arg);
+}
+
+static int bf_submit(struct duet_block *blk, struct duet_block_req *req)
+{
+	struct duet__blkfront *bf = bf_of(blk);
+	bool notify = false;
+	int r;
+
+	if (!bf->up)
+		return -ENODEV;
+	r = duet__bf_submit(&bf->ring, req, duet_loop_now(bf->loop), &notify);
+	if (r == -EIO && req->op == DUET_BLOCK_FLUSH)
+		DUET_ERROR("blkfront",
+			   "%s: the backend offers no flush: writes may not "
+			   "be durable",
+			   bf->name);
+	if (r < 0)
+		return r;
+	if (notify)
+		duet__xen_evtchn_notify(bf->port);
+	arm_watchdog(bf);
+	return 0;
+}
+
+static const struct duet_block_ops blkfront_ops = {
+    .submit = bf_submit,
+};
+
+struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
+					  unsigned index, uint16_t backend_id)
+{
+	struct duet__blkfront *bf;
+
+	if (index >= DUET__BF_MAX_DISKS || disk_used[index])
+		return NULL;
+	bf = &disks[index];
+	memset(bf, 0, sizeof(*bf));
+	disk_used[index] = true;
+	bf->loop = loop;
+	bf->backend_id = backend_id;
+	snprintf(bf->name, sizeof(bf->name), "disk%u", index);
+	duet_timer_init(loop, &bf->watchdog, on_watchdog, bf);
+	duet_defer_init(loop, &bf->repoll, on_repoll, bf);
+	return bf;
+}
+
+/* The shared ring page and every slot's pages, granted to the backend, and
+ * an unbound event channel for it to bind. */
+/* A slot's data pages (writable: reads land in them) and, with indirect
+ * descriptors, its segment-list page (read-only for the backend). */
+static int grant_slot(struct duet__blkfront *bf, unsigned s)
+{
+	unsigned npages = bf->ring.segs;
+	uint8_t *pages = duet__xen_pages_alloc(npages);
+	int r;
+
+	if (pages == NULL)
+		return -ENOMEM;
+	bf->ring.buf[s] = pages;
+	for (unsigned i = 0; i < npages; i++) {
+		r = duet__xen_grant_access(
+		    bf->backend_id,
+		    duet__xen_virt_to_mfn(pages + i * XEN_PAGE_SIZE), false,
+		    &bf->ring.gref[s][i]);
+		if (r < 0)
+			return r;
+	}
+	if (!bf->ring.indirect)
+		return 0;
+	bf->ring.ind[s] = duet__xen_pages_alloc(1);
+	if (bf->ring.ind[s] == NULL)
+		return -ENOMEM;
+	return duet__xen_grant_access(bf->backend_id,
+				      duet__xen_virt_to_mfn(bf->ring.ind[s]),
+				      true, &bf->ring.ind_gref[s]);
+}
+
+int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
+			 uint32_t *ring_ref, uint32_t *port)
+{
+	grant_ref_t ref;
+	int r;
+
+	bf->sring = duet__xen_pages_alloc(1);
+	if (bf->sring == NULL)
+		return -ENOMEM;
+	memset(bf->sring, 0, XEN_PAGE_SIZE);
+	/* The geometry comes with Connected: duet__blkfront_start(). */
+	duet__bf_init(&bf->ring, bf->sring, XEN_PAGE_SIZE, 512,
+		      DUET__BF_NO_FLUSH, indirect_segs, DUET__BF_TIMEOUT,
+		      &ring_ops, bf);
+	if ((r = duet__xen_grant_access(bf->backend_id,
+					duet__xen_virt_to_mfn(bf->sring), false,
+					&ref)) < 0)
+		return r;
+	*ring_ref = ref;
+	for (unsigned s = 0; s < DUET__BF_SLOTS; s++)
+		if ((r = grant_slot(bf, s)) < 0)
+			return r;
+	r = duet__xen_evtchn_alloc_unbound(bf->backend_id, on_event, bf,
+					   &bf->port);
+	if (r < 0)
+		return r;
+	*port = bf->port;
+	return 0;
+}
+
+int duet__blkfront_start(struct duet__blkfront *bf,
+			 const struct duet_block_info *info, uint8_t flush_op)
+{
+	int r;
+
+	if (info->sector_size % DUET__BF_UNIT != 0 ||
+	    info->sector_size > DUET__BF_SEGS * DUET__BF_PAGE_SIZE)
+		return -EINVAL;
+	/* No request has been issued yet: the engine takes the geometry. */
+	bf->ring.sector_size = info->sector_size;
+	bf->ring.flush_op = flush_op;
+	bf->up = true;
+	r = duet_block_register(bf->loop, &bf->blk, bf->name, &blkfront_ops,
+				info);
+	if (r < 0)
+		bf->up = false;
+	return r;
+}
+
+void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why)
+{
+	if (!bf->up)
+		return;
+	DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name, why,
+		  duet__bf_pending(&bf->ring));
+	bf->up = false;
+	duet__bf_fail_all(&bf->ring, -ENODEV);
+	duet_timer_stop(&bf->watchdog);
+	duet_defer_cancel(&bf->repoll);
+}
