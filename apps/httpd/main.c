@@ -1,5 +1,7 @@
 /* httpd: a static HTTP/1.1 server. Serves the site embedded in the image
- * (apps/httpd/site/, turned into C at build time) on duet/net.h.
+ * (apps/httpd/site/, turned into C at build time) on duet/net.h — or, when
+ * there is a block device disk0 (`--block disk0=site.img`, an image from
+ * `./duet mkimage DIR` or any tar), the files of that tar image instead.
  *
  *   port=N            TCP port (default 8080)
  *   addr=IP           address to listen on (default: 127.0.0.1 on the socket
@@ -22,11 +24,18 @@
 #include <duet/net.h>
 
 #include "files.h"
+#include "files_tar.h"
 #include "server.h"
 
 struct httpd_app {
 	struct httpd server;
 	struct httpd_table table;
+	/* Serving disk0's image: what the start left for after its loading. */
+	struct httpd_tar tar;
+	bool from_disk;
+	struct duet_loop *loop;
+	struct duet_stack *stack;
+	struct httpd_config cfg;
 	struct duet_stop_hook stop;
 	/* Storage of the synthetic files: path names and bytes. */
 	char names[16][32];
@@ -108,7 +117,42 @@ static void httpd_app_stop(struct duet_stop_hook *hook, void *arg)
 		  a->server.requests, a->server.nconns);
 	httpd_stop(&a->server);
 	free_synthetic(a);
+	if (a->from_disk)
+		httpd_tar_free(&a->tar);
 	duet_stop_done(hook);
+}
+
+/* disk0's files are in memory: listen, as the start does for the embedded
+ * site. A failure here ends the boot. */
+static void tar_loaded(void *arg, int status)
+{
+	struct httpd_app *a = arg;
+	struct httpd_source src;
+	char where[DUET_SOCKADDR_STRLEN];
+
+	if (status < 0) {
+		DUET_ERROR("httpd", "cannot serve the image on disk0: %s",
+			   duet_strerror(status));
+		duet_exit(a->loop, DUET_EXIT_FAILURE);
+		return;
+	}
+	httpd_tar_source(&a->tar, &src);
+	status = httpd_start(&a->server, a->loop, a->stack, &a->cfg, &src);
+	if (status < 0) {
+		DUET_ERROR(
+		    "httpd", "cannot listen on %s: %s",
+		    duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
+		    duet_strerror(status));
+		httpd_tar_free(&a->tar);
+		duet_exit(a->loop, DUET_EXIT_FAILURE);
+		return;
+	}
+	duet_on_stop(a->loop, &a->stop, httpd_app_stop, a);
+	DUET_INFO("httpd",
+		  "serving %zu files from disk0 on http://%s/ (%s stack)",
+		  a->tar.count,
+		  duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
+		  duet_net_stack_name(a->stack));
 }
 
 static int httpd_app_start(struct duet_loop *loop, void *arg)
@@ -157,6 +201,22 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	}
 	cfg.addr.port = (uint16_t)port;
 
+	/* A tar image on disk0 replaces the embedded site. */
+	if (duet_device_find(loop, "disk0", DUET_DEVICE_BLOCK) != NULL) {
+		struct duet_block *disk;
+		if (synthetic != NULL) {
+			DUET_ERROR("httpd", "synthetic= goes with the embedded "
+					    "site, not with disk0");
+			return -EINVAL;
+		}
+		if ((r = duet_block_open(loop, "disk0", &disk)) < 0)
+			return r;
+		a.from_disk = true;
+		a.loop = loop;
+		a.stack = stack;
+		a.cfg = cfg;
+		return httpd_tar_load(&a.tar, loop, disk, tar_loaded, &a);
+	}
 	httpd_table_init(&a.table);
 	if ((r = httpd_table_add_site(&a.table)) < 0 ||
 	    (synthetic != NULL && (r = add_synthetic(&a, synthetic)) < 0))
@@ -183,8 +243,8 @@ fail:
 }
 
 DUET_APP(.name = "httpd",
-	 .summary =
-	     "a static HTTP/1.1 server for the site embedded in the image",
+	 .summary = "a static HTTP/1.1 server for the site embedded in the "
+		    "image, or the tar image on disk0",
 	 .args_help =
 	     "  port=N             TCP port (default 8080)\n"
 	     "  addr=IP            listen address (default 127.0.0.1 on the "

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Durable sets per second: Duet's log store on a file-backed disk against
+# SQLite (WAL, synchronous=FULL, one row per set, each its own transaction)
+# doing the same writes, in the same run, on the same file system. See
+# bench/storage.md.
+#
+#   bench/storage.sh PATH/TO/storage_bench       (make bench-storage)
+#
+# Knobs (environment): BENCH_SIZES ("100 4096"), BENCH_SETS (2000), BENCH_REPS (3),
+# BENCH_DEPTH (16: the extra group-commit run), BENCH_DIR (/var/tmp: a real
+# disk; /tmp may be tmpfs, where a flush costs nothing), BENCH_IMG (64M).
+set -euo pipefail
+
+bench=${1:?usage: storage.sh PATH/TO/storage_bench}
+sizes=${BENCH_SIZES:-100 4096}
+sets=${BENCH_SETS:-2000}
+depth=${BENCH_DEPTH:-16}
+img_size=${BENCH_IMG:-64M}
+base=${BENCH_DIR:-/var/tmp}
+
+say() { echo "bench: $*" >&2; }
+
+if ! command -v sqlite3 >/dev/null; then
+	sudo=
+	[[ $(id -u) -eq 0 ]] || sudo=sudo
+	say "installing sqlite3 (Debian package)"
+	$sudo apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends sqlite3 >/dev/null
+fi
+
+work=$(mktemp -d "$base/duet-bench-storage.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fs=$(df -T "$work" | awk 'NR == 2 { print $2 }')
+say "working in $work ($fs); $sets sets per run; sqlite $(sqlite3 --version | cut -d' ' -f1)"
+[[ $fs != tmpfs ]] || say "warning: $work is on tmpfs: flushes are free, numbers mean little"
+
+now_ns() { date +%s%N; }
+
+# field NAME LINE: the value of NAME=... in a result line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# counting CMD...: runs CMD, then prints "wchar=N": the bytes it handed to
+# write(2)/pwrite(2) (a reaped child's I/O counts into its parent's).
+counting() {
+	bash -c '"$@"; echo "wchar=$(sed -n "s/^wchar: //p" /proc/$$/io)"' counting "$@"
+}
+
+# duet_run SIZE DEPTH: one result line.
+duet_run() {
+	local size=$1 d=$2 img=$work/duet.img line out
+	rm -f "$img"
+	truncate -s "$img_size" "$img"
+	"$bench" --block "disk0=$img" format=1 log=warn >/dev/null
+	# The format's dirty pages must not be written back during the run.
+	sync
+	out=$(counting "$bench" --block "disk0=$img" log=warn sets="$sets" \
+		size="$size" depth="$d" 2>&1)
+	line=$(grep '^duet-logstore' <<<"$out")
+	echo "$line $(grep -o 'wchar=[0-9]*' <<<"$out")"
+}
+
+sqlite_run() {
+	local size=$1 db=$work/sq.db sql=$work/sq.sql t0 t1 out
+	rm -f "$db" "$db-wal" "$db-shm"
+	sqlite3 "$db" 'PRAGMA journal_mode=WAL; CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB);' >/dev/null
+	{
+		echo 'PRAGMA synchronous=FULL;'
+		# One literal value, as the Duet run uses one buffer.
+		blob=$(head -c "$size" /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+		for ((i = 0; i < sets; i++)); do
+			printf "INSERT INTO kv VALUES('k%012d', X'%s');\n" "$i" "$blob"
+		done
+	} >"$sql"
+	sync
+	t0=$(now_ns)
+	out=$(counting sqlite3 "$db" <"$sql")
+	t1=$(now_ns)
+	local secs bytes
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	bytes=$(($(stat -c %s "$db") + $(stat -c %s "$db-wal" 2>/dev/null || echo 0)))
+	echo "sqlite sets=$sets size=$size seconds=$secs" \
+		"sets_per_sec=$(awk -v n="$sets" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')" \
+		"file_bytes_per_set=$(awk -v b="$bytes" -v n="$sets" 'BEGIN { printf "%.1f", b / n }')" \
+		"$(grep -o 'wchar=[0-9]*' <<<"$out")"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Runs alternate Duet and SQLite, BENCH_REPS times per size; the table
+# shows medians (each run's line is kept for the per-set columns).
+reps=${BENCH_REPS:-3}
+printf '\n%-8s %-16s %12s %14s %16s\n' "size" "engine" "sets/s" "bytes/set" "writes/set"
+for size in $sizes; do
+	d_all= s_all= g_all=
+	for ((r = 0; r < reps; r++)); do
+		d=$(duet_run "$size" 1)
+		s=$(sqlite_run "$size")
+		g=$(duet_run "$size" "$depth")
+		d_all+="$(field sets_per_sec "$d")"$'\n'
+		s_all+="$(field sets_per_sec "$s")"$'\n'
+		g_all+="$(field sets_per_sec "$g")"$'\n'
+	done
+	dm=$(median <<<"${d_all%$'\n'}")
+	sm=$(median <<<"${s_all%$'\n'}")
+	gm=$(median <<<"${g_all%$'\n'}")
+	for row in "duet d=1|$dm|$d" "sqlite|$sm|$s" "duet d=$depth|$gm|$g"; do
+		IFS='|' read -r name rate line <<<"$row"
+		per=$(field log_bytes_per_set "$line")
+		[[ -n $per ]] || per=$(field file_bytes_per_set "$line")
+		wr=$(awk -v o="$(field wchar "$line")" -v n="$sets" 'BEGIN { printf "%.0f", o / n }')
+		printf '%-8s %-16s %12s %14s %16s\n' "$size" "$name" "$rate" "$per" "$wr"
+	done
+	echo "size $size: Duet/SQLite durable sets per second =" \
+		"$(awk -v a="$dm" -v b="$sm" 'BEGIN { printf "%.2f", a / b }')x (one at a time)," \
+		"$(awk -v a="$gm" -v b="$sm" 'BEGIN { printf "%.2f", a / b }')x (Duet $depth in flight, group commit)"
+done
+echo
+echo "sets/s: median of $reps alternating runs of $sets durable sets each."
+echo "bytes/set: the store's growth per set (Duet: log bytes; SQLite: db + WAL file)."
+echo "writes/set: bytes each process handed to write(2)/pwrite(2) per set (/proc/PID/io wchar)."

@@ -1,0 +1,162 @@
+/* Byte-range reads over a block device (see rangeread.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <duet/error.h>
+
+#include "rangeread.h"
+
+/* One direct read at most this big, so drivers never see a huge request. */
+#define RR_DIRECT_MAX (4u << 20)
+
+enum { OFF, LEN, DONE, BOUNCE };
+
+static void rr_step(struct duet__rr *rr, struct duet_kv_req *req);
+
+int duet__rr_init(struct duet__rr *rr, struct duet_block *dev,
+		  void (*done)(struct duet_kv_req *req, int status))
+{
+	struct duet_block_info info;
+
+	duet_block_get_info(dev, &info);
+	memset(rr, 0, sizeof(*rr));
+	rr->dev = dev;
+	rr->ssz = info.sector_size;
+	rr->sectors = info.sector_count;
+	rr->bounce_size = info.sector_size < 4096 ? 4096 : info.sector_size;
+	rr->done = done;
+	duet_list_init(&rr->waiting);
+	for (unsigned i = 0; i < DUET__RR_BOUNCE; i++) {
+		rr->pool[i] = malloc(rr->bounce_size);
+		if (rr->pool[i] == NULL) {
+			duet__rr_fini(rr);
+			return -ENOMEM;
+		}
+		rr->free[rr->nfree++] = rr->pool[i];
+	}
+	return 0;
+}
+
+void duet__rr_fini(struct duet__rr *rr)
+{
+	for (unsigned i = 0; i < DUET__RR_BOUNCE; i++) {
+		free(rr->pool[i]);
+		rr->pool[i] = NULL;
+	}
+	rr->nfree = 0;
+}
+
+/* A bounce buffer is held only while its read is in flight. */
+static void rr_release(struct duet__rr *rr, struct duet_kv_req *req)
+{
+	uint8_t *b = (uint8_t *)(uintptr_t)req->store_u64[BOUNCE];
+
+	if (b != NULL) {
+		req->store_u64[BOUNCE] = 0;
+		rr->free[rr->nfree++] = b;
+	}
+}
+
+/* Bounce buffers came free: the oldest waiters go on. */
+static void rr_wake(struct duet__rr *rr)
+{
+	while (rr->nfree > 0 && !duet_list_empty(&rr->waiting)) {
+		struct duet_kv_req *w = duet_container_of(
+		    rr->waiting.next, struct duet_kv_req, store_link);
+		duet_list_unlink(&w->store_link);
+		rr_step(rr, w);
+	}
+}
+
+static void rr_finish(struct duet__rr *rr, struct duet_kv_req *req, int status)
+{
+	/* done may close the store; with waiters in flight it cannot. */
+	bool more = !duet_list_empty(&rr->waiting);
+
+	rr_release(rr, req);
+	rr->done(req, status);
+	if (more)
+		rr_wake(rr);
+}
+
+static void rr_read_done(struct duet_block_req *blk, int status, void *arg)
+{
+	struct duet_kv_req *req = arg;
+	struct duet__rr *rr = req->store_ptr[1];
+	uint8_t *b = (uint8_t *)(uintptr_t)req->store_u64[BOUNCE];
+	(void)blk;
+
+	if (status < 0) {
+		rr_finish(rr, req, status);
+		return;
+	}
+	if (b != NULL) {
+		uint64_t cur = req->store_u64[OFF] + req->store_u64[DONE];
+		size_t in = (size_t)(cur % rr->ssz);
+		size_t got = (size_t)(blk->count * rr->ssz) - in;
+		size_t rem =
+		    (size_t)(req->store_u64[LEN] - req->store_u64[DONE]);
+		size_t n = got < rem ? got : rem;
+		memcpy((uint8_t *)req->store_ptr[0] + req->store_u64[DONE],
+		       b + in, n);
+		req->store_u64[DONE] += n;
+		rr_release(rr, req);
+	} else {
+		req->store_u64[DONE] += blk->count * rr->ssz;
+	}
+	bool more = !duet_list_empty(&rr->waiting);
+	rr_step(rr, req);
+	if (more)
+		rr_wake(rr);
+}
+
+static void rr_step(struct duet__rr *rr, struct duet_kv_req *req)
+{
+	uint64_t done = req->store_u64[DONE], len = req->store_u64[LEN];
+	uint64_t cur = req->store_u64[OFF] + done;
+	uint64_t sector = cur / rr->ssz, rem = len - done;
+	size_t in = (size_t)(cur % rr->ssz);
+	uint8_t *b;
+	int r;
+
+	if (rem == 0) {
+		rr_finish(rr, req, 0);
+		return;
+	}
+	if (in == 0 && rem >= rr->ssz) {
+		uint64_t n =
+		    (rem < RR_DIRECT_MAX ? rem : RR_DIRECT_MAX) / rr->ssz;
+		r = duet_block_read(rr->dev, &req->blk, sector,
+				    (uint8_t *)req->store_ptr[0] + done, n,
+				    rr_read_done, req);
+	} else {
+		if (rr->nfree == 0) {
+			duet_list_insert_tail(&rr->waiting, &req->store_link);
+			return;
+		}
+		b = rr->free[--rr->nfree];
+		req->store_u64[BOUNCE] = (uintptr_t)b;
+		uint64_t n = (in + rem + rr->ssz - 1) / rr->ssz;
+		uint64_t max = rr->bounce_size / rr->ssz;
+		if (n > max)
+			n = max;
+		if (n > rr->sectors - sector)
+			n = rr->sectors - sector;
+		r = duet_block_read(rr->dev, &req->blk, sector, b, n,
+				    rr_read_done, req);
+	}
+	if (r < 0)
+		rr_finish(rr, req, r);
+}
+
+void duet__rr_read(struct duet__rr *rr, struct duet_kv_req *req, uint64_t off,
+		   void *dst, size_t len)
+{
+	req->store_ptr[0] = dst;
+	req->store_ptr[1] = rr;
+	req->store_u64[OFF] = off;
+	req->store_u64[LEN] = len;
+	req->store_u64[DONE] = 0;
+	req->store_u64[BOUNCE] = 0;
+	rr_step(rr, req);
+}

@@ -1,0 +1,116 @@
+# httpd serving a tar image from a block device (--block disk0=IMG) on the
+# socket stack: every file byte for byte, index pages, ETags from the
+# archive, plain tar images, and a clear failure for a damaged image.
+. "$top_srcdir/tests/posix/lib.sh"
+httpd=$top_builddir/apps/httpd/httpd
+duet=$top_srcdir/duet
+
+command -v curl >/dev/null || skip_all "curl not installed (apt-get install curl)"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+[ -x "$httpd" ] || skip_all "httpd not built"
+"$httpd" --help 2>&1 | grep -q -- '--net' ||
+	skip_all "this build's POSIX platform has no socket stack (--net) yet"
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A site with sub-folders, an empty file, a binary file, a long name.
+site=$tmp/site
+long=docs/$(printf 'n%.0s' $(seq 1 120)).txt
+mkdir -p "$site/css" "$site/img" "$site/docs" "$site/sub"
+printf '<h1>from the disk</h1>\n' >"$site/index.html"
+printf 'body { color: red }\n' >"$site/css/site.css"
+head -c 100000 /dev/urandom >"$site/img/logo.bin"
+: >"$site/empty.txt"
+printf 'a long name\n' >"$site/$long"
+printf '<p>sub</p>\n' >"$site/sub/index.html"
+files=$(cd "$site" && find . -type f | sed 's|^\./||' | sort)
+
+# start IMG: runs httpd on IMG; sets pid, port, base, log.
+start() {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	base=http://127.0.0.1:$port
+	log=$tmp/httpd.$port.log
+	"$httpd" --block "disk0=$1,ro" port="$port" >"$log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q 'serving' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+
+stop() {
+	kill -TERM "$pid"
+	wait "$pid"
+	status=$?
+	pid=
+}
+
+curl="curl -sS --max-time 10"
+
+if "$duet" mkimage "$site" -o "$tmp/site.img" 2>"$tmp/mkimage.log" &&
+	[ $(($(stat -c %s "$tmp/site.img") % 512)) -eq 0 ]; then
+	ok "mkimage writes a sector-padded image"
+else
+	not_ok "mkimage writes a sector-padded image" "$(cat "$tmp/mkimage.log")"
+fi
+
+start "$tmp/site.img"
+nfiles=$(printf '%s\n' "$files" | wc -l)
+grep -q "serving $nfiles files" "$log" &&
+	ok "serves the image's $nfiles files" || { not_ok "serves the image's $nfiles files" "$(cat "$log")"; }
+
+for f in $files; do
+	if $curl -o "$tmp/got" "$base/$f" && cmp -s "$tmp/got" "$site/$f"; then
+		ok "/$f is byte-identical"
+	else
+		not_ok "/$f is byte-identical" "$(tail -3 "$log")"
+	fi
+done
+$curl -o "$tmp/got" "$base/" && cmp -s "$tmp/got" "$site/index.html" &&
+	ok "/ serves index.html" || not_ok "/ serves index.html"
+$curl -o "$tmp/got" "$base/sub/" && cmp -s "$tmp/got" "$site/sub/index.html" &&
+	ok "/sub/ serves sub/index.html" || not_ok "/sub/ serves sub/index.html"
+code=$($curl -o /dev/null -w '%{http_code}' "$base/nothing-here")
+[ "$code" = 404 ] && ok "a missing file is 404" || not_ok "a missing file is 404" "got $code"
+
+etag=$($curl -D - -o /dev/null "$base/css/site.css" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+etag2=$($curl -D - -o /dev/null "$base/css/site.css" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+other=$($curl -D - -o /dev/null "$base/index.html" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+if [ -n "$etag" ] && [ "$etag" = "$etag2" ] && [ "$etag" != "$other" ]; then
+	ok "ETags from the archive: stable, per file"
+else
+	not_ok "ETags from the archive: stable, per file" "$etag / $etag2 / $other"
+fi
+code=$($curl -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$base/css/site.css")
+[ "$code" = 304 ] && ok "If-None-Match with the ETag is 304" || not_ok "If-None-Match with the ETag is 304" "got $code"
+ctype=$($curl -D - -o /dev/null "$base/css/site.css" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Tt]ype: //p')
+[ "$ctype" = "text/css; charset=utf-8" ] && ok "Content-Type by extension" ||
+	not_ok "Content-Type by extension" "got $ctype"
+stop
+[ "$status" -eq 0 ] && ok "SIGTERM: orderly stop" || not_ok "SIGTERM: orderly stop" "status $status"
+
+# A plain tar (names start with ./, GNU format, default padding) works too.
+(cd "$site" && tar --format=gnu -cf "$tmp/plain.tar" .)
+start "$tmp/plain.tar"
+if $curl -o "$tmp/got" "$base/$long" && cmp -s "$tmp/got" "$site/$long" &&
+	$curl -o "$tmp/got" "$base/img/logo.bin" && cmp -s "$tmp/got" "$site/img/logo.bin"; then
+	ok "a plain GNU tar image serves too"
+else
+	not_ok "a plain GNU tar image serves too" "$(cat "$log")"
+fi
+stop
+
+# A damaged image: the boot fails with the reason, nothing is served.
+cp "$tmp/site.img" "$tmp/bad.img"
+printf 'garbage!' | dd of="$tmp/bad.img" bs=1 seek=600 conv=notrunc 2>/dev/null
+printf 'XXXXXXXX' | dd of="$tmp/bad.img" bs=1 seek=148 conv=notrunc 2>/dev/null
+check "a damaged image fails the boot, saying why" 1 "tar: disk0: entry 0 at byte 0: not a tar archive" -- \
+	"$httpd" --block "disk0=$tmp/bad.img,ro" port="$port"
+finish
