@@ -10,5 +10,8 @@ check "unknown command" 2 "unknown command 'frob'" -- "$duet" frob
 check "unknown test suite" 2 "unknown suite 'nope'" -- "$duet" test nope
 check "run without an app" 2 "run needs an app" -- "$duet" run
 check "build of two apps" 2 "at most one app" -- "$duet" build hello hello
+check "unknown benchmark" 2 "unknown benchmark 'redis'" -- "$duet" bench redis
+check "mkimage without -o" 2 "usage: ./duet mkimage DIR -o IMG" -- "$duet" mkimage /tmp
+check "mkimage of a missing folder" 2 "is not a folder" -- "$duet" mkimage /nonexistent -o /tmp/x.img
 check "help" 0 "duet build" -- "$duet" help
 finish
