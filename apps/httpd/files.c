@@ -101,17 +101,23 @@ int httpd_table_add_site(struct httpd_table *t)
 static const struct httpd_file *table_lookup(void *ctx, const char *path,
 					     size_t len)
 {
-	const struct httpd_table *t = ctx;
-	char index[256];
+	return table_find(ctx, path, len);
+}
+
+const struct httpd_file *httpd_source_find(const struct httpd_source *src,
+					   const char *path, size_t len)
+{
+	static const char index_name[] = "index.html";
+	char index[512];
 
 	if (len > 0 && path[len - 1] == '/') {
-		if (len + sizeof("index.html") > sizeof(index))
+		if (len + sizeof(index_name) > sizeof(index))
 			return NULL;
 		memcpy(index, path, len);
-		memcpy(index + len, "index.html", sizeof("index.html"));
-		return table_find(t, index, len + sizeof("index.html") - 1);
+		memcpy(index + len, index_name, sizeof(index_name));
+		return src->lookup(src->ctx, index, len + sizeof(index_name) - 1);
 	}
-	return table_find(t, path, len);
+	return src->lookup(src->ctx, path, len);
 }
 
 void httpd_table_source(struct httpd_table *t, struct httpd_source *out)

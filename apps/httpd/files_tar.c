@@ -161,17 +161,7 @@ static const struct httpd_file *find(const struct httpd_tar *t,
 static const struct httpd_file *tar_lookup(void *ctx, const char *path,
 					   size_t len)
 {
-	const struct httpd_tar *t = ctx;
-	char index[DUET_KV_KEY_MAX + 2];
-
-	if (len > 0 && path[len - 1] == '/') {
-		if (len + sizeof("index.html") > sizeof(index))
-			return NULL;
-		memcpy(index, path, len);
-		memcpy(index + len, "index.html", sizeof("index.html"));
-		return find(t, index, len + sizeof("index.html") - 1);
-	}
-	return find(t, path, len);
+	return find(ctx, path, len);
 }
 
 void httpd_tar_source(struct httpd_tar *t, struct httpd_source *out)

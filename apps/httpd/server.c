@@ -91,7 +91,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		keep = false;
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
-	} else if ((f = h->src.lookup(h->src.ctx, req->path, req->path_len)) ==
+	} else if ((f = httpd_source_find(&h->src, req->path, req->path_len)) ==
 		   NULL) {
 		status = 404;
 	} else if (req->if_none_match != NULL &&

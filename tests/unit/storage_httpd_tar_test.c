@@ -74,23 +74,23 @@ Test(httpd_tar, serves_every_file_with_types_and_etags)
 	add("empty.txt", "");
 	cr_assert_eq(load(&t), 0);
 	httpd_tar_source(&t, &src);
-	const struct httpd_file *f = src.lookup(src.ctx, "/css/site.css", 13);
+	const struct httpd_file *f = httpd_source_find(&src, "/css/site.css", 13);
 	cr_assert_not_null(f);
 	cr_assert_eq(f->size, 6);
 	cr_assert_arr_eq(f->data, "body{}", 6);
 	cr_assert_str_eq(f->content_type, "text/css; charset=utf-8");
 	cr_assert_eq(strlen(f->etag), 18);
-	const struct httpd_file *root = src.lookup(src.ctx, "/", 1);
+	const struct httpd_file *root = httpd_source_find(&src, "/", 1);
 	cr_assert_not_null(root);
 	cr_assert_arr_eq(root->data, "<h1>disk</h1>", 13);
 	cr_assert_str_neq(root->etag, f->etag);
-	const struct httpd_file *docs = src.lookup(src.ctx, "/docs/", 6);
+	const struct httpd_file *docs = httpd_source_find(&src, "/docs/", 6);
 	cr_assert_not_null(docs);
 	cr_assert_eq(docs->size, 4);
-	cr_assert_not_null(src.lookup(src.ctx, "/empty.txt", 10));
-	cr_assert_null(src.lookup(src.ctx, "/css/site.cs", 12));
-	cr_assert_null(src.lookup(src.ctx, "/nope", 5));
-	cr_assert_null(src.lookup(src.ctx, "/css/site.css/", 14));
+	cr_assert_not_null(httpd_source_find(&src, "/empty.txt", 10));
+	cr_assert_null(httpd_source_find(&src, "/css/site.cs", 12));
+	cr_assert_null(httpd_source_find(&src, "/nope", 5));
+	cr_assert_null(httpd_source_find(&src, "/css/site.css/", 14));
 	httpd_tar_free(&t);
 }
 
