@@ -7,6 +7,7 @@
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
+#include <duet/platform.h>
 
 #include "core.h"
 
@@ -63,6 +64,10 @@ void duet_device_unregister(struct duet_device *dev)
 struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 				     enum duet_device_kind kind)
 {
+	if ((loop->probed & (1u << kind)) == 0) {
+		loop->probed |= 1u << kind;
+		duet_plat_probe(loop, kind);
+	}
 	struct duet_device *d = find_any(loop, name);
 	return d != NULL && d->kind == kind ? d : NULL;
 }

@@ -19,6 +19,7 @@ void duet_loop_init(struct duet_loop *loop, struct duet_args *args)
 	loop->stop_flag = false;
 	loop->exit_code = 0;
 	duet_list_init(&loop->devices);
+	loop->probed = 0;
 	loop->args = args;
 	loop->stack = NULL;
 	duet__shutdown_init(loop);

@@ -27,6 +27,13 @@ uv_loop_t *duet__posix_uv(void)
  * uv_timer_start() and uv_run() (often under valgrind). uv_stop() makes
  * that poll non-blocking. Platform code should use duet timers, not libuv
  * timers, for the same reason. */
+/* Devices come from the command line, before boot. */
+void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
+{
+	(void)loop;
+	(void)kind;
+}
+
 void duet__posix_net_choose_socket(bool socket)
 {
 	net_socket = socket;

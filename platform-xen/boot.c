@@ -42,8 +42,6 @@
 
 #include "hypercall.h"
 #include "xen.h"
-#include "netfront_ring.h"
-#include "blkfront_ring.h"
 
 struct xen_boot {
 	struct duet_loop loop;
@@ -282,10 +280,6 @@ void duet__xen_start(start_info_t *si, unsigned long boot_rsp)
 	if (code < 0)
 		code = platform_args(&xb);
 	if (code < 0) {
-		/* The vifs become net0.. before the app opens its stack. */
-		duet__xen_netfront_init(&xb.loop);
-		/* The vbds become disk0.. likewise. */
-		duet__xen_blkfront_init(&xb.loop);
 		if (duet__xs_watch(&xb.shutdown_watch, "control/shutdown",
 				   on_shutdown_request, &xb) < 0)
 			DUET_WARN("xen", "cannot watch control/shutdown");

@@ -72,6 +72,12 @@ void duet_plat_console_write(const char *buf, size_t len)
 	console[console_len] = '\0';
 }
 
+void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
+{
+	(void)loop;
+	(void)kind;
+}
+
 int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
 {
 	(void)loop;

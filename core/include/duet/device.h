@@ -38,7 +38,8 @@ int duet_device_register(struct duet_loop *loop, struct duet_device *dev,
 			 enum duet_device_kind kind, const char *name);
 void duet_device_unregister(struct duet_device *dev);
 
-/* The device called `name`, of the given kind, or NULL. */
+/* The device called `name`, of the given kind, or NULL. The first lookup of
+ * a kind lets the platform find devices of that kind (duet_plat_probe). */
 struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 				     enum duet_device_kind kind);
 

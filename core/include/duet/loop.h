@@ -85,6 +85,7 @@ struct duet_loop {
 	struct duet_defer shutdown_defer;
 	/* device registry (duet/device.h) */
 	struct duet_list devices;
+	unsigned probed; /* 1 << kind: duet_plat_probe() already ran */
 	/* boot arguments (duet/args.h) */
 	struct duet_args *args;
 	/* the network stack (duet/net_stack.h), if the boot made one */

@@ -21,6 +21,13 @@
  *     As duet/entropy.h describes.
  * duet_plat_name
  *     "posix" or "xen".
+ * duet_plat_probe(loop, kind)
+ *     Find the devices of one kind and register them (Xen: the vifs of
+ *     xenstore's device/vif as net0.., the vbds as disk0..). The core calls
+ *     it once per kind, when the app first looks a device of that kind up,
+ *     so an image links the drivers of only the kinds it uses. A platform
+ *     whose devices are declared before boot (POSIX: the command line) does
+ *     nothing here.
  * duet_plat_net_stack(loop, &stack)
  *     The platform's own network stack, when the boot chose it (POSIX: the
  *     host-socket stack, unless a netif was declared): 0 and the stack, or
@@ -34,6 +41,7 @@
 #include <stddef.h>
 
 #include <duet/clock.h>
+#include <duet/device.h>
 
 struct duet_loop;
 struct duet_stack;
@@ -44,6 +52,7 @@ duet_time_t duet_plat_clock_wall(void);
 void duet_plat_console_write(const char *buf, size_t len);
 int duet_plat_entropy(void *buf, size_t len);
 extern const char duet_plat_name[];
+void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind);
 int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out);
 
 #endif
