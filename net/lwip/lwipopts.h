@@ -79,6 +79,8 @@
  * belongs to a netif leaves through it (net/lwip/hooks.h). */
 #define LWIP_HOOK_FILENAME		   "hooks.h"
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) duet__lwip_route_src(src, dest)
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+	duet__lwip_tcp_inpkt(pcb, hdr, optlen, opt1len, opt2, p)
 
 /* ------------------------------------------------------------------ IPv6 */
 #define LWIP_IPV6		      1

@@ -9,10 +9,74 @@
 #include <duet/error.h>
 #include <duet/log.h>
 
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
+#include "hooks.h"
 #include "lwip_stack.h"
 #include "tcp_conn.h"
+
+/*
+ * SYN flood defence. With TCP_LISTEN_BACKLOG a half-open (SYN_RCVD)
+ * connection counts against its listener's backlog from the first SYN,
+ * and lwIP drops any SYN that finds the backlog full. So a flood of SYNs
+ * from addresses that never complete the handshake fills the backlog and
+ * locks every real client out until the half-open ones time out
+ * (TCP_SYN_RCVD_TIMEOUT, 20 s), and again with each new burst. lwIP only
+ * reclaims SYN_RCVD pcbs when the pcb pool runs dry, not when one
+ * listener's backlog is full, and Duet cannot patch its tcp_listen_input.
+ *
+ * The input hook sees a segment for a listener just before
+ * tcp_listen_input does: if it is a SYN and the backlog is full, abort
+ * the listener's oldest half-open connection that has waited at least
+ * SYN_STALE_TICKS for the final ACK, so the new SYN takes its place. A
+ * real client answers the SYN-ACK within a round trip, so a connection
+ * still half-open after a second is almost surely the flooder's; younger
+ * ones are left alone, so a legitimate burst of connects larger than the
+ * backlog still sees dropped SYNs (and retransmits them) rather than
+ * resets. Connections established but not yet accepted are never
+ * touched, so the backlog still bounds what the app has to take. A
+ * flooder sending more than backlog SYNs a second keeps every entry
+ * young and still wins; this defends against bursts, not a sustained
+ * line-rate flood. The cost is one walk of the active pcb list (at most
+ * MEMP_NUM_TCP_PCB) per SYN while the backlog is full.
+ *
+ * lwIP warns hooks off changing pcb lists because tcp_input may be in the
+ * middle of a pcb; on the listener path it has finished with the active
+ * list and only goes on to tcp_listen_input(lpcb), and the pcb aborted
+ * here is never lpcb, so removing it from the active list is safe.
+ */
+#define SYN_STALE_TICKS (1000 / TCP_SLOW_INTERVAL)
+
+err_t duet__lwip_tcp_inpkt(struct tcp_pcb *pcb, struct tcp_hdr *hdr,
+			   u16_t optlen, u16_t opt1len, u8_t *opt2,
+			   struct pbuf *p)
+{
+	struct tcp_pcb_listen *lpcb = (struct tcp_pcb_listen *)pcb;
+	struct tcp_pcb *q, *oldest = NULL;
+	u32_t age, oldest_age = SYN_STALE_TICKS;
+
+	(void)optlen;
+	(void)opt1len;
+	(void)opt2;
+	(void)p;
+	if (pcb->state != LISTEN ||
+	    (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK)) != TCP_SYN ||
+	    lpcb->accepts_pending < lpcb->backlog)
+		return ERR_OK;
+	for (q = tcp_active_pcbs; q != NULL; q = q->next) {
+		if (q->state != SYN_RCVD || q->listener != lpcb)
+			continue;
+		age = (u32_t)(tcp_ticks - q->tmr);
+		if (age >= oldest_age) {
+			oldest = q;
+			oldest_age = age;
+		}
+	}
+	if (oldest != NULL)
+		tcp_abort(oldest);
+	return ERR_OK;
+}
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {

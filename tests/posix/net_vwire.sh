@@ -1,6 +1,7 @@
 # vwire: Duet processes on one virtual Ethernet through vwire-hub, no
 # privileges. Raw frames first, then lwIP (net_echo and net_client) over
-# IPv4 and IPv6, garbage frames at a live stack, and a hub restart.
+# IPv4 and IPv6, garbage frames at a live stack, a SYN flood at httpd,
+# and a hub restart.
 . "$top_srcdir/tests/posix/netlib.sh"
 need python3
 
@@ -88,7 +89,7 @@ if kill -0 "$echo_pid" 2>/dev/null; then ok "the echo process is alive"; else
 
 # httpd on lwIP over the wire, fetched by another Duet process.
 if [ -x "$httpd" ]; then
-	bg "$tmp/httpd.log" "$httpd" --net "net0=vwire:$hub" ip=10.77.8.4/24 \
+	bg "$tmp/httpd.log" "$httpd" --net "net0=vwire:$hub,mac=02:00:00:00:00:44" ip=10.77.8.4/24 \
 		ip6=fd00:77:8::4/64 addr=:: port=80 synthetic=4M
 	httpd_pid=$!
 	wait_for "$tmp/httpd.log" 'serving' >/dev/null
@@ -100,6 +101,39 @@ if [ -x "$httpd" ]; then
 		"$net_client" --net "net0=vwire:$hub" $cli_args to=10.77.8.4:80 mode=http path=/nope
 	check "GET 4 MiB" 0 'HTTP/1.1 200 OK, body 4194304 bytes' -- \
 		"$net_client" --net "net0=vwire:$hub" $cli_args to=10.77.8.4:80 mode=http path=/4M
+	# A half-open flood: 2000 SYNs to port 80 from 128 spoofed addresses
+	# nobody answers for, so every connection stays in SYN_RCVD. httpd
+	# must still answer a real client within 10 s, and not crash.
+	python3 - "$hub" <<'EOF' >"$tmp/synflood.log" 2>&1
+import random, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(b"")
+s.connect(sys.argv[1])
+s.send(b"vwire-hello")
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    c = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while c >> 16: c = (c & 0xffff) + (c >> 16)
+    return ~c & 0xffff
+dst_mac, dst = bytes.fromhex("020000000044"), bytes([10, 77, 8, 4])
+rnd = random.Random(11)
+for i in range(2000):
+    host = 100 + i % 128
+    src = bytes([10, 77, 8, host])
+    tcp = struct.pack("!HHIIBBHHH", rnd.randrange(1024, 65536), 80,
+                      rnd.randrange(1 << 32), 0, 5 << 4, 0x02, 8192, 0, 0)
+    tcp = tcp[:16] + struct.pack("!H", csum(src + dst + struct.pack("!BBH", 0, 6, 20) + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i & 0xffff, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    s.send(dst_mac + bytes([2, 0xee, 0xee, 0xee, 0, host]) + b"\x08\x00" + ip + tcp)
+    time.sleep(0.0002)
+print("sent", i + 1, "SYNs")
+EOF
+	check "a flood of 2000 half-open SYNs sent" 0 'sent 2000 SYNs' -- cat "$tmp/synflood.log"
+	check "GET / within 10 s right after the SYN flood" 0 'HTTP/1.1 200 OK, body [1-9]' -- \
+		timeout 10 "$net_client" --net "net0=vwire:$hub" $cli_args to=10.77.8.4:80 mode=http
+	if kill -0 "$httpd_pid" 2>/dev/null; then ok "httpd is alive after the SYN flood"; else
+		not_ok "httpd is alive after the SYN flood" "$(cat "$tmp/httpd.log")"; fi
 	stop "$httpd_pid"
 	check "httpd logged the requests" 0 '"GET /4M HTTP/1.1" 200 4194304' -- cat "$tmp/httpd.log"
 fi
