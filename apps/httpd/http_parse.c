@@ -248,6 +248,14 @@ static long parse_field(const char *p, size_t n, struct head_state *st,
 	} else if (http_token_eq(name, name_len, "if-none-match")) {
 		req->if_none_match = p + b;
 		req->if_none_match_len = e - b;
+	} else if (http_token_eq(name, name_len, "range")) {
+		/* Two Range fields would combine into a multi-range list,
+		 * which httpd does not serve: keep an empty, ignored value. */
+		req->range_len = req->range != NULL ? 0 : e - b;
+		req->range = p + b;
+	} else if (http_token_eq(name, name_len, "if-range")) {
+		req->if_range = p + b;
+		req->if_range_len = e - b;
 	}
 	return 0;
 }

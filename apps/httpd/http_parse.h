@@ -58,6 +58,13 @@ struct http_request {
 	bool keep_alive; /* after version and Connection */
 	const char *if_none_match; /* NULL when absent */
 	size_t if_none_match_len;
+	/* Range and If-Range values, raw (interpreted by the server); NULL
+	 * when absent. A repeated Range leaves an empty value, which the
+	 * server ignores like any malformed one. */
+	const char *range;
+	size_t range_len;
+	const char *if_range;
+	size_t if_range_len;
 	uint64_t content_length; /* 0 when absent */
 	unsigned header_count;
 };

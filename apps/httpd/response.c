@@ -8,6 +8,7 @@ static const char *reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 206: return "Partial Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
@@ -15,6 +16,7 @@ static const char *reason(int status)
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 505: return "HTTP Version Not Supported";
@@ -109,6 +111,63 @@ bool httpd_etag_matches(const char *v, size_t n, const char *etag)
 	return false;
 }
 
+/* Reads the digits at v[*i..n) (at least one), saturating at SIZE_MAX so
+ * a huge position still compares as "past the end". */
+static bool read_pos(const char *v, size_t n, size_t *i, size_t *out)
+{
+	size_t x = 0, start = *i;
+
+	for (; *i < n && v[*i] >= '0' && v[*i] <= '9'; (*i)++) {
+		size_t d = (size_t)(v[*i] - '0');
+		x = x > (SIZE_MAX - d) / 10 ? SIZE_MAX : x * 10 + d;
+	}
+	*out = x;
+	return *i > start;
+}
+
+int httpd_range(const char *v, size_t n, size_t size, size_t *first,
+		size_t *last)
+{
+	size_t i = 6, a, b;
+
+	if (n < 6 || !http_token_eq(v, 5, "bytes") || v[5] != '=')
+		return 0;
+	while (i < n && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	if (i < n && v[i] == '-') { /* suffix: the last b bytes */
+		i++;
+		if (!read_pos(v, n, &i, &b))
+			return 0;
+		a = b < size ? size - b : 0;
+		b = size - 1;
+		if (size == 0 || a > b)
+			return 416; /* "-0", or an empty file */
+	} else {
+		if (!read_pos(v, n, &i, &a) || i == n || v[i++] != '-')
+			return 0;
+		if (!read_pos(v, n, &i, &b))
+			b = SIZE_MAX; /* "A-": to the end */
+		else if (b < a)
+			return 0; /* invalid range-spec: ignore the field */
+	}
+	while (i < n && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	if (i != n)
+		return 0; /* a list of ranges, or trailing junk */
+	if (a >= size)
+		return 416;
+	*first = a;
+	*last = b < size ? b : size - 1;
+	return 206;
+}
+
+bool httpd_if_range_matches(const char *v, size_t n, const char *etag)
+{
+	size_t elen = strlen(etag);
+
+	return n == elen && memcmp(v, etag, n) == 0;
+}
+
 const char *httpd_error_body(int status)
 {
 	switch (status) {
@@ -117,6 +176,7 @@ const char *httpd_error_body(int status)
 	case 408: return "408 Request Timeout\n";
 	case 413: return "413 Content Too Large\n";
 	case 414: return "414 URI Too Long\n";
+	case 416: return "416 Range Not Satisfiable\n";
 	case 431: return "431 Request Header Fields Too Large\n";
 	case 501: return "501 Not Implemented: no transfer codings\n";
 	case 505: return "505 HTTP Version Not Supported\n";
@@ -140,6 +200,20 @@ size_t httpd_response_head(char *buf, size_t cap, const struct httpd_head *hd)
 		puts_(&o, "\r\nContent-Length: ");
 		putu(&o, hd->content_length);
 	}
+	if (hd->status == 206 || hd->status == 416) {
+		puts_(&o, "\r\nContent-Range: bytes ");
+		if (hd->status == 206) {
+			putu(&o, hd->range_first);
+			puts_(&o, "-");
+			putu(&o, hd->range_last);
+		} else {
+			puts_(&o, "*");
+		}
+		puts_(&o, "/");
+		putu(&o, hd->range_size);
+	}
+	if (hd->accept_ranges)
+		puts_(&o, "\r\nAccept-Ranges: bytes");
 	if (hd->etag != NULL) {
 		puts_(&o, "\r\nETag: ");
 		puts_(&o, hd->etag);

@@ -13,6 +13,10 @@ struct httpd_head {
 	size_t content_length;	  /* the GET's length, also for HEAD */
 	const char *etag;	  /* NULL: none */
 	const char *connection;	  /* "close", "keep-alive" or NULL: none */
+	bool accept_ranges;	  /* send "Accept-Ranges: bytes" */
+	/* Content-Range: with 206 "bytes first-last/size", with 416
+	 * "bytes *" "/size". */
+	size_t range_first, range_last, range_size;
 };
 
 /* Writes the head, final empty line included, into buf and returns its
@@ -26,6 +30,22 @@ void httpd_format_date(uint64_t unix_sec, char *buf);
 /* Whether an If-None-Match value (a list of entity tags, or "*") matches
  * etag, by the weak comparison RFC 9110 prescribes for it. */
 bool httpd_etag_matches(const char *value, size_t len, const char *etag);
+
+/* Interprets a Range value (RFC 9110 14.2) against a file of size bytes:
+ *   206  one satisfiable range, bytes [*first, *last] (clipped to the file);
+ *   416  one range that starts at or past the end (or "-0", or any range
+ *        of an empty file);
+ *     0  no range to apply: the value is malformed, names another unit,
+ *        or lists several ranges. Ignoring such a Range and answering 200
+ *        with the whole file is what RFC 9110 allows; httpd serves single
+ *        ranges only, so it never builds multipart/byteranges bodies. */
+int httpd_range(const char *v, size_t n, size_t size, size_t *first,
+		size_t *last);
+
+/* Whether an If-Range value lets the range apply: only an entity tag equal
+ * to etag by the strong comparison (httpd sends no Last-Modified, so a
+ * date never matches). */
+bool httpd_if_range_matches(const char *v, size_t n, const char *etag);
 
 /* The short text body of an error response. */
 const char *httpd_error_body(int status);

@@ -97,15 +97,30 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	} else if (req->if_none_match != NULL &&
 		   httpd_etag_matches(req->if_none_match,
 				      req->if_none_match_len, f->etag)) {
-		status = 304;
+		status = 304; /* evaluated before Range (RFC 9110 13.2.2) */
+	} else if (req->range != NULL &&
+		   (req->if_range == NULL ||
+		    httpd_if_range_matches(req->if_range, req->if_range_len,
+					   f->etag))) {
+		/* A HEAD gets the head the same GET would. 0: the Range is
+		 * ignored (malformed or several ranges), whole file. */
+		status = httpd_range(req->range, req->range_len, f->size,
+				     &hd.range_first, &hd.range_last);
+		if (status == 0)
+			status = 200;
 	} else {
 		status = 200;
 	}
 
-	if (f != NULL) {
+	if (f != NULL && status != 416) {
 		r->body = f->data;
 		length = f->size;
 		type = f->content_type;
+		hd.accept_ranges = status == 200 || status == 206;
+		if (status == 206) {
+			r->body += hd.range_first;
+			length = hd.range_last - hd.range_first + 1;
+		}
 	} else {
 		r->body = (const uint8_t *)httpd_error_body(status);
 		length = strlen((const char *)r->body);
@@ -114,6 +129,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	r->off = 0;
 
 	hd.status = status;
+	hd.range_size = f != NULL ? f->size : 0;
 	hd.date = current_date(h);
 	hd.content_type = type;
 	hd.content_length = length;

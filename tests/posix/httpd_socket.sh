@@ -74,6 +74,24 @@ out=$($curl -I -D "$tmp/h" -o /dev/null -w '%{http_code} %{size_download}' "$bas
 	ok "HEAD: 200, the GET's Content-Length, no body" ||
 	not_ok "HEAD: 200, the GET's Content-Length, no body" "$out" "$(cat "$tmp/h")"
 
+# ---------------------------------------------------------------- ranges
+idx=$site/index.html
+size=$(wc -c <"$idx" | tr -d ' ')
+code=$($curl -D "$tmp/h" -o "$tmp/got" -w '%{http_code}' -r 0-99 "$base/index.html")
+head -c 100 "$idx" >"$tmp/want"
+[ "$code" = 206 ] && cmp -s "$tmp/got" "$tmp/want" && [ "$(hdr content-range)" = "bytes 0-99/$size" ] &&
+	ok "Range 0-99: 206, the first 100 bytes" || not_ok "Range 0-99: 206, the first 100 bytes" "code $code" "$(cat "$tmp/h")"
+code=$($curl -o "$tmp/got" -w '%{http_code}' -r -10 "$base/index.html")
+tail -c 10 "$idx" >"$tmp/want"
+[ "$code" = 206 ] && cmp -s "$tmp/got" "$tmp/want" &&
+	ok "Range -10: 206, the last 10 bytes" || not_ok "Range -10: 206, the last 10 bytes" "code $code"
+code=$($curl -D "$tmp/h" -o /dev/null -w '%{http_code}' -r 99999999- "$base/index.html")
+[ "$code" = 416 ] && [ "$(hdr content-range)" = "bytes */$size" ] &&
+	ok "Range past the end: 416, Content-Range */size" || not_ok "Range past the end: 416, Content-Range */size" "code $code" "$(cat "$tmp/h")"
+code=$($curl -D "$tmp/h" -o "$tmp/got" -w '%{http_code}' -r 0-1,5-6 "$base/index.html")
+[ "$code" = 200 ] && cmp -s "$tmp/got" "$idx" && [ "$(hdr accept-ranges)" = bytes ] &&
+	ok "multi-range: ignored, 200 with the whole file" || not_ok "multi-range: ignored, 200 with the whole file" "code $code"
+
 check "unknown path: 404" 0 '^404$' -- $curl -o /dev/null -w '%{http_code}' "$base/nope.html"
 check "POST: 405 with Allow" 0 '^Allow: GET, HEAD' -- $curl -i -X POST -d x=1 "$base/"
 check "synthetic 1k file" 0 '^200 1024$' -- $curl -o /dev/null -w '%{http_code} %{size_download}' "$base/1k"

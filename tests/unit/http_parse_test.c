@@ -34,6 +34,8 @@ Test(http_parse, simple_get)
 	cr_assert_eq(req.minor, 1);
 	cr_assert(req.keep_alive);
 	cr_assert_null(req.if_none_match);
+	cr_assert_null(req.range);
+	cr_assert_null(req.if_range);
 	cr_assert_eq(req.content_length, 0);
 	cr_assert_eq(req.header_count, 1);
 }
@@ -381,4 +383,24 @@ Test(http_parse, token_eq)
 	cr_assert(http_token_eq("Keep-Alive", 10, "keep-alive"));
 	cr_assert_not(http_token_eq("keep", 4, "keep-alive"));
 	cr_assert_not(http_token_eq("keep-alive!", 11, "keep-alive"));
+}
+
+Test(http_parse, range_and_if_range_kept_raw)
+{
+	const char *s =
+	    "GET / HTTP/1.1\r\nHost: x\r\nrange:  bytes=0-1,5-6 \r\n"
+	    "If-Range: \"e1\"\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert(field_is(req.range, req.range_len, "bytes=0-1,5-6"));
+	cr_assert(field_is(req.if_range, req.if_range_len, "\"e1\""));
+}
+
+Test(http_parse, repeated_range_is_left_empty)
+{
+	const char *s = "GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n"
+			"Range: bytes=5-6\r\n\r\n";
+	cr_assert_eq(parse(s), (long)strlen(s));
+	cr_assert_not_null(req.range,
+			   "present, so not served whole by mistake");
+	cr_assert_eq(req.range_len, 0);
 }
