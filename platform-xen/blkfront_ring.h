@@ -50,16 +50,7 @@
 #include <duet/block.h>
 #include <duet/clock.h>
 
-/* Xen's ring macros want these; x86 orders stores and loads already. */
-#ifndef xen_mb
-#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#endif
-#ifndef xen_rmb
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#endif
-#ifndef xen_wmb
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
+#include "ring_barriers.h"
 
 #define DUET__BF_PAGE_SIZE 4096u
 #define DUET__BF_SEGS	   BLKIF_MAX_SEGMENTS_PER_REQUEST

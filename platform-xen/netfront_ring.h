@@ -35,16 +35,7 @@
 
 #include <duet/netif.h>
 
-/* Xen's ring macros want these; x86 orders stores and loads already. */
-#ifndef xen_mb
-#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#endif
-#ifndef xen_rmb
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#endif
-#ifndef xen_wmb
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
+#include "ring_barriers.h"
 
 #define DUET__NF_PAGE_SIZE 4096u
 /* Fewer slots than the rings hold (256 each): 96 pages of buffers keep a
