@@ -23,6 +23,9 @@ int duet_netif_register(struct duet_loop *loop, struct duet_netif *netif,
 	netif->receive_cb = NULL;
 	netif->receive_arg = NULL;
 	netif->closed = false;
+	netif->link_up = true;
+	netif->link_cb = NULL;
+	netif->link_arg = NULL;
 	memset(&netif->stats, 0, sizeof(netif->stats));
 	return duet_device_register(loop, &netif->dev, DUET_DEVICE_NETIF, name);
 }
@@ -34,6 +37,8 @@ void duet_netif_unregister(struct duet_netif *netif)
 	if (netif->receive_cb != NULL && netif->ops->stop != NULL)
 		netif->ops->stop(netif);
 	netif->receive_cb = NULL;
+	netif->link_cb = NULL;
+	netif->link_arg = NULL;
 	netif->closed = true;
 	duet_device_unregister(&netif->dev);
 	/* Last: close may free the memory netif lives in. */
@@ -107,6 +112,12 @@ int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		netif->stats.tx_errors++;
 		return -EMSGSIZE;
 	}
+	/* No medium: the driver may have nowhere to put the frame (a Xen
+	 * netfront between backends has no ring). */
+	if (!netif->link_up) {
+		netif->stats.tx_errors++;
+		return -ENETDOWN;
+	}
 	int r = netif->ops->transmit(netif, iov, iovcnt, len);
 	if (r == -ENOBUFS) {
 		netif->stats.tx_dropped++;
@@ -117,6 +128,31 @@ int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		netif->stats.tx_bytes += len;
 	}
 	return r;
+}
+
+bool duet_netif_link_up(const struct duet_netif *netif)
+{
+	return netif->link_up;
+}
+
+void duet_netif_set_link_watcher(struct duet_netif *netif,
+				 duet_netif_link_cb cb, void *arg)
+{
+	if (netif->closed)
+		return;
+	netif->link_cb = cb;
+	netif->link_arg = cb != NULL ? arg : NULL;
+}
+
+void duet_netif_set_link(struct duet_netif *netif, bool up)
+{
+	if (netif->closed || netif->link_up == up)
+		return;
+	netif->link_up = up;
+	duet_log(DUET_LOG_INFO, "net", "%s: link %s", netif->dev.name,
+		 up ? "up" : "down");
+	if (netif->link_cb != NULL)
+		netif->link_cb(netif, up, netif->link_arg);
 }
 
 void duet_netif_get_stats(const struct duet_netif *netif,

@@ -74,6 +74,24 @@ static void receive(struct duet_netif *dev, const void *frame, size_t len,
 	duet__lwip_kick();
 }
 
+/* The driver's medium came or went. lwIP's link-up restarts DHCP and
+ * re-announces (gratuitous ARP, MLD, router solicitation), which is what a
+ * reconnected link needs. Link-down takes the netif out of lwIP's routing;
+ * what bound PCBs still send is refused by duet_netif_transmit(). */
+static void link_changed(struct duet_netif *dev, bool up, void *arg)
+{
+	struct duet_lwip_stack *s = arg;
+
+	(void)dev;
+	if (!s->netif_added)
+		return;
+	if (up)
+		netif_set_link_up(&s->netif);
+	else
+		netif_set_link_down(&s->netif);
+	duet__lwip_kick();
+}
+
 static err_t init(struct netif *n)
 {
 	struct duet_lwip_stack *s = n->state;
@@ -131,14 +149,20 @@ int duet__lwip_netif_add(struct duet_lwip_stack *s)
 	int r = duet_netif_set_receiver(s->dev, receive, s);
 	if (r < 0)
 		return r;
+	duet_netif_set_link_watcher(s->dev, link_changed, s);
 	netif_set_up(&s->netif);
-	netif_set_link_up(&s->netif);
+	if (duet_netif_link_up(s->dev))
+		netif_set_link_up(&s->netif);
 	duet__lwip_kick();
 	return 0;
 }
 
 void duet__lwip_netif_remove(struct duet_lwip_stack *s)
 {
+	/* Only our own watcher: a stack that failed to start (its netif was
+	 * taken) must not unhook the one that has it. */
+	if (s->dev->link_cb == link_changed && s->dev->link_arg == s)
+		duet_netif_set_link_watcher(s->dev, NULL, NULL);
 	duet_netif_set_receiver(s->dev, NULL, NULL);
 	if (!s->netif_added)
 		return;

@@ -244,6 +244,91 @@ Test(netif, unregister_closes_once_and_later_calls_fail_cleanly)
 	cr_assert_eq(duet_netif_open(&loop, "net0", &n), -ENODEV);
 }
 
+/* A driver's link comes and goes; the watcher hears each change once. */
+static unsigned link_calls;
+static bool link_seen;
+static void *link_arg_seen;
+static void on_link(struct duet_netif *n, bool up, void *arg)
+{
+	cr_assert(duet_netif_link_up(n) == up, "state not updated before the call");
+	link_calls++;
+	link_seen = up;
+	link_arg_seen = arg;
+}
+
+Test(netif, link_starts_up_and_down_link_refuses_transmit_before_the_driver)
+{
+	static struct fake_nic f;
+	unsigned char frame[60] = {0};
+	struct duet_iovec iov = {frame, sizeof(frame)};
+	struct duet_netif_stats st;
+
+	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	cr_assert(duet_netif_link_up(&f.nif));
+	duet_netif_set_link(&f.nif, false);
+	cr_assert(!duet_netif_link_up(&f.nif));
+	cr_assert_eq(duet_netif_transmit(&f.nif, &iov, 1), -ENETDOWN);
+	cr_assert_eq(f.last_len, 0, "the driver was called with the link down");
+	duet_netif_get_stats(&f.nif, &st);
+	cr_assert_eq(st.tx_errors, 1);
+	cr_assert_eq(st.tx_packets, 0);
+	duet_netif_set_link(&f.nif, true);
+	cr_assert_eq(duet_netif_transmit(&f.nif, &iov, 1), 0);
+	cr_assert_eq(f.last_len, 60);
+	duet_netif_get_stats(&f.nif, &st);
+	cr_assert_eq(st.tx_packets, 1);
+	cr_assert_eq(st.tx_errors, 1);
+}
+
+Test(netif, link_watcher_hears_each_change_once_until_removed)
+{
+	static struct fake_nic f;
+	int tag;
+
+	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	link_calls = 0;
+	duet_netif_set_link_watcher(&f.nif, on_link, &tag);
+	duet_netif_set_link(&f.nif, true); /* already up: no change */
+	cr_assert_eq(link_calls, 0);
+	duet_netif_set_link(&f.nif, false);
+	cr_assert_eq(link_calls, 1);
+	cr_assert(!link_seen);
+	cr_assert_eq(link_arg_seen, &tag);
+	duet_netif_set_link(&f.nif, false);
+	cr_assert_eq(link_calls, 1, "told of a repeat");
+	duet_netif_set_link(&f.nif, true);
+	cr_assert_eq(link_calls, 2);
+	cr_assert(link_seen);
+	const char *log = fakeplat_console();
+	const char *down = strstr(log, "net0: link down");
+	cr_assert(down != NULL && strstr(down, "net0: link up") != NULL, "%s", log);
+	cr_assert_null(strstr(down + 1, "net0: link down"), "logged twice: %s", log);
+	cr_assert(strstr(log, "info  net: net0: link down") != NULL, "%s", log);
+
+	duet_netif_set_link_watcher(&f.nif, NULL, NULL);
+	duet_netif_set_link(&f.nif, false);
+	duet_netif_set_link(&f.nif, true);
+	cr_assert_eq(link_calls, 2, "called after removal");
+	cr_assert(duet_netif_link_up(&f.nif));
+}
+
+Test(netif, unregister_drops_the_link_watcher)
+{
+	static struct fake_nic f;
+
+	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_set_link(&f.nif, false);
+	duet_netif_set_link_watcher(&f.nif, on_link, NULL);
+	duet_netif_unregister(&f.nif);
+	link_calls = 0;
+	duet_netif_set_link(&f.nif, true);
+	cr_assert_eq(link_calls, 0);
+	/* Registering again starts with the link up and no watcher. */
+	cr_assert_eq(duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500), 0);
+	cr_assert(duet_netif_link_up(&f.nif));
+	cr_assert_null(f.nif.link_cb);
+}
+
 /* ------------------------------------------------------------------- block */
 
 /* A RAM disk that completes inside submit, or later when `async` is set. */

@@ -15,10 +15,17 @@
  * header or longer than MTU + 14 + 4 bytes), -ENOBUFS (the driver's queue is
  * full: the frame is dropped and counted, as a real NIC would) or another
  * negative errno for a device error (-ENETDOWN once the device is gone).
+ *
+ * Link: a driver whose medium comes and goes (a Xen netfront whose backend
+ * restarts) reports it; every netif starts with its link up. While the link
+ * is down duet_netif_transmit() returns -ENETDOWN without calling the
+ * driver, counted in tx_errors. One watcher, normally the network stack,
+ * hears of each change (see duet_netif_set_link_watcher()).
  */
 #ifndef DUET_NETIF_H
 #define DUET_NETIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +73,17 @@ unsigned duet_netif_mtu(const struct duet_netif *netif);
  * receiver while another is installed returns -EBUSY. */
 int duet_netif_set_receiver(struct duet_netif *netif,
 			    duet_netif_receive_cb cb, void *arg);
+
+typedef void (*duet_netif_link_cb)(struct duet_netif *netif, bool up,
+				   void *arg);
+
+bool duet_netif_link_up(const struct duet_netif *netif);
+
+/* One watcher (normally the stack); cb NULL removes it. Called from event
+ * context when the driver changes the link state (only on a change, never
+ * for a repeat of the current state). Installing replaces any watcher. */
+void duet_netif_set_link_watcher(struct duet_netif *netif,
+				 duet_netif_link_cb cb, void *arg);
 
 int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 			unsigned iovcnt);

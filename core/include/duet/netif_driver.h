@@ -42,16 +42,20 @@ struct duet_netif {
 	duet_netif_receive_cb receive_cb;
 	void *receive_arg;
 	bool closed;
+	bool link_up;
+	duet_netif_link_cb link_cb;
+	void *link_arg;
 	struct duet_netif_stats stats;
 };
 
 /* Validates ops, MAC (not multicast) and MTU (68..65535), then registers the
- * netif under `name`. Returns 0, -EINVAL or -EEXIST. */
+ * netif under `name` with its link up. Returns 0, -EINVAL or -EEXIST. */
 int duet_netif_register(struct duet_loop *loop, struct duet_netif *netif,
 			const char *name, const struct duet_netif_ops *ops,
 			const uint8_t mac[DUET_ETH_ALEN], unsigned mtu);
 
-/* Stops delivery, calls ops->close and removes the netif from the registry. */
+/* Stops delivery, drops the link watcher, calls ops->close and removes the
+ * netif from the registry. */
 void duet_netif_unregister(struct duet_netif *netif);
 
 /* Hands one received frame to the receiver (or counts it dropped). Frames
@@ -62,5 +66,11 @@ void duet_netif_deliver(struct duet_netif *netif, const void *frame,
 
 /* For drivers that lose frames themselves (no RX buffer, ring overrun). */
 void duet_netif_count_rx_drop(struct duet_netif *netif);
+
+/* The medium came or went (e.g. a Xen backend restarted). Logs
+ * "NAME: link up|down" at info level once per change and tells the watcher;
+ * a repeat of the current state does nothing. Call from event context (not
+ * from inside an op): the watcher may transmit. */
+void duet_netif_set_link(struct duet_netif *netif, bool up);
 
 #endif
