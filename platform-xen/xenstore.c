@@ -168,7 +168,12 @@ static int request(uint32_t type, uint32_t tx, const char *const *strs,
 	int r = ring_write(out, (size_t)len, deadline);
 	if (r == 0)
 		r = wait_reply(id, deadline);
-	if (queue_len > queued)
+	/* wait_reply cleared the port's pending bit and stopped at our reply:
+	 * watch events queued on the way, or still in the ring behind the
+	 * reply, would wait for xenstored's next notification (maybe never)
+	 * unless the port is raised again for deliver_events. */
+	xen_mb();
+	if (queue_len > queued || ring->rsp_cons != ring->rsp_prod)
 		raise_local(xs_port);
 	if (r < 0)
 		return r;
