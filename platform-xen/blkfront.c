@@ -4,9 +4,9 @@
  * an event channel, and ties it to the loop: the backend's notifications
  * run the response poll, and a one-second timer watches for a backend that
  * stopped answering (DUET__BF_TIMEOUT). Every slot's bounce pages are
- * granted once, when the disk is set up, and stay granted: a broken ring
- * is never reused, so nothing is ever ungranted under a backend that may
- * still be writing.
+ * granted once per connection (blkfront_xs.c runs the protocol: xenbus.h)
+ * and taken back only once the backend has closed and unmapped them; a
+ * page it still maps is never reused.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 /* xen.h first: it defines xen_mb() for the ring macros. */
 #include "xen.h"
 #include "blkfront_ring.h"
+#include "xenbus.h"
 
 #define DUET__BF_TIMEOUT DUET_SEC(30)
 #define BF_WARN_MAX	 8
@@ -30,9 +31,12 @@ struct duet__blkfront {
 	struct duet_timer watchdog;
 	struct duet_defer repoll; /* responses came in while polling */
 	blkif_sring_t *sring;
+	grant_ref_t sring_ref;
 	evtchn_port_t port;
 	domid_t backend_id;
+	struct duet__xb_front *xb;
 	bool up;
+	bool registered;
 	unsigned nwarn;
 	char name[8];
 };
@@ -63,7 +67,7 @@ static void on_error(bool fatal, const char *what, long value, void *arg)
 	if (fatal) {
 		DUET_ERROR("blkfront", "%s: backend error: %s (%ld): disk down",
 			   bf->name, what, value);
-		bf->up = false;
+		duet__xb_fail(bf->xb, "protocol error");
 		return;
 	}
 	if (++bf->nwarn <= BF_WARN_MAX)
@@ -147,7 +151,8 @@ static const struct duet_block_ops blkfront_ops = {
 };
 
 struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
-					  unsigned index, uint16_t backend_id)
+					  unsigned index,
+					  struct duet__xb_front *xb)
 {
 	struct duet__blkfront *bf;
 
@@ -157,7 +162,7 @@ struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
 	memset(bf, 0, sizeof(*bf));
 	disk_used[index] = true;
 	bf->loop = loop;
-	bf->backend_id = backend_id;
+	bf->xb = xb;
 	snprintf(bf->name, sizeof(bf->name), "disk%u", index);
 	duet_timer_init(loop, &bf->watchdog, on_watchdog, bf);
 	duet_defer_init(loop, &bf->repoll, on_repoll, bf);
@@ -201,6 +206,7 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 	grant_ref_t ref;
 	int r;
 
+	bf->backend_id = bf->xb->backend_id;
 	bf->sring = duet__xen_pages_alloc(1);
 	if (bf->sring == NULL)
 		return -ENOMEM;
@@ -213,6 +219,7 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 					duet__xen_virt_to_mfn(bf->sring), false,
 					&ref)) < 0)
 		return r;
+	bf->sring_ref = ref;
 	*ring_ref = ref;
 	for (unsigned s = 0; s < DUET__BF_SLOTS; s++)
 		if ((r = grant_slot(bf, s)) < 0)
@@ -225,6 +232,40 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 	return 0;
 }
 
+/* Returns false if the backend still maps a page: then nothing is freed
+ * (the pages stay out of the allocator for good). */
+bool duet__blkfront_release(struct duet__blkfront *bf)
+{
+	struct duet__bf_ring *r = &bf->ring;
+	bool all = true;
+
+	if (bf->port != 0)
+		duet__xen_evtchn_unbind(bf->port);
+	bf->port = 0;
+	all &= duet__xen_grant_end_ref(&bf->sring_ref);
+	for (unsigned s = 0; s < DUET__BF_SLOTS; s++) {
+		for (unsigned i = 0; i < DUET__BF_MAX_SEGS; i++)
+			all &= duet__xen_grant_end_ref(&r->gref[s][i]);
+		all &= duet__xen_grant_end_ref(&r->ind_gref[s]);
+	}
+	if (!all)
+		return false;
+	for (unsigned s = 0; s < DUET__BF_SLOTS; s++) {
+		if (r->buf[s] != NULL)
+			duet__xen_pages_free(r->buf[s], r->segs);
+		if (r->ind[s] != NULL)
+			duet__xen_pages_free(r->ind[s], 1);
+		r->buf[s] = NULL;
+		r->ind[s] = NULL;
+	}
+	if (bf->sring != NULL)
+		duet__xen_pages_free(bf->sring, 1);
+	bf->sring = NULL;
+	return true;
+}
+
+/* The backend is Connected with this geometry. The first time, the disk is
+ * registered; after a reconnection the backend must offer the same disk. */
 int duet__blkfront_start(struct duet__blkfront *bf,
 			 const struct duet_block_info *info, uint8_t flush_op)
 {
@@ -233,14 +274,33 @@ int duet__blkfront_start(struct duet__blkfront *bf,
 	if (info->sector_size % DUET__BF_UNIT != 0 ||
 	    info->sector_size > DUET__BF_SEGS * DUET__BF_PAGE_SIZE)
 		return -EINVAL;
+	if (bf->registered) {
+		const struct duet_block_info *was = &bf->blk.info;
+		if (was->sector_size != info->sector_size ||
+		    was->sector_count != info->sector_count ||
+		    was->read_only != info->read_only) {
+			DUET_ERROR("blkfront",
+				   "%s: the backend came back with another "
+				   "disk (%llu sectors of %u bytes%s)",
+				   bf->name,
+				   (unsigned long long)info->sector_count,
+				   info->sector_size,
+				   info->read_only ? ", read-only" : "");
+			return -EPROTO;
+		}
+	}
 	/* No request has been issued yet: the engine takes the geometry. */
 	bf->ring.sector_size = info->sector_size;
 	bf->ring.flush_op = flush_op;
 	bf->up = true;
+	if (bf->registered)
+		return 0;
 	r = duet_block_register(bf->loop, &bf->blk, bf->name, &blkfront_ops,
 				info);
 	if (r < 0)
 		bf->up = false;
+	else
+		bf->registered = true;
 	return r;
 }
 
@@ -251,6 +311,7 @@ void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why)
 	DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name, why,
 		  duet__bf_pending(&bf->ring));
 	bf->up = false;
+	duet__xen_evtchn_mask(bf->port);
 	duet__bf_fail_all(&bf->ring, -ENODEV);
 	duet_timer_stop(&bf->watchdog);
 	duet_defer_cancel(&bf->repoll);

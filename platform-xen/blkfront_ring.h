@@ -153,20 +153,26 @@ unsigned duet__bf_pending(const struct duet__bf_ring *r);
 
 struct duet_loop;
 struct duet__blkfront;
+struct duet__xb_front;
 
-/* Called from boot, before the app starts; a disk that fails its
+/* Called when the app first looks for a disk; a disk that fails its
  * handshake is logged and left out. Returns how many disks came up. */
 int duet__xen_blkfront_init(struct duet_loop *loop);
 
-/* blkfront.c, for blkfront_xs.c. */
+/* blkfront.c, for blkfront_xs.c. `xb` is the disk's protocol state
+ * (xenbus.h): the backend's domain, and where a protocol error goes. */
 struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
-					  unsigned index, uint16_t backend_id);
+					  unsigned index,
+					  struct duet__xb_front *xb);
 int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 			 uint32_t *ring_ref, uint32_t *port);
 int duet__blkfront_start(struct duet__blkfront *bf,
 			 const struct duet_block_info *info, uint8_t flush_op);
 /* The backend is leaving: fail every request with -ENODEV, refuse more. */
 void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why);
+/* The backend has closed: take back the pages and the event channel
+ * (false, and nothing freed, if it still maps a page). */
+bool duet__blkfront_release(struct duet__blkfront *bf);
 const char *duet__blkfront_name(const struct duet__blkfront *bf);
 
 #endif

@@ -80,3 +80,11 @@ int duet__xen_grant_end(grant_ref_t ref)
 					      __ATOMIC_ACQUIRE));
 	return duet__gntref_put(&refs, ref);
 }
+
+bool duet__xen_grant_end_ref(grant_ref_t *ref)
+{
+	if (*ref != 0 && duet__xen_grant_end(*ref) == -EBUSY)
+		return false;
+	*ref = 0;
+	return true;
+}

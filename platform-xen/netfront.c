@@ -49,7 +49,7 @@ static void on_error(bool fatal, const char *what, long value, void *arg)
 	if (fatal) {
 		DUET_ERROR("netfront", "%s: backend error: %s (%ld)", nf->name,
 			   what, value);
-		duet__netfront_down(nf, "protocol error");
+		duet__xb_fail(&nf->xb, "protocol error");
 		return;
 	}
 	if (strncmp(what, "rx", 2) == 0)
@@ -97,7 +97,7 @@ static int nf_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 
 static void nf_close(struct duet_netif *netif)
 {
-	duet__netfront_down(of(netif), "closed");
+	duet__xb_fail(&of(netif)->xb, "netif closed");
 }
 
 static const struct duet_netif_ops netif_ops = {
@@ -109,7 +109,7 @@ static int grant(struct duet__netfront *nf, const void *page, bool readonly,
 		 grant_ref_t *ref)
 {
 	return duet__xen_grant_access(
-	    nf->backend_id, duet__xen_virt_to_mfn(page), readonly, ref);
+	    nf->xb.backend_id, duet__xen_virt_to_mfn(page), readonly, ref);
 }
 
 int duet__netfront_setup(struct duet__netfront *nf)
@@ -143,7 +143,7 @@ int duet__netfront_setup(struct duet__netfront *nf)
 		if ((err = grant(nf, page, tx, ref)) < 0)
 			goto fail;
 	}
-	err = duet__xen_evtchn_alloc_unbound(nf->backend_id, on_event, nf,
+	err = duet__xen_evtchn_alloc_unbound(nf->xb.backend_id, on_event, nf,
 					     &nf->port);
 	if (err < 0)
 		goto fail;
@@ -154,19 +154,10 @@ fail:
 	return err;
 }
 
-/* Returns false if the backend still maps the page. */
-static bool end_grant(grant_ref_t *ref)
-{
-	if (*ref != 0 && duet__xen_grant_end(*ref) == -EBUSY)
-		return false;
-	*ref = 0;
-	return true;
-}
-
-/* After a failed handshake. A backend that never mapped our pages (or has
- * unmapped them) gives them all back; if one is still mapped, every page
- * stays out of the allocator rather than be reused under its writes. */
-void duet__netfront_teardown(struct duet__netfront *nf)
+/* The backend has closed (or never connected). One that unmapped our
+ * pages gives them all back; if one is still mapped, every page stays out
+ * of the allocator rather than be reused under its writes. */
+bool duet__netfront_teardown(struct duet__netfront *nf)
 {
 	struct duet__nf_ring *r = &nf->ring;
 	bool all = true;
@@ -175,19 +166,14 @@ void duet__netfront_teardown(struct duet__netfront *nf)
 	if (nf->port != 0)
 		duet__xen_evtchn_unbind(nf->port);
 	nf->port = 0;
-	all &= end_grant(&nf->tx_ring_ref);
-	all &= end_grant(&nf->rx_ring_ref);
+	all &= duet__xen_grant_end_ref(&nf->tx_ring_ref);
+	all &= duet__xen_grant_end_ref(&nf->rx_ring_ref);
 	for (unsigned i = 0; i < DUET__NF_TX_SLOTS; i++)
-		all &= end_grant(&r->tx_gref[i]);
+		all &= duet__xen_grant_end_ref(&r->tx_gref[i]);
 	for (unsigned i = 0; i < DUET__NF_RX_SLOTS; i++)
-		all &= end_grant(&r->rx_gref[i]);
-	if (!all) {
-		DUET_WARN("netfront",
-			  "%s: backend still maps our pages: "
-			  "keeping them",
-			  nf->name);
-		return;
-	}
+		all &= duet__xen_grant_end_ref(&r->rx_gref[i]);
+	if (!all)
+		return false;
 	if (nf->tx_page != NULL)
 		duet__xen_pages_free(nf->tx_page, 1);
 	if (nf->rx_page != NULL)
@@ -195,22 +181,38 @@ void duet__netfront_teardown(struct duet__netfront *nf)
 	if (nf->bufs != NULL)
 		duet__xen_pages_free(nf->bufs, NF_NBUFS);
 	nf->tx_page = nf->rx_page = nf->bufs = NULL;
+	return true;
 }
 
-int duet__netfront_register(struct duet_loop *loop, struct duet__netfront *nf)
+int duet__netfront_connect(struct duet__netfront *nf)
 {
-	int r = duet_netif_register(loop, &nf->netif, nf->name, &netif_ops,
-				    nf->mac, NF_MTU);
-	if (r < 0)
-		return r;
+	if (!nf->registered) {
+		int r = duet_netif_register(nf->loop, &nf->netif, nf->name,
+					    &netif_ops, nf->mac, NF_MTU);
+		if (r < 0)
+			return r;
+		nf->registered = true;
+	}
 	nf->up = true;
+	nf->nwarn = 0;
+	duet_netif_set_link(&nf->netif, true);
 	/* Frames may have arrived while the handshake finished. */
 	poll_rings(nf);
 	return 0;
 }
 
-/* The pages stay granted: a backend that still maps them must not see
- * them reused, so a dead device keeps its memory. */
+int duet__netfront_connect_later(struct duet__netfront *nf)
+{
+	int r = duet_netif_register(nf->loop, &nf->netif, nf->name, &netif_ops,
+				    nf->mac, NF_MTU);
+	if (r < 0)
+		return r;
+	nf->registered = true;
+	duet_netif_set_link(&nf->netif, false);
+	return 0;
+}
+
+/* The pages stay granted until the backend has closed (teardown). */
 void duet__netfront_down(struct duet__netfront *nf, const char *why)
 {
 	if (!nf->up)
@@ -219,9 +221,6 @@ void duet__netfront_down(struct duet__netfront *nf, const char *why)
 	nf->ring.broken = true;
 	duet__xen_evtchn_mask(nf->port);
 	DUET_WARN("netfront", "%s: down (%s)", nf->name, why);
-	/* Tell the backend we are closing; it then tears down its side. */
-	char path[48], state[4];
-	snprintf(path, sizeof(path), "%s/state", nf->node);
-	snprintf(state, sizeof(state), "%d", XenbusStateClosing);
-	duet__xs_write(XS_TX_NONE, path, state);
+	if (nf->registered)
+		duet_netif_set_link(&nf->netif, false);
 }

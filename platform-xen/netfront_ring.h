@@ -100,35 +100,41 @@ int duet__nf_rx_refill(struct duet__nf_ring *r);
 
 #ifdef DUET_XEN_XEN_H
 /* The Xen side, shared by netfront.c (grants, events, the netif ops) and
- * netfront_xs.c (discovery and the xenstore handshake). */
+ * netfront_xs.c (discovery and the XenbusState protocol). */
 #include <duet/netif_driver.h>
+
+#include "xenbus.h"
 
 struct duet__netfront {
 	struct duet_netif netif; /* first: the ops get it */
 	struct duet__nf_ring ring;
-	char name[8];	  /* "net0" */
-	char node[32];	  /* "device/vif/0" */
-	char backend[96]; /* the backend's xenstore directory */
-	domid_t backend_id;
+	struct duet__xb_front xb; /* the protocol with the backend */
+	struct duet_loop *loop;
+	char name[8];  /* "net0" */
+	char node[32]; /* "device/vif/0" */
 	uint8_t mac[DUET_ETH_ALEN];
 	grant_ref_t tx_ring_ref, rx_ring_ref;
 	evtchn_port_t port;
 	void *tx_page, *rx_page, *bufs; /* from duet__xen_pages_alloc */
 	unsigned nwarn;			/* frame errors logged so far */
+	bool registered;		/* netif registered (once, for good) */
 	bool up;			/* connected and not broken */
-	struct duet__xs_watch backend_watch;
 };
 
-/* netfront.c: the rings, buffers and event channel (granted to
- * backend_id); their release on a failed handshake; the netif. */
+/* netfront.c, called by the protocol (xenbus.h's ops): the rings, buffers
+ * and event channel, granted to the backend (setup); their release, false
+ * if the backend still maps a page (teardown); I/O on (connect: registers
+ * the netif the first time, else brings its link up) and off (down). */
 int duet__netfront_setup(struct duet__netfront *nf);
-void duet__netfront_teardown(struct duet__netfront *nf);
-int duet__netfront_register(struct duet_loop *loop, struct duet__netfront *nf);
-/* The backend went away: transmit fails with -ENETDOWN from now on. */
+bool duet__netfront_teardown(struct duet__netfront *nf);
+int duet__netfront_connect(struct duet__netfront *nf);
 void duet__netfront_down(struct duet__netfront *nf, const char *why);
+/* Registers the netif with its link down: the backend has not connected
+ * by the end of boot, and may later. */
+int duet__netfront_connect_later(struct duet__netfront *nf);
 
-/* netfront_xs.c: finds device/vif/N, connects each as netN and registers
- * it. Returns how many were registered. */
+/* netfront_xs.c: finds device/vif/N and registers each as netN. Returns
+ * how many were registered. */
 int duet__xen_netfront_init(struct duet_loop *loop);
 #endif
 

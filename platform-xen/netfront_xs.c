@@ -1,23 +1,24 @@
-/* The Xen netfront's xenstore side: finding the domain's vifs and the
- * XenbusState handshake with each backend, at boot, before duet_boot(), so
- * that netN exists when the app opens its network stack.
+/* The Xen netfront's xenstore side: finding the domain's vifs and running
+ * each one's XenbusState protocol with its backend (xenbus.c), so that
+ * netN exists when the app opens its network stack.
  *
- * The handshake, for device/vif/N (the frontend's directory, which the
- * toolstack fills with backend, backend-id and mac):
- *   1. we say Initialising, which also makes a backend left Closed by an
- *      earlier frontend prepare for a new one;
- *   2. we wait for the backend's InitWait (it may be slow: dom0's hotplug
- *      runs first), and check that it copies received frames into our
- *      pages (feature-rx-copy: page flipping is not supported);
- *   3. netfront.c sets up rings, buffers and the event channel, and in one
- *      transaction we publish them with our features (copy receive, no
- *      scatter-gather, no GSO, no checksum offload: the backend fills in
- *      checksums, so every frame lwIP sees is complete) and say Connected;
- *   4. we wait for the backend's Connected and register the netif.
- * A backend that goes Closing or Closed after step 3, or does not answer
- * within NF_HANDSHAKE_NS, fails that vif (logged; the domain boots without
- * it). Once connected, a watch on the backend's state takes the device
- * down if the backend closes.
+ * For device/vif/N (the frontend's directory, which the toolstack fills
+ * with backend, backend-id and mac): when the backend is at InitWait we
+ * check that it copies received frames into our pages (feature-rx-copy:
+ * page flipping is not supported), netfront.c sets up rings, buffers and
+ * the event channel, and in one transaction we publish them with our
+ * features (copy receive, no scatter-gather, no GSO, no checksum offload:
+ * the backend fills in checksums, so every frame lwIP sees is complete)
+ * and say Connected. When the backend says Connected, netN's link is up.
+ *
+ * At boot we wait for that (bounded by NF_HANDSHAKE_NS: dom0's hotplug
+ * scripts run first). netN is registered either way, its link down until
+ * the backend connects; from then on a watch on the backend's state keeps
+ * the protocol going. A backend that closes takes the link down and, once
+ * it has closed, the handshake starts again with fresh rings, so a backend
+ * that restarts (netback rebound, a driver domain rebooted) gets netN back
+ * with its MAC and addresses, and lwIP's connections survive the gap. A
+ * backend that breaks the ring protocol loses the device for good.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +37,6 @@
 #define NF_MAX_VIFS	4
 #define NF_HANDSHAKE_NS DUET_SEC(20)
 #define NF_NAP_NS	DUET_MSEC(10)
-#define NF_TX_RETRIES	8
 
 static struct duet__netfront vifs[NF_MAX_VIFS];
 
@@ -46,27 +46,6 @@ static int read_at(const char *dir, const char *key, char *buf, size_t size)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	return duet__xs_read(XS_TX_NONE, path, buf, size);
-}
-
-static int write_at(uint32_t tx, const char *dir, const char *key,
-		    unsigned long value)
-{
-	char path[160], v[24];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	snprintf(v, sizeof(v), "%lu", value);
-	return duet__xs_write(tx, path, v);
-}
-
-/* A number in the backend's directory; `def` if absent or malformed. */
-static long backend_long(struct duet__netfront *nf, const char *key, long def)
-{
-	char buf[24], *end;
-
-	if (read_at(nf->backend, key, buf, sizeof(buf)) < 0)
-		return def;
-	long v = strtol(buf, &end, 10);
-	return end == buf || *end != '\0' ? def : v;
 }
 
 static int parse_mac(const char *s, uint8_t mac[DUET_ETH_ALEN])
@@ -83,147 +62,109 @@ static int parse_mac(const char *s, uint8_t mac[DUET_ETH_ALEN])
 	return 0;
 }
 
-/* Sleeps a little without the loop (boot has not started it). Pending
- * ports are dispatched first and after: Xen wakes a block only for a port
- * that becomes pending, and the timer's port would otherwise stay so. */
-static void nap(void)
+/* Sleeps a little without the loop (probing runs before the app has its
+ * devices). Pending ports are dispatched first and after: Xen wakes a
+ * block only for a port that becomes pending, and the timer's port would
+ * otherwise stay so. */
+static void nap(void *arg)
 {
+	(void)arg;
 	duet__xen_evtchn_dispatch();
 	duet__xen_timer_set(duet_plat_clock_monotonic() + NF_NAP_NS);
 	duet__xen_block();
 	duet__xen_evtchn_dispatch();
 }
 
-/* Waits for the backend to reach `want`. Before we connected, Closing and
- * Closed are waited through (a backend resetting for us); after, they fail. */
-static int wait_backend(struct duet__netfront *nf, int want, bool closed_ok)
-{
-	duet_time_t deadline = duet_plat_clock_monotonic() + NF_HANDSHAKE_NS;
-	long state;
-
-	for (;;) {
-		state = backend_long(nf, "state", XenbusStateUnknown);
-		if (state == want)
-			return 0;
-		if (!closed_ok && (state == XenbusStateClosing ||
-				   state == XenbusStateClosed)) {
-			DUET_ERROR("netfront",
-				   "%s: backend %s closed (state %ld)",
-				   nf->name, nf->backend, state);
-			return -ECONNRESET;
-		}
-		if (duet_plat_clock_monotonic() >= deadline)
-			break;
-		nap();
-	}
-	DUET_ERROR(
-	    "netfront",
-	    "%s: backend %s still in state %ld, expected %d, after %llu s",
-	    nf->name, nf->backend, state, want,
-	    (unsigned long long)(NF_HANDSHAKE_NS / DUET_NSEC_PER_SEC));
-	return -ETIMEDOUT;
-}
-
-static int set_state(struct duet__netfront *nf, uint32_t tx, int state)
-{
-	return write_at(tx, nf->node, "state", (unsigned long)state);
-}
-
-static int publish(struct duet__netfront *nf)
-{
-	for (int attempt = 0; attempt < NF_TX_RETRIES; attempt++) {
-		uint32_t tx;
-		int r = duet__xs_tx_start(&tx);
-		if (r < 0)
-			return r;
-		if ((r = write_at(tx, nf->node, "tx-ring-ref",
-				  nf->tx_ring_ref)) < 0 ||
-		    (r = write_at(tx, nf->node, "rx-ring-ref",
-				  nf->rx_ring_ref)) < 0 ||
-		    (r = write_at(tx, nf->node, "event-channel", nf->port)) <
-			0 ||
-		    (r = write_at(tx, nf->node, "request-rx-copy", 1)) < 0 ||
-		    (r = write_at(tx, nf->node, "feature-rx-notify", 1)) < 0 ||
-		    (r = write_at(tx, nf->node, "feature-sg", 0)) < 0 ||
-		    (r = write_at(tx, nf->node, "feature-gso-tcpv4", 0)) < 0 ||
-		    (r = write_at(tx, nf->node, "feature-no-csum-offload", 1)) <
-			0 ||
-		    (r = write_at(tx, nf->node, "feature-ipv6-csum-offload",
-				  0)) < 0 ||
-		    (r = set_state(nf, tx, XenbusStateConnected)) < 0) {
-			duet__xs_tx_end(tx, false);
-			return r;
-		}
-		r = duet__xs_tx_end(tx, true);
-		if (r != -EAGAIN)
-			return r;
-	}
-	return -EAGAIN;
-}
-
-static void on_backend_state(const char *path, void *arg)
+static int xb_prepare(void *arg)
 {
 	struct duet__netfront *nf = arg;
-	long state = backend_long(nf, "state", XenbusStateUnknown);
 
-	(void)path;
-	if (state == XenbusStateClosing || state == XenbusStateClosed) {
-		duet__netfront_down(nf, "backend closed");
-		/* Acknowledge, so the backend can finish closing. */
-		set_state(nf, XS_TX_NONE, XenbusStateClosed);
+	if (duet__xb_backend_ll(&nf->xb, "feature-rx-copy", 0) != 1) {
+		DUET_ERROR("netfront", "%s: backend cannot copy to us",
+			   nf->name);
+		return -EOPNOTSUPP;
 	}
+	return duet__netfront_setup(nf);
 }
 
-static int connect_vif(struct duet_loop *loop, struct duet__netfront *nf)
+static int xb_publish(void *arg, uint32_t tx, const char *node)
+{
+	struct duet__netfront *nf = arg;
+	static const struct {
+		const char *key;
+		unsigned long value;
+	} features[] = {
+	    {"request-rx-copy", 1},	      {"feature-rx-notify", 1},
+	    {"feature-sg", 0},		      {"feature-gso-tcpv4", 0},
+	    {"feature-no-csum-offload", 1}, {"feature-ipv6-csum-offload", 0},
+	};
+	int r;
+
+	if ((r = duet__xb_write_ul(tx, node, "tx-ring-ref", nf->tx_ring_ref)) <
+		0 ||
+	    (r = duet__xb_write_ul(tx, node, "rx-ring-ref", nf->rx_ring_ref)) <
+		0 ||
+	    (r = duet__xb_write_ul(tx, node, "event-channel", nf->port)) < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if ((r = duet__xb_write_ul(tx, node, features[i].key,
+					   features[i].value)) < 0)
+			return r;
+	return 0;
+}
+
+static int xb_connect(void *arg)
+{
+	return duet__netfront_connect(arg);
+}
+
+static void xb_disconnect(void *arg, const char *why)
+{
+	duet__netfront_down(arg, why);
+}
+
+static bool xb_release(void *arg)
+{
+	return duet__netfront_teardown(arg);
+}
+
+static const struct duet__xb_ops xb_ops = {
+    .prepare = xb_prepare,
+    .publish = xb_publish,
+    .connect = xb_connect,
+    .disconnect = xb_disconnect,
+    .release = xb_release,
+};
+
+static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 {
 	char buf[32];
 	int r;
 
-	if ((r = read_at(nf->node, "backend", nf->backend,
-			 sizeof(nf->backend))) < 0 ||
-	    (r = read_at(nf->node, "backend-id", buf, sizeof(buf))) < 0)
-		return r;
-	nf->backend_id = (domid_t)strtoul(buf, NULL, 10);
+	nf->loop = loop;
 	if ((r = read_at(nf->node, "mac", buf, sizeof(buf))) < 0)
 		return r;
 	if (parse_mac(buf, nf->mac) < 0) {
 		DUET_ERROR("netfront", "%s: bad mac '%s'", nf->name, buf);
 		return -EINVAL;
 	}
-
-	if ((r = set_state(nf, XS_TX_NONE, XenbusStateInitialising)) < 0 ||
-	    (r = wait_backend(nf, XenbusStateInitWait, true)) < 0)
+	if ((r = duet__xb_init(&nf->xb, nf->name, nf->node,
+			       XenbusStateConnected, true, &xb_ops, nf)) < 0)
 		return r;
-	if (backend_long(nf, "feature-rx-copy", 0) != 1) {
-		DUET_ERROR("netfront", "%s: backend cannot copy to us",
-			   nf->name);
-		return -EOPNOTSUPP;
-	}
-	if ((r = duet__netfront_setup(nf)) < 0)
+	r = duet__xb_boot(&nf->xb,
+			  duet_plat_clock_monotonic() + NF_HANDSHAKE_NS, nap,
+			  NULL);
+	if (r == -ENODEV)
 		return r;
-	if ((r = publish(nf)) < 0 ||
-	    (r = wait_backend(nf, XenbusStateConnected, false)) < 0) {
-		/* Closed first: a backend that mapped our rings unmaps them
-		 * before we take the pages back. */
-		set_state(nf, XS_TX_NONE, XenbusStateClosed);
-		wait_backend(nf, XenbusStateClosed, true);
-		duet__netfront_teardown(nf);
+	if (r < 0 && (r = duet__netfront_connect_later(nf)) < 0)
 		return r;
-	}
-	if ((r = duet__netfront_register(loop, nf)) < 0)
-		return r;
-	/* The watch keeps a pointer to its path. */
-	static char watch_paths[NF_MAX_VIFS][sizeof(nf->backend) + 8];
-	char *wp = watch_paths[nf - vifs];
-	snprintf(wp, sizeof(watch_paths[0]), "%s/state", nf->backend);
-	if (duet__xs_watch(&nf->backend_watch, wp, on_backend_state, nf) < 0)
-		DUET_WARN("netfront", "%s: cannot watch %s", nf->name, wp);
 	DUET_INFO("netfront",
 		  "%s: %02x:%02x:%02x:%02x:%02x:%02x via domain %u, "
-		  "%u tx / %u rx buffers",
+		  "%u tx / %u rx buffers%s",
 		  nf->name, nf->mac[0], nf->mac[1], nf->mac[2], nf->mac[3],
-		  nf->mac[4], nf->mac[5], nf->backend_id, DUET__NF_TX_SLOTS,
-		  DUET__NF_RX_SLOTS);
+		  nf->mac[4], nf->mac[5], nf->xb.backend_id, DUET__NF_TX_SLOTS,
+		  DUET__NF_RX_SLOTS,
+		  nf->xb.phase == DUET__XB_UP ? "" : ", link down");
 	return 0;
 }
 
@@ -247,7 +188,7 @@ int duet__xen_netfront_init(struct duet_loop *loop)
 		struct duet__netfront *nf = &vifs[idx];
 		snprintf(nf->name, sizeof(nf->name), "net%lu", idx);
 		snprintf(nf->node, sizeof(nf->node), "device/vif/%lu", idx);
-		int r = connect_vif(loop, nf);
+		int r = start_vif(loop, nf);
 		if (r < 0) {
 			DUET_ERROR("netfront", "%s: not connected: %s",
 				   nf->name, duet_strerror(r));

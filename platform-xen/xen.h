@@ -23,6 +23,8 @@
 
 #include <duet/clock.h>
 
+#include "xs.h"
+
 #define XEN_VIRT_BASE  0xffffffff80000000UL
 #define XEN_PAGE_SHIFT 12
 #define XEN_PAGE_SIZE  (1UL << XEN_PAGE_SHIFT)
@@ -101,33 +103,12 @@ int duet__xen_gnttab_init(void);
 int duet__xen_grant_access(domid_t domid, unsigned long mfn, bool readonly,
 			   grant_ref_t *ref);
 int duet__xen_grant_end(grant_ref_t ref);
+/* Ends *ref unless it is 0 (never granted: Xen reserves the low refs) and
+ * sets it to 0; false if the other domain still maps the page. */
+bool duet__xen_grant_end_ref(grant_ref_t *ref);
 
-/* xenstore.c: a synchronous client (requests wait for their reply) with
- * asynchronous watches dispatched from the loop. Strings are NUL-terminated
- * copies into caller buffers. */
-#define XS_TX_NONE 0
-typedef void (*duet__xs_watch_cb)(const char *path, void *arg);
-struct duet__xs_watch {
-	struct duet__xs_watch *next;
-	const char *path;
-	duet__xs_watch_cb cb;
-	void *arg;
-	char token[16];
-};
+/* xenstore.c: the client (xs.h). */
 int duet__xs_init(start_info_t *si);
-int duet__xs_read(uint32_t tx, const char *path, char *buf, size_t size);
-int duet__xs_write(uint32_t tx, const char *path, const char *value);
-int duet__xs_rm(uint32_t tx, const char *path);
-/* Child names, NUL-separated, into buf; returns their count. */
-int duet__xs_directory(uint32_t tx, const char *path, char *buf, size_t size);
-int duet__xs_tx_start(uint32_t *tx);
-/* commit false aborts; -EAGAIN means retry the whole transaction. */
-int duet__xs_tx_end(uint32_t tx, bool commit);
-int duet__xs_watch(struct duet__xs_watch *w, const char *path,
-		   duet__xs_watch_cb cb, void *arg);
-int duet__xs_unwatch(struct duet__xs_watch *w);
-/* "domid" of this domain's xenstore home, e.g. "/local/domain/5". */
-const char *duet__xs_home(void);
 
 /* selftest.c: the xen.selftest=1 boot check; 0 or the first failure. */
 int duet__xen_selftest(void);

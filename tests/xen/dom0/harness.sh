@@ -40,3 +40,38 @@ wait_console() {
 guest_domid() {
 	xl domid "$CASE"
 }
+
+# http_get HOST PATH OUT: one GET (Connection: close) with busybox nc (the
+# harness's static busybox wget segfaults in dom0); the response, headers
+# and body, in OUT. Fails if nothing came back.
+http_get() {
+	printf "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" "$2" "$1" |
+		nc -w 5 "$1" 80 >"$3" 2>/dev/null
+	[ -s "$3" ]
+}
+
+# http_wait HOST PATH OUT [TRIES]: http_get until the server answers (every
+# 0.2 s, TRIES times, default 150), then check that it answered 200.
+http_wait() {
+	_n=0
+	until http_get "$1" "$2" "$3"; do
+		_n=$((_n + 1))
+		[ "$_n" -lt "${4:-150}" ] || { echo "no HTTP response from $1"; return 1; }
+		tick 0.2
+	done
+	http_status "$3" 200
+}
+
+# http_status RESPONSE CODE: the response's status line says CODE.
+http_status() {
+	head -n 1 "$1" | grep -q "^HTTP/1.1 $2 " && return 0
+	echo "expected $2, got: $(head -n 1 "$1")"
+	return 1
+}
+
+# http_body RESPONSE OUT: the body, by its Content-Length.
+http_body() {
+	_len=$(tr -d "\r" <"$1" | sed -n "s/^[Cc]ontent-[Ll]ength: *//p" | head -n 1)
+	[ -n "$_len" ] || { echo "no Content-Length"; return 1; }
+	tail -c "$_len" "$1" >"$2"
+}

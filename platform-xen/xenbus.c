@@ -1,0 +1,306 @@
+/* A PV front-end's XenbusState protocol with its backend (xenbus.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xenbus.h>
+
+#include <duet/error.h>
+#include <duet/log.h>
+#include <duet/platform.h>
+
+#include "xenbus.h"
+
+#define XB_TX_RETRIES 8
+
+static int read_key(const char *dir, const char *key, char *buf, size_t size)
+{
+	char path[DUET__XB_PATH_MAX + 40];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return duet__xs_read(XS_TX_NONE, path, buf, size);
+}
+
+int duet__xb_write_ul(uint32_t tx, const char *dir, const char *key,
+		      unsigned long value)
+{
+	char path[DUET__XB_PATH_MAX + 40], v[24];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	snprintf(v, sizeof(v), "%lu", value);
+	return duet__xs_write(tx, path, v);
+}
+
+static bool parse_ll(const char *s, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return end != s && *end == '\0' && errno == 0;
+}
+
+long long duet__xb_backend_ll(const struct duet__xb_front *f,
+			      const char *key, long long def)
+{
+	char buf[24];
+	long long v;
+
+	if (read_key(f->backend, key, buf, sizeof(buf)) < 0 ||
+	    !parse_ll(buf, &v))
+		return def;
+	return v;
+}
+
+int duet__xb_backend_state(const struct duet__xb_front *f)
+{
+	char buf[24];
+	long long s;
+	int r = read_key(f->backend, "state", buf, sizeof(buf));
+
+	if (r == -ENOENT)
+		return XenbusStateUnknown; /* the backend is gone */
+	if (r < 0)
+		return r;
+	if (!parse_ll(buf, &s) || s < XenbusStateUnknown ||
+	    s > XenbusStateReconfigured)
+		return XenbusStateUnknown;
+	return (int)s;
+}
+
+/* Our own directory is gone: the toolstack detached the device. */
+static bool detached(const struct duet__xb_front *f)
+{
+	char buf[8];
+
+	return read_key(f->node, "state", buf, sizeof(buf)) == -ENOENT;
+}
+
+/* Writes our state, unless our directory is gone: a write would create it
+ * again, for a device that no longer exists. */
+static int say(struct duet__xb_front *f, uint32_t tx, int state)
+{
+	if (tx == XS_TX_NONE && detached(f))
+		return -ENOENT;
+	int r = duet__xb_write_ul(tx, f->node, "state", (unsigned long)state);
+
+	if (r < 0 && tx == XS_TX_NONE)
+		DUET_WARN("xenbus", "%s: cannot set state %d: %s", f->name,
+			  state, duet_strerror(r));
+	return r;
+}
+
+int duet__xb_init(struct duet__xb_front *f, const char *name,
+		  const char *node, int publish_state, bool reconnect,
+		  const struct duet__xb_ops *ops, void *arg)
+{
+	char buf[24];
+	long long id;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(f->node, sizeof(f->node), "%s", node);
+	f->publish_state = publish_state;
+	f->reconnect = reconnect;
+	f->ops = ops;
+	f->arg = arg;
+	f->phase = DUET__XB_INIT;
+	if ((r = read_key(node, "backend", f->backend, sizeof(f->backend))) <
+		0 ||
+	    (r = read_key(node, "backend-id", buf, sizeof(buf))) < 0)
+		return r;
+	if (!parse_ll(buf, &id) || id < 0 || id >= 0x7ff0 ||
+	    f->backend[0] == '\0') {
+		DUET_ERROR("xenbus", "%s: bad backend '%s' (domain '%s')", name,
+			   f->backend, buf);
+		return -EINVAL;
+	}
+	f->backend_id = (uint16_t)id;
+	return say(f, XS_TX_NONE, XenbusStateInitialising);
+}
+
+static void release(struct duet__xb_front *f)
+{
+	if (!f->prepared)
+		return;
+	f->prepared = false;
+	if (!f->ops->release(f->arg)) {
+		DUET_ERROR("xenbus",
+			   "%s: backend still maps our pages: keeping them, "
+			   "device gone",
+			   f->name);
+		f->phase = DUET__XB_DEAD;
+	}
+}
+
+static void disconnect(struct duet__xb_front *f, const char *why)
+{
+	if (!f->connected)
+		return;
+	f->connected = false;
+	f->ops->disconnect(f->arg, why);
+}
+
+/* Ends the device for good. A backend still connected to our rings sees
+ * Closed and unmaps them; the pages are released once it has closed. */
+static void die(struct duet__xb_front *f, const char *why)
+{
+	DUET_ERROR("xenbus", "%s: %s: closing the device", f->name, why);
+	disconnect(f, why);
+	say(f, XS_TX_NONE, XenbusStateClosed);
+	f->reconnect = false;
+	f->phase = DUET__XB_CLOSING;
+}
+
+static int publish(struct duet__xb_front *f)
+{
+	for (int attempt = 0; attempt < XB_TX_RETRIES; attempt++) {
+		uint32_t tx;
+		int r = duet__xs_tx_start(&tx);
+		if (r < 0)
+			return r;
+		if ((r = f->ops->publish(f->arg, tx, f->node)) < 0 ||
+		    (r = say(f, tx, f->publish_state)) < 0) {
+			duet__xs_tx_end(tx, false);
+			return r;
+		}
+		r = duet__xs_tx_end(tx, true);
+		if (r != -EAGAIN)
+			return r;
+	}
+	return -EAGAIN;
+}
+
+/* After the backend closed: come back only to a backend that still exists
+ * (Closed, or already at InitWait again) and that the toolstack is not
+ * taking away (it sets online to 0 before a detach). */
+static bool may_reconnect(const struct duet__xb_front *f, int b)
+{
+	return f->reconnect && b != XenbusStateUnknown &&
+	       duet__xb_backend_ll(f, "online", 1) != 0 && !detached(f);
+}
+
+static bool closing(int b)
+{
+	return b == XenbusStateClosing || b == XenbusStateClosed ||
+	       b == XenbusStateUnknown;
+}
+
+enum duet__xb_phase duet__xb_step(struct duet__xb_front *f)
+{
+	for (;;) {
+		int b = duet__xb_backend_state(f);
+		int r;
+
+		if (b < 0)
+			return f->phase; /* xenstore trouble: try next time */
+
+		switch (f->phase) {
+		case DUET__XB_INIT:
+			if (b != XenbusStateInitWait)
+				return f->phase;
+			f->prepared = true;
+			if ((r = f->ops->prepare(f->arg)) < 0 ||
+			    (r = publish(f)) < 0) {
+				die(f, duet_strerror(r));
+				break;
+			}
+			f->phase = DUET__XB_PUBLISHED;
+			break;
+		case DUET__XB_PUBLISHED:
+			if (closing(b)) {
+				/* Closed acknowledges a Closing backend. */
+				say(f, XS_TX_NONE, XenbusStateClosed);
+				f->phase = DUET__XB_CLOSING;
+				break;
+			}
+			if (b != XenbusStateConnected)
+				return f->phase;
+			if ((r = f->ops->connect(f->arg)) < 0) {
+				die(f, duet_strerror(r));
+				break;
+			}
+			f->connected = true;
+			if (f->publish_state != XenbusStateConnected)
+				say(f, XS_TX_NONE, XenbusStateConnected);
+			f->phase = DUET__XB_UP;
+			if (f->connects++ > 0)
+				DUET_INFO("xenbus", "%s: reconnected (%u)",
+					  f->name, f->connects - 1);
+			return f->phase;
+		case DUET__XB_UP:
+			if (b == XenbusStateConnected)
+				return f->phase;
+			DUET_WARN("xenbus", "%s: backend left Connected (%d)",
+				  f->name, b);
+			disconnect(f, "backend closed");
+			say(f, XS_TX_NONE, XenbusStateClosed);
+			f->phase = DUET__XB_CLOSING;
+			break;
+		case DUET__XB_CLOSING:
+			if (b == XenbusStateClosing)
+				say(f, XS_TX_NONE, XenbusStateClosed);
+			if (b == XenbusStateClosing ||
+			    b == XenbusStateConnected ||
+			    b == XenbusStateReconfiguring ||
+			    b == XenbusStateReconfigured)
+				return f->phase; /* still unmapping */
+			release(f);
+			if (f->phase == DUET__XB_DEAD)
+				return f->phase;
+			if (!may_reconnect(f, b)) {
+				f->phase = DUET__XB_DEAD;
+				return f->phase;
+			}
+			if (say(f, XS_TX_NONE, XenbusStateInitialising) < 0) {
+				f->phase = DUET__XB_DEAD;
+				return f->phase;
+			}
+			f->phase = DUET__XB_INIT;
+			break;
+		case DUET__XB_DEAD:
+			return f->phase;
+		}
+	}
+}
+
+static void on_backend_state(const char *path, void *arg)
+{
+	struct duet__xb_front *f = arg;
+
+	DUET_DEBUG("xenbus", "%s: %s changed (we are in phase %d)", f->name,
+		   path, (int)f->phase);
+	duet__xb_step(f);
+}
+
+int duet__xb_boot(struct duet__xb_front *f, duet_time_t deadline,
+		  void (*nap)(void *nap_arg), void *nap_arg)
+{
+	while (duet__xb_step(f) != DUET__XB_UP && f->phase != DUET__XB_DEAD &&
+	       duet_plat_clock_monotonic() < deadline)
+		nap(nap_arg);
+	if (f->phase == DUET__XB_DEAD)
+		return -ENODEV;
+	snprintf(f->watch_path, sizeof(f->watch_path), "%s/state", f->backend);
+	if (duet__xs_watch(&f->watch, f->watch_path, on_backend_state, f) < 0)
+		DUET_WARN("xenbus", "%s: cannot watch %s: changes of the "
+				    "backend go unseen",
+			  f->name, f->watch_path);
+	else
+		f->watching = true;
+	if (f->phase == DUET__XB_UP)
+		return 0;
+	DUET_WARN("xenbus", "%s: backend %s not connected yet (state %d)",
+		  f->name, f->backend, duet__xb_backend_state(f));
+	return -ETIMEDOUT;
+}
+
+void duet__xb_fail(struct duet__xb_front *f, const char *why)
+{
+	if (f->phase == DUET__XB_DEAD ||
+	    (f->phase == DUET__XB_CLOSING && !f->reconnect))
+		return;
+	die(f, why);
+}

@@ -1,0 +1,130 @@
+/* xenbus.h — a PV front-end's life with its backend, as plain C.
+ *
+ * netfront and blkfront follow the same XenbusState protocol; this module
+ * is that protocol once, driven by the backend's state in xenstore, and
+ * calls the driver (ops) for what is device-specific:
+ *
+ *   INIT       we said Initialising (which also asks a backend left Closed
+ *              by an earlier front-end to prepare for a new one) and wait
+ *              for the backend's InitWait; then ops->prepare allocates
+ *              and grants, and in one transaction ops->publish writes the
+ *              ring references and we say `publish_state` (Connected for
+ *              netfront, Initialised for blkfront);
+ *   PUBLISHED  we wait for the backend's Connected; then ops->connect
+ *              starts I/O (and we say Connected if we had not);
+ *   UP         the device works. If the backend leaves Connected (closing,
+ *              closed, gone, or already back at InitWait after a quick
+ *              restart), ops->disconnect stops I/O and we say Closed;
+ *   CLOSING    we wait for the backend to finish closing (Closed, gone, or
+ *              restarted), then ops->release takes back the pages: a
+ *              backend that still maps one keeps all of them out of reuse
+ *              and the device is DEAD. Otherwise, if reconnecting is
+ *              allowed and the backend still exists and is online (the
+ *              toolstack sets online=0 before a detach), we say
+ *              Initialising again: back to INIT, so a backend that
+ *              restarts (a driver domain rebooting, netback rebound) gets
+ *              a new connection with fresh rings;
+ *   DEAD       for good: after a failure to prepare or connect, a protocol
+ *              error (duet__xb_fail), a detach (the backend's directory or
+ *              ours removed, or online=0), a malformed backend state, or
+ *              when reconnecting is not allowed. Our state is never
+ *              written once our directory is gone: that would create it
+ *              again.
+ *
+ * duet__xb_step() reads the backend's state and makes every transition it
+ * allows; it is idempotent and runs from the watch on the backend's state
+ * and from duet__xb_boot()'s bounded wait. Nothing here blocks except
+ * xenstore requests (bounded in xenstore.c).
+ *
+ * Plain C over xs.h: tests/unit/xen_xenbus_test.c runs it against a fake
+ * xenstore and a backend that is slow, restarts, closes or misbehaves.
+ */
+#ifndef DUET_XEN_XENBUS_H
+#define DUET_XEN_XENBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <duet/clock.h>
+
+#include "xs.h"
+
+#define DUET__XB_PATH_MAX 128
+
+enum duet__xb_phase {
+	DUET__XB_INIT,
+	DUET__XB_PUBLISHED,
+	DUET__XB_UP,
+	DUET__XB_CLOSING,
+	DUET__XB_DEAD,
+};
+
+struct duet__xb_ops {
+	/* The backend is at InitWait (its features are readable): allocate,
+	 * grant, bind the event channel. On failure release is called. */
+	int (*prepare)(void *arg);
+	/* Write the ring references and front-end features in transaction
+	 * `tx` under `node` (may run again if the transaction is retried). */
+	int (*publish)(void *arg, uint32_t tx, const char *node);
+	/* The backend is Connected: start I/O. A failure ends the device. */
+	int (*connect)(void *arg);
+	/* Stop I/O: the backend is leaving, or the device failed. Only called
+	 * after connect succeeded. */
+	void (*disconnect)(void *arg, const char *why);
+	/* Give back what prepare took; false if the backend still maps a
+	 * page (then nothing is freed). Called at most once per prepare. */
+	bool (*release)(void *arg);
+};
+
+struct duet__xb_front {
+	char name[16];			/* "net0", for the log */
+	char node[DUET__XB_PATH_MAX];	/* "device/vif/0" */
+	char backend[DUET__XB_PATH_MAX]; /* from node/backend */
+	char watch_path[DUET__XB_PATH_MAX + 8];
+	uint16_t backend_id;
+	int publish_state;
+	bool reconnect;	  /* re-run the handshake after the backend closes */
+	enum duet__xb_phase phase;
+	bool prepared;	  /* release owed */
+	bool connected;	  /* disconnect owed */
+	bool watching;
+	unsigned connects; /* successful connections so far */
+	const struct duet__xb_ops *ops;
+	void *arg;
+	struct duet__xs_watch watch;
+};
+
+/* Reads node/backend and node/backend-id and says Initialising. Returns 0
+ * or a negative errno (a missing or malformed key). */
+int duet__xb_init(struct duet__xb_front *f, const char *name,
+		  const char *node, int publish_state, bool reconnect,
+		  const struct duet__xb_ops *ops, void *arg);
+
+/* Makes every transition the backend's current state allows; returns the
+ * phase reached. */
+enum duet__xb_phase duet__xb_step(struct duet__xb_front *f);
+
+/* Steps, waiting between steps with `nap(nap_arg)`, until UP or DEAD or
+ * `deadline` (monotonic ns); then watches the backend's state so that the
+ * protocol goes on from the loop. Returns 0 if UP, -ETIMEDOUT if the
+ * backend has not connected yet (it still may: the watch goes on), or
+ * -ENODEV if the device is DEAD. */
+int duet__xb_boot(struct duet__xb_front *f, duet_time_t deadline,
+		  void (*nap)(void *nap_arg), void *nap_arg);
+
+/* The driver found the backend breaking the protocol: disconnect, say
+ * Closed, and never reconnect. Safe to call from the driver's I/O path. */
+void duet__xb_fail(struct duet__xb_front *f, const char *why);
+
+/* The backend's state: XenbusStateUnknown if missing (the backend is gone)
+ * or malformed, a negative errno if xenstore did not answer. */
+int duet__xb_backend_state(const struct duet__xb_front *f);
+/* A number in the backend's directory, `def` if missing or malformed. */
+long long duet__xb_backend_ll(const struct duet__xb_front *f,
+			      const char *key, long long def);
+
+/* Writes key=value under `dir` (in transaction tx). */
+int duet__xb_write_ul(uint32_t tx, const char *dir, const char *key,
+		      unsigned long value);
+
+#endif

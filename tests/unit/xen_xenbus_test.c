@@ -1,0 +1,613 @@
+/* platform-xen/xenbus.c — a front-end's XenbusState protocol — against a
+ * fake xenstore, with the test playing a backend that is slow, restarts,
+ * closes, goes away, and misbehaves. Plain C on the host: xs.h's client is
+ * replaced by the in-memory store below. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <xen/io/xenbus.h>
+
+#include "fakeplat.h"
+#include "xenbus.h"
+
+/* ---- the fake xenstore ------------------------------------------------ */
+
+#define NKEYS 64
+#define TXKEYS 32
+
+struct kv {
+	char path[160];
+	char value[64];
+	bool used;
+};
+
+static struct kv store[NKEYS];
+static struct kv txbuf[TXKEYS]; /* one transaction's writes */
+static bool tx_open;
+static unsigned eagain_commits; /* commits to refuse with -EAGAIN */
+static int read_error;		/* every read fails with this, if set */
+static unsigned writes;		/* writes outside transactions */
+static struct duet__xs_watch *watch;
+
+static struct kv *find(struct kv *tab, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tab[i].used && strcmp(tab[i].path, path) == 0)
+			return &tab[i];
+	return NULL;
+}
+
+static void put(struct kv *tab, size_t n, const char *path, const char *v)
+{
+	struct kv *e = find(tab, n, path);
+
+	for (size_t i = 0; e == NULL && i < n; i++)
+		if (!tab[i].used)
+			e = &tab[i];
+	cr_assert_not_null(e, "fake xenstore full");
+	e->used = true;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	snprintf(e->value, sizeof(e->value), "%s", v);
+}
+
+int duet__xs_read(uint32_t tx, const char *path, char *buf, size_t size)
+{
+	struct kv *e = tx != XS_TX_NONE ? find(txbuf, TXKEYS, path) : NULL;
+
+	if (read_error != 0)
+		return read_error;
+	if (e == NULL)
+		e = find(store, NKEYS, path);
+	if (e == NULL)
+		return -ENOENT;
+	snprintf(buf, size, "%s", e->value);
+	return (int)strlen(buf);
+}
+
+int duet__xs_write(uint32_t tx, const char *path, const char *value)
+{
+	if (tx != XS_TX_NONE) {
+		cr_assert(tx_open, "write in a transaction that is not open");
+		put(txbuf, TXKEYS, path, value);
+		return 0;
+	}
+	writes++;
+	put(store, NKEYS, path, value);
+	return 0;
+}
+
+int duet__xs_rm(uint32_t tx, const char *path)
+{
+	size_t len = strlen(path);
+
+	(void)tx;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (store[i].used && strncmp(store[i].path, path, len) == 0 &&
+		    (store[i].path[len] == '\0' || store[i].path[len] == '/'))
+			store[i].used = false;
+	return 0;
+}
+
+int duet__xs_directory(uint32_t tx, const char *path, char *buf, size_t size)
+{
+	(void)tx;
+	(void)path;
+	(void)buf;
+	(void)size;
+	return -ENOSYS;
+}
+
+int duet__xs_tx_start(uint32_t *tx)
+{
+	cr_assert(!tx_open, "nested transaction");
+	memset(txbuf, 0, sizeof(txbuf));
+	tx_open = true;
+	*tx = 7;
+	return 0;
+}
+
+int duet__xs_tx_end(uint32_t tx, bool commit)
+{
+	cr_assert_eq(tx, 7);
+	cr_assert(tx_open);
+	tx_open = false;
+	if (!commit)
+		return 0;
+	if (eagain_commits > 0) {
+		eagain_commits--;
+		return -EAGAIN;
+	}
+	for (size_t i = 0; i < TXKEYS; i++)
+		if (txbuf[i].used)
+			put(store, NKEYS, txbuf[i].path, txbuf[i].value);
+	return 0;
+}
+
+int duet__xs_watch(struct duet__xs_watch *w, const char *path,
+		   duet__xs_watch_cb cb, void *arg)
+{
+	w->path = path;
+	w->cb = cb;
+	w->arg = arg;
+	watch = w;
+	return 0;
+}
+
+int duet__xs_unwatch(struct duet__xs_watch *w)
+{
+	if (watch == w)
+		watch = NULL;
+	return 0;
+}
+
+const char *duet__xs_home(void)
+{
+	return "/local/domain/5";
+}
+
+/* ---- the test's backend and driver ------------------------------------ */
+
+#define FRONT "device/vif/0"
+#define BACK  "/local/domain/0/backend/vif/5/0"
+
+static void backend_says(int state)
+{
+	char v[8];
+
+	snprintf(v, sizeof(v), "%d", state);
+	put(store, NKEYS, BACK "/state", v);
+}
+
+static void backend_writes(const char *state)
+{
+	put(store, NKEYS, BACK "/state", state);
+}
+
+static long front_key(const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), FRONT "/%s", key);
+	struct kv *e = find(store, NKEYS, path);
+	return e == NULL ? -1 : strtol(e->value, NULL, 10);
+}
+
+/* A watch event on the backend's state, as xenstore delivers it. */
+static void fire(void)
+{
+	cr_assert_not_null(watch, "no watch on the backend's state");
+	cr_assert_str_eq(watch->path, BACK "/state");
+	watch->cb(watch->path, watch->arg);
+}
+
+struct drv {
+	unsigned prepares, publishes, connects, disconnects, releases;
+	int prepare_err, connect_err;
+	bool still_mapped;
+	bool granted; /* between a prepare and its release */
+	unsigned ring_ref;
+	char why[32];
+};
+
+static struct drv drv;
+static struct duet__xb_front fe;
+
+static int d_prepare(void *arg)
+{
+	struct drv *d = arg;
+
+	cr_assert(!d->granted, "prepare twice without a release");
+	d->prepares++;
+	d->granted = true;
+	d->ring_ref = 100 + d->prepares;
+	return d->prepare_err;
+}
+
+static int d_publish(void *arg, uint32_t tx, const char *node)
+{
+	struct drv *d = arg;
+
+	d->publishes++;
+	return duet__xb_write_ul(tx, node, "ring-ref", d->ring_ref);
+}
+
+static int d_connect(void *arg)
+{
+	struct drv *d = arg;
+
+	cr_assert(d->granted);
+	d->connects++;
+	return d->connect_err;
+}
+
+static void d_disconnect(void *arg, const char *why)
+{
+	struct drv *d = arg;
+
+	d->disconnects++;
+	snprintf(d->why, sizeof(d->why), "%s", why);
+}
+
+static bool d_release(void *arg)
+{
+	struct drv *d = arg;
+
+	cr_assert(d->granted, "release without a prepare");
+	d->releases++;
+	if (d->still_mapped)
+		return false;
+	d->granted = false;
+	return true;
+}
+
+static const struct duet__xb_ops ops = {
+    .prepare = d_prepare,
+    .publish = d_publish,
+    .connect = d_connect,
+    .disconnect = d_disconnect,
+    .release = d_release,
+};
+
+static void setup(void)
+{
+	fakeplat_reset();
+	memset(store, 0, sizeof(store));
+	memset(&drv, 0, sizeof(drv));
+	tx_open = false;
+	eagain_commits = 0;
+	read_error = 0;
+	writes = 0;
+	watch = NULL;
+	put(store, NKEYS, FRONT "/backend", BACK);
+	put(store, NKEYS, FRONT "/backend-id", "0");
+	put(store, NKEYS, FRONT "/state", "1");
+	backend_says(XenbusStateInitialising);
+}
+
+static void start(int publish_state)
+{
+	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, publish_state, true,
+				   &ops, &drv),
+		     0);
+	cr_assert_eq(front_key("state"), XenbusStateInitialising);
+}
+
+/* Brings fe to UP through the whole handshake. */
+static void connect_now(void)
+{
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_PUBLISHED);
+	backend_says(XenbusStateConnected);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
+}
+
+TestSuite(xenbus, .init = setup);
+
+Test(xenbus, handshake_publishes_in_one_transaction_then_connects)
+{
+	start(XenbusStateConnected);
+	cr_assert_eq(fe.backend_id, 0);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_INIT);
+	cr_assert_eq(drv.prepares, 0, "prepared before InitWait");
+
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_PUBLISHED);
+	cr_assert_eq(drv.prepares, 1);
+	cr_assert_eq(front_key("ring-ref"), 101);
+	cr_assert_eq(front_key("state"), XenbusStateConnected);
+	cr_assert_eq(drv.connects, 0, "connected before the backend");
+
+	backend_says(XenbusStateConnected);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
+	cr_assert_eq(drv.connects, 1);
+	/* Idempotent: nothing more happens while the backend stays. */
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
+	cr_assert_eq(drv.prepares + drv.connects + drv.disconnects, 2);
+}
+
+Test(xenbus, initialised_front_says_connected_after_the_backend)
+{
+	start(XenbusStateInitialised);
+	backend_says(XenbusStateInitWait);
+	duet__xb_step(&fe);
+	cr_assert_eq(front_key("state"), XenbusStateInitialised);
+	backend_says(XenbusStateConnected);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
+	cr_assert_eq(front_key("state"), XenbusStateConnected);
+}
+
+Test(xenbus, retried_transaction_publishes_once_committed)
+{
+	start(XenbusStateConnected);
+	eagain_commits = 3;
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_PUBLISHED);
+	cr_assert_eq(drv.publishes, 4);
+	cr_assert_eq(drv.prepares, 1, "a retry must not grant again");
+	cr_assert_eq(front_key("state"), XenbusStateConnected);
+}
+
+Test(xenbus, endless_transaction_conflicts_end_the_device)
+{
+	start(XenbusStateConnected);
+	eagain_commits = 1000;
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+}
+
+static void nap(void *arg)
+{
+	unsigned *naps = arg;
+
+	(*naps)++;
+	fakeplat_set_time(fakeplat_time() + DUET_MSEC(10));
+}
+
+Test(xenbus, slow_backend_times_out_at_boot_then_connects_from_the_watch)
+{
+	unsigned naps = 0;
+
+	start(XenbusStateConnected);
+	duet_time_t deadline = fakeplat_time() + DUET_SEC(2);
+	cr_assert_eq(duet__xb_boot(&fe, deadline, nap, &naps), -ETIMEDOUT);
+	cr_assert_geq(fakeplat_time(), deadline);
+	cr_assert_eq(naps, 200);
+	cr_assert_eq(drv.prepares, 0);
+
+	backend_says(XenbusStateInitWait);
+	fire();
+	cr_assert_eq(fe.phase, DUET__XB_PUBLISHED);
+	backend_says(XenbusStateConnected);
+	fire();
+	cr_assert_eq(fe.phase, DUET__XB_UP);
+	cr_assert_eq(drv.connects, 1);
+}
+
+static void backend_answers(void *arg)
+{
+	unsigned *naps = arg;
+
+	/* The backend moves along while we nap. */
+	if (++*naps == 3)
+		backend_says(XenbusStateInitWait);
+	if (*naps == 6)
+		backend_says(XenbusStateConnected);
+}
+
+Test(xenbus, boot_waits_for_the_backend_and_watches_it)
+{
+	unsigned naps = 0;
+
+	start(XenbusStateConnected);
+	cr_assert_eq(duet__xb_boot(&fe, fakeplat_time() + DUET_SEC(20),
+				   backend_answers, &naps),
+		     0);
+	cr_assert_eq(naps, 6);
+	cr_assert_eq(fe.phase, DUET__XB_UP);
+	cr_assert_not_null(watch);
+}
+
+Test(xenbus, backend_restart_reconnects_with_fresh_rings)
+{
+	start(XenbusStateConnected);
+	connect_now();
+
+	/* The backend goes away (netback unbound): Closed. */
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_INIT);
+	cr_assert_eq(drv.disconnects, 1);
+	cr_assert_str_eq(drv.why, "backend closed");
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(front_key("state"), XenbusStateInitialising);
+
+	/* It comes back. */
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_PUBLISHED);
+	cr_assert_eq(front_key("ring-ref"), 102, "the new rings published");
+	backend_says(XenbusStateConnected);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
+	cr_assert_eq(drv.connects, 2);
+	cr_assert_eq(fe.connects, 2);
+}
+
+Test(xenbus, closing_backend_is_acknowledged_and_waited_for)
+{
+	start(XenbusStateConnected);
+	connect_now();
+
+	backend_says(XenbusStateClosing);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(drv.disconnects, 1);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+	cr_assert_eq(drv.releases, 0, "released while the backend may map");
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(drv.releases, 0);
+
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_INIT);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(drv.disconnects, 1, "disconnect owed once");
+}
+
+Test(xenbus, quick_restart_straight_to_initwait_is_a_reconnection)
+{
+	start(XenbusStateConnected);
+	connect_now();
+
+	/* Watch events coalesced: the backend is already back. */
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_PUBLISHED);
+	cr_assert_eq(drv.disconnects, 1);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(drv.prepares, 2);
+}
+
+Test(xenbus, backend_closing_before_connected_restarts_the_handshake)
+{
+	start(XenbusStateConnected);
+	backend_says(XenbusStateInitWait);
+	duet__xb_step(&fe);
+	backend_says(XenbusStateClosing);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(drv.disconnects, 0, "never connected");
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_INIT);
+	cr_assert_eq(drv.releases, 1);
+}
+
+Test(xenbus, pages_still_mapped_keep_the_device_dead)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	drv.still_mapped = true;
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.prepares, 1, "pages reused under the backend");
+	cr_assert(strstr(fakeplat_console(), "still maps our pages") != NULL);
+}
+
+Test(xenbus, detach_ends_the_device_without_writing_to_it)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	/* The toolstack removes both directories. */
+	duet__xs_rm(XS_TX_NONE, BACK);
+	duet__xs_rm(XS_TX_NONE, FRONT);
+	unsigned before = writes;
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.disconnects, 1);
+	cr_assert_eq(drv.releases, 1);
+	/* Any write would create the removed directory again. */
+	cr_assert_eq(writes, before, "wrote to a detached device");
+	cr_assert_eq(front_key("state"), -1);
+}
+
+Test(xenbus, offline_backend_is_a_detach_not_a_restart)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	/* libxl's detach: online=0, then the backend closes. */
+	put(store, NKEYS, BACK "/online", "0");
+	backend_says(XenbusStateClosing);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+}
+
+Test(xenbus, protocol_error_closes_for_good)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	duet__xb_fail(&fe, "protocol error");
+	cr_assert_eq(drv.disconnects, 1);
+	cr_assert_str_eq(drv.why, "protocol error");
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+	duet__xb_fail(&fe, "again");
+	cr_assert_eq(drv.disconnects, 1);
+	/* The backend still maps the rings until it has closed. */
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(drv.releases, 0);
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.prepares, 1);
+}
+
+Test(xenbus, failed_prepare_releases_and_ends)
+{
+	start(XenbusStateConnected);
+	drv.prepare_err = -ENOMEM;
+	backend_says(XenbusStateInitWait);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(drv.publishes, 0);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+}
+
+Test(xenbus, failed_connect_waits_for_the_backend_then_ends)
+{
+	start(XenbusStateConnected);
+	drv.connect_err = -EPROTO;
+	backend_says(XenbusStateInitWait);
+	duet__xb_step(&fe);
+	backend_says(XenbusStateConnected);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(drv.disconnects, 0, "connect failed: nothing to stop");
+	cr_assert_eq(drv.releases, 0, "the backend still maps the rings");
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+}
+
+Test(xenbus, garbage_state_while_up_ends_the_device)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	backend_writes("banana");
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.disconnects, 1);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+}
+
+Test(xenbus, garbage_state_before_initwait_is_waited_through)
+{
+	start(XenbusStateConnected);
+	const char *bad[] = {"99", "3x", "", "-1", "4294967298"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		backend_writes(bad[i]);
+		cr_assert_eq(duet__xb_step(&fe), DUET__XB_INIT, "on '%s'",
+			     bad[i]);
+	}
+	cr_assert_eq(drv.prepares, 0, "prepared on a malformed state");
+	connect_now();
+}
+
+Test(xenbus, xenstore_errors_change_nothing)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	read_error = -ETIMEDOUT;
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
+	cr_assert_eq(drv.disconnects, 0);
+}
+
+Test(xenbus, bad_backend_keys_are_rejected)
+{
+	put(store, NKEYS, FRONT "/backend-id", "-3");
+	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, XenbusStateConnected,
+				   true, &ops, &drv),
+		     -EINVAL);
+	put(store, NKEYS, FRONT "/backend-id", "zero");
+	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, XenbusStateConnected,
+				   true, &ops, &drv),
+		     -EINVAL);
+	duet__xs_rm(XS_TX_NONE, FRONT "/backend");
+	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, XenbusStateConnected,
+				   true, &ops, &drv),
+		     -ENOENT);
+}
+
+Test(xenbus, no_reconnect_when_not_allowed)
+{
+	cr_assert_eq(duet__xb_init(&fe, "disk0", FRONT, XenbusStateInitialised,
+				   false, &ops, &drv),
+		     0);
+	connect_now();
+	backend_says(XenbusStateClosed);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(front_key("state"), XenbusStateClosed);
+}
