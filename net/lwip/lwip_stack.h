@@ -46,6 +46,7 @@ struct duet_lwip_stack {
 	uint8_t *udp_buf;   /* a chained datagram made contiguous for the app */
 	uint8_t *tx_bounce; /* a frame whose pbuf chain outgrows the iovec */
 	bool netif_added;
+	bool attached; /* our receiver and link watcher are on dev */
 };
 
 /* Reads the stack's boot arguments (logging what is wrong); NULL args

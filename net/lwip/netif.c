@@ -150,6 +150,7 @@ int duet__lwip_netif_add(struct duet_lwip_stack *s)
 	if (r < 0)
 		return r;
 	duet_netif_set_link_watcher(s->dev, link_changed, s);
+	s->attached = true;
 	netif_set_up(&s->netif);
 	if (duet_netif_link_up(s->dev))
 		netif_set_link_up(&s->netif);
@@ -159,11 +160,13 @@ int duet__lwip_netif_add(struct duet_lwip_stack *s)
 
 void duet__lwip_netif_remove(struct duet_lwip_stack *s)
 {
-	/* Only our own watcher: a stack that failed to start (its netif was
-	 * taken) must not unhook the one that has it. */
-	if (s->dev->link_cb == link_changed && s->dev->link_arg == s)
+	/* Only if they are ours: a stack that failed to start (its netif
+	 * was taken: -EBUSY) must not unhook the one that has it. */
+	if (s->attached) {
 		duet_netif_set_link_watcher(s->dev, NULL, NULL);
-	duet_netif_set_receiver(s->dev, NULL, NULL);
+		duet_netif_set_receiver(s->dev, NULL, NULL);
+		s->attached = false;
+	}
 	if (!s->netif_added)
 		return;
 	netif_set_down(&s->netif);

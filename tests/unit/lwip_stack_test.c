@@ -394,6 +394,29 @@ Test(lwip_net, udp_echo_ipv4)
 	udp_echo("10.0.0.2:7", "10.0.0.2:7", "0.0.0.0:0");
 }
 
+/* A second stack on a netif the first one has: -EBUSY, and the failed
+ * stack's cleanup leaves the first one's receiver and link watcher. */
+Test(lwip_net, second_stack_on_a_taken_netif_is_refused_harmlessly)
+{
+	static struct duet_args args;
+	struct duet_lwip_config cfg;
+	struct duet_netif *dev;
+	struct duet_stack *s;
+	char err[128];
+
+	duet_args_init(&args);
+	cr_assert_eq(duet_args_parse_line(&args, "net=net1 ip=10.0.0.3/24",
+					  err, sizeof(err)),
+		     0);
+	cr_assert_eq(duet__lwip_config_from_args(&args, &cfg), 0);
+	cr_assert_eq(duet_netif_open(&env.loop, "net1", &dev), 0);
+	cr_assert_eq(duet__lwip_stack_create(&env.loop, dev, &cfg, &s),
+		     -EBUSY);
+	cr_assert_not_null(dev->receive_cb, "the first stack lost its frames");
+	cr_assert_not_null(dev->link_cb, "the first stack lost its link");
+	udp_echo("10.0.0.2:7", "10.0.0.2:7", "0.0.0.0:0");
+}
+
 Test(lwip_net, udp_echo_ipv6)
 {
 	lwip_env_run_for(DUET_SEC(3)); /* duplicate address detection */
