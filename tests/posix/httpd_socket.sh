@@ -19,18 +19,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nobody listens on right now (the kernel picks it).
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(loopback_port)
 base=http://127.0.0.1:$port
 log=$tmp/httpd.log
 "$httpd" port="$port" request_timeout=3s idle_timeout=20s synthetic=1k,64k \
 	>"$log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-	grep -qs 'serving' "$log" && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
+wait_for "$log" serving "$pid"
 grep -q "serving .* on http://127.0.0.1:$port/ (socket stack)" "$log" ||
 	{ cat "$log" | sed 's/^/# /'; echo "Bail out! httpd did not start"; exit 1; }
 ok "starts on the socket stack, listening on 127.0.0.1"
@@ -131,17 +126,17 @@ grep -Eq "closed after [2-5]\.[0-9] s: b'HTTP/1.1 408" "$tmp/slow" &&
 
 $py flood 500 4 >"$tmp/flood" 2>&1 &
 flood=$!
-for _ in $(seq 100); do grep -qs '^open' "$tmp/flood" && break; sleep 0.1; done
+wait_for "$tmp/flood" '^open'
 check "200 while 500 idle connections are open" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
 wait "$flood"
 grep -q '^alive 500$' "$tmp/flood" && ok "the idle connections stay open within max_conns" ||
 	not_ok "the idle connections stay open within max_conns" "$(cat "$tmp/flood")"
 
 # A second server with room for 5 connections: the 6th and later are reset.
-port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port2=$(loopback_port)
 "$httpd" port="$port2" max_conns=5 >"$tmp/small.log" 2>&1 &
 pid2=$!
-for _ in $(seq 100); do grep -qs 'serving' "$tmp/small.log" && break; sleep 0.1; done
+wait_for "$tmp/small.log" serving "$pid2"
 check "max_conns=5: only 5 of 12 connections stay" 0 '^alive 5$' -- \
 	python3 "$top_srcdir/tests/posix/httpd_client.py" 127.0.0.1 "$port2" flood 12 1
 kill -TERM "$pid2"

@@ -34,11 +34,7 @@ log=$tmp/httpd.log
 ip netns exec "$ns" "$httpd" --net net0=tap:htap0 ip=10.77.19.2/24 port=80 \
 	request_timeout=3s synthetic=1k,64k >"$log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-	grep -qs 'serving' "$log" && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
+wait_for "$log" serving "$pid"
 grep -q 'serving .* on http://0.0.0.0:80/ (lwip stack)' "$log" ||
 	{ sed 's/^/# /' "$log"; echo "Bail out! httpd did not start on lwIP"; exit 1; }
 ok "starts on lwIP, listening on the any-address"
@@ -78,7 +74,7 @@ grep -Eq "closed after [2-5]\.[0-9] s: b'HTTP/1.1 408" "$tmp/slow" &&
 
 $py flood 200 3 >"$tmp/flood" 2>&1 &
 flood=$!
-for _ in $(seq 100); do grep -qs '^open' "$tmp/flood" && break; sleep 0.1; done
+wait_for "$tmp/flood" '^open'
 check "200 while 200 idle connections are open" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
 wait "$flood"
 grep -q '^alive 200$' "$tmp/flood" && ok "the idle connections stay open" ||

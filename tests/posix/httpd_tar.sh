@@ -33,16 +33,12 @@ files=$(cd "$site" && find . -type f | sed 's|^\./||' | sort)
 
 # start IMG: runs httpd on IMG; sets pid, port, base, log.
 start() {
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(loopback_port)
 	base=http://127.0.0.1:$port
 	log=$tmp/httpd.$port.log
 	"$httpd" --block "disk0=$1,ro" port="$port" >"$log" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q 'serving' "$log" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for "$log" serving "$pid"
 }
 
 stop() {

@@ -32,3 +32,20 @@ check() {
 		ok "$name"
 	fi
 }
+
+# wait_for LOG PATTERN [PID]: waits up to 10 s for a line of LOG matching the
+# extended regex PATTERN; gives up at once if process PID has ended.
+wait_for() {
+	for _ in $(seq 100); do
+		grep -Eqs -- "$2" "$1" && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# loopback_port: a TCP port on 127.0.0.1 that nobody listens on right now
+# (the kernel picks it).
+loopback_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

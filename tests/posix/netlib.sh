@@ -31,15 +31,6 @@ bg() {
 	bg_pids="$bg_pids $!"
 }
 
-# wait_for LOG PATTERN: waits up to 10 s for a line matching PATTERN.
-wait_for() {
-	for _ in $(seq 100); do
-		grep -Eqs -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # stop PID: SIGTERM, then wait for it; returns its exit status.
 stop() {
 	kill "$1" 2>/dev/null
