@@ -2,6 +2,7 @@
 #include <duet/app.h>
 #include <duet/args.h>
 #include <duet/buildinfo.h>
+#include <duet/device.h>
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
@@ -39,6 +40,22 @@ static int reject_unknown_args(struct duet_loop *loop)
 	return -EINVAL;
 }
 
+/* What the user declared and the app did not open at start: most likely a
+ * mistake in the command line, or an image built without the module. */
+static void report_unused_devices(struct duet_loop *loop)
+{
+	for (struct duet_device *d = duet_device_next(loop, NULL); d != NULL;
+	     d = duet_device_next(loop, d))
+		if (!d->found)
+			DUET_WARN("duet", "%s (a %s) is not used by %s", d->name,
+				  duet_device_kind_name(d->kind),
+				  duet_app.name);
+	if (loop->net_asked && loop->stack == NULL)
+		DUET_WARN("duet", "a network was asked for, but %s does not "
+				  "use one",
+			  duet_app.name);
+}
+
 int duet_boot(struct duet_loop *loop)
 {
 	DUET_DEBUG("duet", "%s %s on %s, commit %s", duet_app.name,
@@ -57,5 +74,6 @@ int duet_boot(struct duet_loop *loop)
 	}
 	if (reject_unknown_args(loop) < 0)
 		return DUET_EXIT_USAGE;
+	report_unused_devices(loop);
 	return duet_loop_run(loop);
 }

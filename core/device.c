@@ -49,6 +49,7 @@ int duet_device_register(struct duet_loop *loop, struct duet_device *dev,
 		return -EEXIST;
 	dev->loop = loop;
 	dev->kind = kind;
+	dev->found = false;
 	strcpy(dev->name, name);
 	duet_list_init(&dev->link);
 	duet_list_insert_tail(&loop->devices, &dev->link);
@@ -69,7 +70,10 @@ struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 		duet_plat_probe(loop, kind);
 	}
 	struct duet_device *d = find_any(loop, name);
-	return d != NULL && d->kind == kind ? d : NULL;
+	if (d == NULL || d->kind != kind)
+		return NULL;
+	d->found = true;
+	return d;
 }
 
 struct duet_device *duet_device_next(struct duet_loop *loop,

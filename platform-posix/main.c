@@ -179,6 +179,7 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			}
 			if (net && strcmp(decl, "socket") == 0) {
 				pb->net_socket = true;
+				pb->loop.net_asked = true;
 				continue;
 			}
 			if (declare_device(&pb->loop, net, decl, err, sizeof(err)) < 0) {

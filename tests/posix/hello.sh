@@ -30,6 +30,10 @@ check "--block with a missing file" 2 'cannot open /nonexistent/disk.img' -- \
 	"$hello" --block disk0=/nonexistent/disk.img
 check "--block with a bad option" 2 "unknown option 'rw'" -- "$hello" --block "disk0=$0,rw"
 check "--block without NAME=" 2 'expected NAME=SPEC' -- "$hello" --block disk.img
+check "a declared disk hello never opens is reported" 0 \
+	'disk0 \(a block device\) is not used by hello' -- "$hello" --block "disk0=$0,ro" ticks=1 interval=1ms
+check "--net socket for an app without networking is reported" 0 \
+	'a network was asked for, but hello does not use one' -- "$hello" --net socket ticks=1 interval=1ms
 
 # SIGTERM and SIGINT take the orderly path: stop hooks run, exit code 0.
 for sig in TERM INT; do

@@ -1,5 +1,7 @@
 /* Orderly shutdown, stop hooks, exit codes and the boot sequence. */
 #include <criterion/criterion.h>
+
+#include <duet/device.h>
 #include <string.h>
 
 #include <duet/app.h>
@@ -14,6 +16,7 @@ static struct duet_loop loop;
 static struct duet_args args;
 static int start_result;
 static int started;
+static const char *open_disk; /* a device the app looks up at start */
 static struct duet_timer app_timer;
 
 static void app_quit(struct duet_timer *t, void *arg)
@@ -33,6 +36,9 @@ static int test_start(struct duet_loop *l, void *arg)
 		return r;
 	if (start_result < 0)
 		return start_result;
+	if (open_disk != NULL)
+		cr_assert_not_null(
+		    duet_device_find(l, open_disk, DUET_DEVICE_BLOCK));
 	if (v == 5) {
 		duet_exit(l, 42);
 		return 0;
@@ -51,6 +57,7 @@ static void setup(void)
 	duet_args_init(&args);
 	duet_loop_init(&loop, &args);
 	start_result = 0;
+	open_disk = NULL;
 	started = 0;
 }
 
@@ -205,6 +212,31 @@ Test(boot, start_failure_is_exit_failure_with_the_reason)
 	start_result = -ENOMEM;
 	cr_assert_eq(duet_boot(&loop), DUET_EXIT_FAILURE);
 	cr_assert(strstr(fakeplat_console(), "testapp failed to start: out of memory"));
+}
+
+/* Declared devices the app never looked up at start, and a network asked
+ * for but not opened, are warned about; the ones it used are not. */
+Test(boot, unused_devices_and_network_are_reported)
+{
+	static struct duet_device used, unused;
+
+	cr_assert_eq(duet_device_register(&loop, &used, DUET_DEVICE_BLOCK,
+					  "disk0"),
+		     0);
+	cr_assert_eq(duet_device_register(&loop, &unused, DUET_DEVICE_BLOCK,
+					  "disk1"),
+		     0);
+	open_disk = "disk0";
+	loop.net_asked = true;
+	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
+	cr_assert_eq(duet_boot(&loop), 9);
+	const char *out = fakeplat_console();
+	cr_assert(strstr(out, "disk1 (a block device) is not used by testapp"),
+		  "%s", out);
+	cr_assert_null(strstr(out, "disk0 (a"), "%s", out);
+	cr_assert(strstr(out, "a network was asked for, but testapp does "
+			      "not use one"),
+		  "%s", out);
 }
 
 Test(boot, core_arguments_log_level_and_shutdown_timeout)

@@ -10,9 +10,16 @@
  * The registry does not own devices: a driver embeds a struct duet_device in
  * its own state, registers it once it is ready to use, and unregisters it
  * before freeing that state. Apps never register devices.
+ *
+ * An app opens its devices in its start function, as it reads its boot
+ * arguments there: once start has returned, a device registered then (one
+ * the user declared) that nobody looked up is reported with a warning, as
+ * is a network asked for (loop->net_asked) that the app never opened.
  */
 #ifndef DUET_DEVICE_H
 #define DUET_DEVICE_H
+
+#include <stdbool.h>
 
 #include <duet/list.h>
 
@@ -30,6 +37,7 @@ struct duet_device {
 	struct duet_list link;
 	struct duet_loop *loop;
 	enum duet_device_kind kind;
+	bool found; /* duet_device_find() has returned it */
 	char name[DUET_DEVICE_NAME_MAX + 1];
 };
 
