@@ -37,6 +37,11 @@ struct duet__blkfront {
 	struct duet__xb_front *xb;
 	bool up;
 	bool registered;
+	/* Between backends: requests held for the next one, and how long
+	 * they may wait for it. */
+	struct duet_list held;
+	struct duet_timer hold_timer;
+	bool gone; /* for good: requests fail at once */
 	unsigned nwarn;
 	char name[8];
 };
@@ -124,14 +129,50 @@ static void on_repoll(struct duet_defer *d, void *arg)
 	poll_ring(arg);
 }
 
+static void fail_held(struct duet__blkfront *bf, const char *why)
+{
+	unsigned n = 0;
+
+	for (struct duet_list *l = bf->held.next; l != &bf->held; l = l->next)
+		n++;
+	duet_timer_stop(&bf->hold_timer);
+	if (n == 0)
+		return;
+	DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name, why, n);
+	while (!duet_list_empty(&bf->held)) {
+		struct duet_block_req *req = duet_container_of(
+		    bf->held.next, struct duet_block_req, link);
+		duet_list_unlink(&req->link);
+		duet_block_complete(req, -ENODEV);
+	}
+}
+
+static void on_hold_timeout(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	fail_held(arg, "no backend within the timeout");
+}
+
+/* Between backends: the request waits for the next one (bounded). */
+static void hold(struct duet__blkfront *bf, struct duet_block_req *req)
+{
+	duet_list_insert_tail(&bf->held, &req->link);
+	if (!duet_timer_active(&bf->hold_timer))
+		duet_timer_start(&bf->hold_timer, DUET__BF_TIMEOUT, 0);
+}
+
 static int bf_submit(struct duet_block *blk, struct duet_block_req *req)
 {
 	struct duet__blkfront *bf = bf_of(blk);
 	bool notify = false;
 	int r;
 
-	if (!bf->up)
-		return -ENODEV;
+	if (!bf->up) {
+		if (bf->gone)
+			return -ENODEV;
+		hold(bf, req);
+		return 0;
+	}
 	r = duet__bf_submit(&bf->ring, req, duet_loop_now(bf->loop), &notify);
 	if (r == -EIO && req->op == DUET_BLOCK_FLUSH)
 		DUET_ERROR("blkfront",
@@ -164,6 +205,8 @@ struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
 	bf->loop = loop;
 	bf->xb = xb;
 	snprintf(bf->name, sizeof(bf->name), "disk%u", index);
+	duet_list_init(&bf->held);
+	duet_timer_init(loop, &bf->hold_timer, on_hold_timeout, bf);
 	duet_timer_init(loop, &bf->watchdog, on_watchdog, bf);
 	duet_defer_init(loop, &bf->repoll, on_repoll, bf);
 	return bf;
@@ -264,6 +307,39 @@ bool duet__blkfront_release(struct duet__blkfront *bf)
 	return true;
 }
 
+/* A new backend: what was held goes to it, in the order it came. */
+static void replay(struct duet__blkfront *bf)
+{
+	struct duet_list batch;
+	bool notify = false, any = false;
+	unsigned n = 0;
+
+	duet_timer_stop(&bf->hold_timer);
+	duet_list_init(&batch);
+	duet_list_move_all(&bf->held, &batch);
+	while (!duet_list_empty(&batch)) {
+		struct duet_block_req *req =
+		    duet_container_of(batch.next, struct duet_block_req, link);
+		bool nt;
+
+		duet_list_unlink(&req->link);
+		int r = duet__bf_submit(&bf->ring, req, duet_loop_now(bf->loop),
+					&nt);
+		if (r < 0)
+			duet_block_complete(req, r);
+		notify |= nt;
+		any = true;
+		n++;
+	}
+	if (notify)
+		duet__xen_evtchn_notify(bf->port);
+	if (any) {
+		DUET_INFO("blkfront", "%s: %u requests sent to the new backend",
+			  bf->name, n);
+		arm_watchdog(bf);
+	}
+}
+
 /* The backend is Connected with this geometry. The first time, the disk is
  * registered; after a reconnection the backend must offer the same disk. */
 int duet__blkfront_start(struct duet__blkfront *bf,
@@ -293,8 +369,10 @@ int duet__blkfront_start(struct duet__blkfront *bf,
 	bf->ring.sector_size = info->sector_size;
 	bf->ring.flush_op = flush_op;
 	bf->up = true;
-	if (bf->registered)
+	if (bf->registered) {
+		replay(bf);
 		return 0;
+	}
 	r = duet_block_register(bf->loop, &bf->blk, bf->name, &blkfront_ops,
 				info);
 	if (r < 0)
@@ -304,15 +382,34 @@ int duet__blkfront_start(struct duet__blkfront *bf,
 	return r;
 }
 
+/* Requests in flight are held for the next backend (a restart), unless
+ * the ring broke (a protocol error: the device will not come back), and
+ * fail when the device is gone or no backend comes within the timeout. */
 void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why)
 {
 	if (!bf->up)
 		return;
-	DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name, why,
-		  duet__bf_pending(&bf->ring));
 	bf->up = false;
 	duet__xen_evtchn_mask(bf->port);
-	duet__bf_fail_all(&bf->ring, -ENODEV);
 	duet_timer_stop(&bf->watchdog);
 	duet_defer_cancel(&bf->repoll);
+	if (bf->ring.broken) {
+		DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name,
+			  why, duet__bf_pending(&bf->ring));
+		duet__bf_fail_all(&bf->ring, -ENODEV);
+		return;
+	}
+	unsigned n = duet__bf_pending(&bf->ring);
+	duet__bf_take_all(&bf->ring, &bf->held);
+	if (n > 0 && !duet_timer_active(&bf->hold_timer))
+		duet_timer_start(&bf->hold_timer, DUET__BF_TIMEOUT, 0);
+	DUET_WARN("blkfront", "%s: %s: holding %u requests for its return",
+		  bf->name, why, n);
+}
+
+void duet__blkfront_gone(struct duet__blkfront *bf)
+{
+	bf->gone = true;
+	bf->up = false;
+	fail_held(bf, "device gone");
 }

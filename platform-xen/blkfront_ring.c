@@ -320,9 +320,11 @@ duet_time_t duet__bf_expire(struct duet__bf_ring *r, duet_time_t now)
 
 	if (next == 0 || next > now)
 		return next;
+	/* Failed first: the error handler may take the device down, and
+	 * must find nothing left to hold for a new backend. */
+	duet__bf_fail_all(r, -ETIMEDOUT);
 	r->ops->error(true, "backend did not answer within the timeout (ms)",
 		      (long)(r->timeout / 1000000), r->arg);
-	duet__bf_fail_all(r, -ETIMEDOUT);
 	return 0;
 }
 
@@ -345,6 +347,25 @@ void duet__bf_fail_all(struct duet__bf_ring *r, int status)
 	r->broken = true;
 	fail_list(r, &r->active, status);
 	fail_list(r, &r->queue, status);
+}
+
+static void take_list(struct duet_list *list, struct duet_list *out)
+{
+	while (!duet_list_empty(list)) {
+		struct duet_list *l = list->next;
+
+		duet_list_unlink(l);
+		duet_list_insert_tail(out, l);
+	}
+}
+
+/* Requests reach the active list in the order of their first chunk, which
+ * is the order they were submitted in; the queue holds the later ones. */
+void duet__bf_take_all(struct duet__bf_ring *r, struct duet_list *out)
+{
+	r->broken = true;
+	take_list(&r->active, out);
+	take_list(&r->queue, out);
 }
 
 unsigned duet__bf_pending(const struct duet__bf_ring *r)

@@ -143,6 +143,14 @@ duet_time_t duet__bf_expire(struct duet__bf_ring *r, duet_time_t now);
  * broken from then on. */
 void duet__bf_fail_all(struct duet__bf_ring *r, int status);
 
+/* The backend went away but may come back (a restart): every request
+ * taken and not completed is appended to `out`, in the order it was
+ * submitted, without completing it, so that it can be submitted again on
+ * the next ring from the start (writes rewrite the same bytes, reads land
+ * in the caller's buffer again, a flush flushes again). The ring is broken
+ * from then on. */
+void duet__bf_take_all(struct duet__bf_ring *r, struct duet_list *out);
+
 /* Requests taken and not yet completed. */
 unsigned duet__bf_pending(const struct duet__bf_ring *r);
 
@@ -168,8 +176,11 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 			 uint32_t *ring_ref, uint32_t *port);
 int duet__blkfront_start(struct duet__blkfront *bf,
 			 const struct duet_block_info *info, uint8_t flush_op);
-/* The backend is leaving: fail every request with -ENODEV, refuse more. */
+/* The backend is leaving: requests wait (bounded) for the next one. */
 void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why);
+/* The device will not come back: what waits fails with -ENODEV, and every
+ * later request too. */
+void duet__blkfront_gone(struct duet__blkfront *bf);
 /* The backend has closed: take back the pages and the event channel
  * (false, and nothing freed, if it still maps a page). */
 bool duet__blkfront_release(struct duet__blkfront *bf);

@@ -13,10 +13,13 @@
  *     same disk) and say Connected.
  * Boot waits for that, bounded; a disk whose backend is slower appears
  * when it connects. When the backend leaves Connected (xl block-detach, a
- * backend restarting) the disk fails its requests with -ENODEV and refuses
- * new ones, and we say Closed at once (nothing is left to wait for), which
- * lets a detach complete. A backend that comes back (online still 1) gets
- * a new connection; requests failed in the gap are the app's to retry.
+ * backend restarting) we say Closed at once (the disk stops issuing), which
+ * lets a detach complete, and the disk holds its requests, those in flight
+ * and those submitted since: a backend that comes back (online still 1)
+ * gets a new connection and them all, from the start and in order, so a
+ * restart costs the app a pause, not an error. A device that is gone for
+ * good (detached, or a backend breaking the protocol) fails them with
+ * -ENODEV, as it does if no backend comes within DUET__BF_TIMEOUT.
  *
  * Durability: flush is BLKIF_OP_FLUSH_DISKCACHE if the backend offers
  * feature-flush-cache, else BLKIF_OP_WRITE_BARRIER with feature-barrier;
@@ -180,12 +183,20 @@ static bool xb_release(void *arg)
 	return duet__blkfront_release(v->bf);
 }
 
+static void xb_gone(void *arg)
+{
+	struct vbd *v = arg;
+
+	duet__blkfront_gone(v->bf);
+}
+
 static const struct duet__xb_ops xb_ops = {
     .prepare = xb_prepare,
     .publish = xb_publish,
     .connect = xb_connect,
     .disconnect = xb_disconnect,
     .release = xb_release,
+    .gone = xb_gone,
 };
 
 /* Probing runs before the app has its devices: wait without the loop's

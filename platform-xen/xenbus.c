@@ -121,18 +121,31 @@ int duet__xb_init(struct duet__xb_front *f, const char *name,
 	return say(f, XS_TX_NONE, XenbusStateInitialising);
 }
 
-static void release(struct duet__xb_front *f)
+/* For good: the driver hears of it once. */
+static enum duet__xb_phase dead(struct duet__xb_front *f)
+{
+	if (f->phase != DUET__XB_DEAD) {
+		f->phase = DUET__XB_DEAD;
+		if (f->ops->gone != NULL)
+			f->ops->gone(f->arg);
+	}
+	return f->phase;
+}
+
+/* Returns false if the pages are still mapped (the device is then dead). */
+static bool release(struct duet__xb_front *f)
 {
 	if (!f->prepared)
-		return;
+		return true;
 	f->prepared = false;
-	if (!f->ops->release(f->arg)) {
-		DUET_ERROR("xenbus",
-			   "%s: backend still maps our pages: keeping them, "
-			   "device gone",
-			   f->name);
-		f->phase = DUET__XB_DEAD;
-	}
+	if (f->ops->release(f->arg))
+		return true;
+	DUET_ERROR("xenbus",
+		   "%s: backend still maps our pages: keeping them, "
+		   "device gone",
+		   f->name);
+	dead(f);
+	return false;
 }
 
 static void disconnect(struct duet__xb_front *f, const char *why)
@@ -247,17 +260,11 @@ enum duet__xb_phase duet__xb_step(struct duet__xb_front *f)
 			    b == XenbusStateReconfiguring ||
 			    b == XenbusStateReconfigured)
 				return f->phase; /* still unmapping */
-			release(f);
-			if (f->phase == DUET__XB_DEAD)
+			if (!release(f))
 				return f->phase;
-			if (!may_reconnect(f, b)) {
-				f->phase = DUET__XB_DEAD;
-				return f->phase;
-			}
-			if (say(f, XS_TX_NONE, XenbusStateInitialising) < 0) {
-				f->phase = DUET__XB_DEAD;
-				return f->phase;
-			}
+			if (!may_reconnect(f, b) ||
+			    say(f, XS_TX_NONE, XenbusStateInitialising) < 0)
+				return dead(f);
 			f->phase = DUET__XB_INIT;
 			break;
 		case DUET__XB_DEAD:

@@ -74,6 +74,8 @@ struct duet__xb_ops {
 	/* Give back what prepare took; false if the backend still maps a
 	 * page (then nothing is freed). Called at most once per prepare. */
 	bool (*release)(void *arg);
+	/* Optional: the device is DEAD (called once). */
+	void (*gone)(void *arg);
 };
 
 struct duet__xb_front {

@@ -509,6 +509,61 @@ Test(blkfront, disconnect_fails_everything_with_enodev)
 	cr_expect_eq(submit(21, DUET_BLOCK_READ, 0, buf[0], 1), -ENODEV);
 }
 
+/* A backend that restarts: what was taken and not answered comes back in
+ * submission order, uncompleted, and a new ring serves it whole. */
+Test(blkfront, restart_takes_pending_requests_back_in_order)
+{
+	static uint8_t buf[NREQ][88 * 512];
+	struct duet_list taken;
+
+	for (int i = 0; i < 20; i++) {
+		fill(buf[i], sizeof(buf[i]), (unsigned)i + 40);
+		cr_assert_eq(submit(i, DUET_BLOCK_WRITE, (uint64_t)i * 88,
+				    buf[i], 88),
+			     0);
+	}
+	/* Three answered before the backend goes: those are done. */
+	bool notify;
+	serve(3);
+	duet__bf_poll(&r, 0, &notify);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(done_count[i], 1);
+	duet_list_init(&taken);
+	duet__bf_take_all(&r, &taken);
+	cr_assert_eq(duet__bf_pending(&r), 0);
+	cr_assert_eq(submit(21, DUET_BLOCK_READ, 0, buf[0], 1), -ENODEV,
+		     "the old ring must stay broken");
+	int want = 3;
+	for (struct duet_list *l = taken.next; l != &taken; l = l->next) {
+		struct duet_block_req *q =
+		    duet_container_of(l, struct duet_block_req, link);
+		cr_assert_eq(req_index(q), want, "out of order");
+		cr_assert_eq(done_count[want], 0, "completed while taken");
+		want++;
+	}
+	cr_assert_eq(want, 20);
+
+	/* The new backend: a fresh ring on the same pages. */
+	memset(disk, 0, DISK_BYTES);
+	memset(sring, 0, DUET__BF_PAGE_SIZE);
+	ring_setup(512, BLKIF_OP_FLUSH_DISKCACHE);
+	while (!duet_list_empty(&taken)) {
+		struct duet_block_req *q =
+		    duet_container_of(taken.next, struct duet_block_req, link);
+		duet_list_unlink(&q->link);
+		cr_assert_eq(duet__bf_submit(&r, q, 0, &notify), 0);
+	}
+	poll_all();
+	for (int i = 3; i < 20; i++) {
+		cr_expect_eq(done_count[i], 1, "request %d", i);
+		cr_expect_eq(done_status[i], 0);
+		cr_expect(memcmp(disk + (size_t)i * 88 * 512, buf[i],
+				 sizeof(buf[i])) == 0,
+			  "request %d not written by the new backend", i);
+	}
+	cr_expect_eq(fatal_errors, 0);
+}
+
 Test(blkfront, garbage_responses_never_write_outside_the_request)
 {
 	/* A fuzz of ids, operations and statuses against a few reads: every

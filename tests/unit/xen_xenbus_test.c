@@ -183,7 +183,7 @@ static void fire(void)
 }
 
 struct drv {
-	unsigned prepares, publishes, connects, disconnects, releases;
+	unsigned prepares, publishes, connects, disconnects, releases, gones;
 	int prepare_err, connect_err;
 	bool still_mapped;
 	bool granted; /* between a prepare and its release */
@@ -242,12 +242,20 @@ static bool d_release(void *arg)
 	return true;
 }
 
+static void d_gone(void *arg)
+{
+	struct drv *d = arg;
+
+	d->gones++;
+}
+
 static const struct duet__xb_ops ops = {
     .prepare = d_prepare,
     .publish = d_publish,
     .connect = d_connect,
     .disconnect = d_disconnect,
     .release = d_release,
+    .gone = d_gone,
 };
 
 static void setup(void)
@@ -412,6 +420,7 @@ Test(xenbus, backend_restart_reconnects_with_fresh_rings)
 	cr_assert_eq(duet__xb_step(&fe), DUET__XB_UP);
 	cr_assert_eq(drv.connects, 2);
 	cr_assert_eq(fe.connects, 2);
+	cr_assert_eq(drv.gones, 0, "a restart is not the end");
 }
 
 Test(xenbus, closing_backend_is_acknowledged_and_waited_for)
@@ -523,6 +532,7 @@ Test(xenbus, protocol_error_closes_for_good)
 	backend_says(XenbusStateInitWait);
 	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
 	cr_assert_eq(drv.prepares, 1);
+	cr_assert_eq(drv.gones, 1, "gone told once");
 }
 
 Test(xenbus, failed_prepare_releases_and_ends)

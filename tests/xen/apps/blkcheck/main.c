@@ -9,10 +9,6 @@
  *                     earlier domain, or by dom0)
  *   blk.mode=loop     write, flush and verify over and over, one line per
  *                     round, until a request fails (the backend going away)
- *   blk.retry=1       with loop: a request failing with ENODEV (the backend
- *                     restarting) is not the end: the round starts over
- *                     every 200 ms until the disk is back (60 s at most),
- *                     and the first whole round after that is the PASS
  *   blk.mode=readonly the disk must say read-only and refuse a write with
  *                     -EROFS; one sector is read
  *   blk.sectors=N     how many sectors (default 2048)
@@ -55,10 +51,6 @@ struct blkcheck {
 	bool reading;
 	bool failed;
 	bool loop_forever;
-	bool retry;	/* blk.retry=1 */
-	bool lost;	/* a request failed with ENODEV: waiting for the disk */
-	duet_time_t lost_at;
-	struct duet_timer again;
 	unsigned rounds;
 	duet_time_t t0;
 	struct io io[INFLIGHT];
@@ -95,46 +87,6 @@ static void verdict(struct blkcheck *bc, const char *what, int status)
 
 static void issue(struct blkcheck *bc, struct io *io);
 
-/* The disk went away under a request (ENODEV): with blk.retry the round
- * starts over once nothing is in flight. Returns false without retry. */
-static bool retry_later(struct blkcheck *bc)
-{
-	if (!bc->retry)
-		return false;
-	if (!bc->lost) {
-		bc->lost = true;
-		bc->lost_at = duet_loop_now(bc->loop);
-		DUET_INFO("blkcheck", "disk0 lost after round %u: retrying",
-			  bc->rounds);
-	}
-	if (bc->busy == 0 && !duet_timer_active(&bc->again))
-		duet_timer_start(&bc->again, DUET_MSEC(200), 0);
-	return true;
-}
-
-static void start_round(struct blkcheck *bc)
-{
-	bc->reading = false;
-	bc->next = 0;
-	bc->size_i = 0;
-	for (unsigned i = 0; i < INFLIGHT && !bc->failed; i++)
-		issue(bc, &bc->io[i]);
-}
-
-static void on_again(struct duet_timer *t, void *arg)
-{
-	struct blkcheck *bc = arg;
-	(void)t;
-
-	if (duet_loop_now(bc->loop) - bc->lost_at > DUET_SEC(60)) {
-		verdict(bc, "retry", -ETIMEDOUT);
-		return;
-	}
-	start_round(bc);
-	if (bc->busy == 0 && !bc->failed) /* every submit refused */
-		retry_later(bc);
-}
-
 static void start_reads(struct blkcheck *bc)
 {
 	bc->reading = true;
@@ -149,8 +101,6 @@ static void on_flush(struct duet_block_req *req, int status, void *arg)
 	struct blkcheck *bc = arg;
 	(void)req;
 
-	if (status == -ENODEV && retry_later(bc))
-		return;
 	if (status < 0) {
 		verdict(bc, "flush", status);
 		return;
@@ -171,8 +121,6 @@ static void on_io(struct duet_block_req *req, int status, void *arg)
 
 	bc->busy--;
 	if (bc->failed)
-		return;
-	if (status == -ENODEV && retry_later(bc))
 		return;
 	if (status < 0) {
 		DUET_INFO("blkcheck", "%s at sector %llu: %s",
@@ -206,25 +154,17 @@ static void on_io(struct duet_block_req *req, int status, void *arg)
 	if (!bc->reading) {
 		int r = duet_block_flush(bc->disk, &bc->flush, on_flush, bc);
 
-		if (r == -ENODEV && retry_later(bc))
-			return;
 		if (r < 0)
 			verdict(bc, "flush", r);
 		return;
 	}
-	if (bc->lost) {
-		DUET_INFO("blkcheck", "round %u ok, %llu ms after the disk "
-				      "was lost",
-			  ++bc->rounds,
-			  (unsigned long long)((duet_loop_now(bc->loop) -
-						bc->lost_at) /
-					       DUET_NSEC_PER_MSEC));
-		verdict(bc, "survived", 0);
-		return;
-	}
 	if (bc->loop_forever) {
 		DUET_INFO("blkcheck", "round %u ok", ++bc->rounds);
-		start_round(bc);
+		bc->reading = false;
+		bc->next = 0;
+		bc->size_i = 0;
+		for (unsigned i = 0; i < INFLIGHT; i++)
+			issue(bc, &bc->io[i]);
 		return;
 	}
 	verdict(bc, "verified", 0);
@@ -257,8 +197,6 @@ static void issue(struct blkcheck *bc, struct io *io)
 		r = duet_block_write(bc->disk, &io->req, io->sector, buf,
 				     io->count, on_io, io);
 	}
-	if (r == -ENODEV && retry_later(bc))
-		return;
 	if (r < 0) {
 		verdict(bc, bc->reading ? "read submit" : "write submit", r);
 		return;
@@ -309,8 +247,7 @@ static int blkcheck_start(struct duet_loop *loop, void *arg)
 	if ((r = duet_args_get_str(args, "blk.mode", "write", &mode)) < 0 ||
 	    (r = duet_args_get_str(args, "blk.tag", "blkcheck", &bc.tag)) < 0 ||
 	    (r = duet_args_get_int(args, "blk.sectors", 2048, 1, 1 << 24,
-				   &sectors)) < 0 ||
-	    (r = duet_args_get_bool(args, "blk.retry", false, &bc.retry)) < 0)
+				   &sectors)) < 0)
 		return r;
 	if (strcmp(mode, "write") != 0 && strcmp(mode, "verify") != 0 &&
 	    strcmp(mode, "readonly") != 0 && strcmp(mode, "loop") != 0) {
@@ -331,7 +268,6 @@ static int blkcheck_start(struct duet_loop *loop, void *arg)
 		return -EINVAL;
 	}
 	bc.loop = loop;
-	duet_timer_init(loop, &bc.again, on_again, &bc);
 	bc.sectors = (uint64_t)sectors;
 	if (bc.sectors > info.sector_count)
 		bc.sectors = info.sector_count;
@@ -361,6 +297,5 @@ DUET_APP(.name = "blkcheck",
 	 .args_help =
 	     "blk.mode=write|verify|loop|readonly  what to check\n"
 	     "blk.sectors=N  sectors to cover (default 2048)\n"
-	     "blk.retry=1  with loop: survive the disk going away and back\n"
 	     "blk.tag=WORD  eight pattern characters (default blkcheck)",
 	 .start = blkcheck_start);
