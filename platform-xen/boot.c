@@ -40,6 +40,7 @@
 #include <duet/loop.h>
 #include <duet/platform.h>
 
+#include "backtrace.h"
 #include "hypercall.h"
 #include "xen.h"
 
@@ -75,10 +76,38 @@ static _Noreturn void shutdown_domain(unsigned reason)
 		hyp_sched_op(SCHEDOP_shutdown, &op);
 }
 
-void duet__xen_crash(const char *why)
+extern char duet__xen_boot_stack[], duet__xen_boot_stack_top[];
+
+/* One line of return addresses, the innermost first (rip, if known, before
+ * them): `./duet symbolize APP` turns it into functions and lines. */
+static void print_backtrace(uintptr_t rip, uintptr_t rbp)
 {
+	uintptr_t frames[DUET__BT_MAX];
+	unsigned n = duet__frames(rbp, (uintptr_t)duet__xen_boot_stack,
+				  (uintptr_t)duet__xen_boot_stack_top, frames,
+				  DUET__BT_MAX);
+
+	/* "at" the faulting instruction, "from" each return address. */
+	duet__xen_printk("duet: backtrace:");
+	if (rip != 0)
+		duet__xen_printk(" at %#lx", (unsigned long)rip);
+	duet__xen_printk(" from");
+	for (unsigned i = 0; i < n; i++)
+		duet__xen_printk(" %#lx", (unsigned long)frames[i]);
+	duet__xen_printk("\n");
+}
+
+void duet__xen_crash_at(const char *why, uintptr_t rip, uintptr_t rbp)
+{
+	print_backtrace(rip, rbp);
 	duet__xen_printk("duet: crash: %s\n", why);
 	shutdown_domain(SHUTDOWN_crash);
+}
+
+void duet__xen_crash(const char *why)
+{
+	/* From our own frame: its return address is the caller's. */
+	duet__xen_crash_at(why, 0, (uintptr_t)__builtin_frame_address(0));
 }
 
 void duet__assert_fail(const char *expr, const char *file, unsigned int line,

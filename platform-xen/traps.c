@@ -63,7 +63,7 @@ void duet__xen_trap(const struct xen_trap_frame *f)
 			 (unsigned long)f->rcx, (unsigned long)f->rdx,
 			 (unsigned long)f->rsi, (unsigned long)f->rdi,
 			 (unsigned long)f->rbp);
-	duet__xen_crash("unhandled trap");
+	duet__xen_crash_at("unhandled trap", f->rip, f->rbp);
 }
 
 void duet__xen_failsafe(void)

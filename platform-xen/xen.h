@@ -40,8 +40,11 @@
 #define xen_barrier() __asm__ volatile("" ::: "memory")
 #define xen_mb()      __asm__ volatile("mfence" ::: "memory")
 
-/* boot.c */
+/* boot.c: end the domain as crashed, after a backtrace from the caller
+ * (crash) or from a trapped frame (crash_at). */
 _Noreturn void duet__xen_crash(const char *why);
+_Noreturn void duet__xen_crash_at(const char *why, uintptr_t rip,
+				  uintptr_t rbp);
 /* Raw console output for fatal paths: formats into a stack buffer. */
 void duet__xen_printk(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));

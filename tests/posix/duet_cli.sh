@@ -13,5 +13,7 @@ check "build of two apps" 2 "at most one app" -- "$duet" build hello hello
 check "unknown benchmark" 2 "unknown benchmark 'redis'" -- "$duet" bench redis
 check "mkimage without -o" 2 "usage: ./duet mkimage DIR -o IMG" -- "$duet" mkimage /tmp
 check "mkimage of a missing folder" 2 "is not a folder" -- "$duet" mkimage /nonexistent -o /tmp/x.img
+check "symbolize without an app" 2 "usage: ./duet symbolize APP" -- "$duet" symbolize
+check "symbolize of an unknown app" 2 "unknown app 'nosuchapp'" -- "$duet" symbolize nosuchapp
 check "help" 0 "duet build" -- "$duet" help
 finish

@@ -53,7 +53,7 @@ mkdir -p "$stage/duet/plan" "$stage/duet/images"
 # Every key a case file may set (tests/xen/README.md documents them).
 case_keys=(description kernel ramdisk ramdisk_init ramdisk_modules memory
 	vcpus vif mac disks hotplug extra xl_extra action post expect expect_not
-	expect_shutdown timeout selftest_expect selftest_reason)
+	expect_shutdown timeout selftest_expect selftest_reason host_check)
 
 # Quote a value for dom0's ash.
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
@@ -121,7 +121,7 @@ prepare_case() (
 	local description='' kernel='' ramdisk='' ramdisk_init='' ramdisk_modules=''
 	local memory=32 vcpus=1 vif=no mac='' disks='' hotplug=light extra='' xl_extra=''
 	local action='' post='' expect='' expect_not='' expect_shutdown=poweroff
-	local timeout=60 selftest_expect='' selftest_reason=''
+	local timeout=60 selftest_expect='' selftest_reason='' host_check=''
 	assignments=$(read_case "$file") || return 1
 	eval "$assignments"
 
@@ -131,6 +131,7 @@ prepare_case() (
 		printf 'expect_shutdown=%q\n' "$expect_shutdown"
 		printf 'selftest_expect=%q\n' "$selftest_expect"
 		printf 'selftest_reason=%q\n' "$selftest_reason"
+		printf 'host_check=%q\n' "$host_check"
 	} >"$run/meta/$name"
 
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "timeout must be whole seconds" >&2; return 1; }
@@ -282,6 +283,7 @@ show_all_logs() {
 report() {
 	local name=$1 status=$2 first=$3 shut=$4 end=$5 reason=$6
 	local timeout='' expect_shutdown='' selftest_expect='' selftest_reason=''
+	local host_check='' out
 	[[ -f $run/meta/$name ]] || return 0 # not a case of this run
 	# shellcheck disable=SC1090
 	. "$run/meta/$name"
@@ -303,6 +305,21 @@ report() {
 		else
 			fail "$name: self-test expected a failure matching /${selftest_reason:-.}/ with a console log; got $status ($lines console lines): $reason"
 			show_all_logs "$name"
+		fi
+	elif [[ $status == PASS && -n $host_check ]]; then
+		# Checks that need the host's tools (the unstripped images,
+		# addr2line), in a scratch folder: CONSOLE is the guest's
+		# console log, decoded.
+		base64 -di <"$run/logs/$name.console.b64" | tr -d '\r' >"$run/logs/$name.console"
+		mkdir -p "$run/host/$name"
+		if out=$(cd "$run/host/$name" && CONSOLE=$run/logs/$name.console \
+			DUET_TOP=$top DUET_XEN_BUILD=$build \
+			bash -euo pipefail -c "$host_check" 2>&1); then
+			pass "$name ($times; host check passed)"
+		else
+			fail "$name: the host check failed"
+			show_all_logs "$name"
+			printf '%s\n' "$out" | awk '{ print "    host| " $0 }'
 		fi
 	elif [[ $status == PASS ]]; then
 		pass "$name ($times)"
