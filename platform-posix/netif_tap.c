@@ -5,10 +5,21 @@
  * The tap is opened (or created) through /dev/net/tun, which needs root
  * or CAP_NET_ADMIN; the host side configures it (address, link up).
  * Frames go whole through read/write (IFF_NO_PI: no packet header). The
- * fd is non-blocking and watched by uv_poll; each wakeup reads frames into
- * one fixed buffer until the tap is empty or a batch is done, so a flood
- * cannot starve the rest of the loop. The MTU is the device's; the MAC is
- * Duet's own (the tap's host-side MAC is the host's).
+ * fd is non-blocking and watched by uv_poll. The MTU is the device's; the
+ * MAC is Duet's own (the tap's host-side MAC is the host's).
+ *
+ * Receive queue. The host handles a frame Duet writes at once, inside the
+ * write, and queues its answer (a TCP ACK, an ARP reply) on the tap, which
+ * holds txqueuelen frames (1000 by default) and drops the rest. A burst of
+ * writes with no read between them overflows it: lwIP sending a window to
+ * each of 64 connections writes ~2800 segments and gets ~1400 ACKs back,
+ * and a lost ACK at the end of a response leaves lwIP waiting for its
+ * retransmission timeout (over a second). So, as a NIC's DMA fills its
+ * receive ring while the CPU is busy sending, transmit moves what the tap
+ * holds into the driver's own queue every TAP_TX_PER_DRAIN frames. Frames
+ * are delivered from the loop (the poll, or a deferred callback while the
+ * queue is not empty), never from inside transmit, at most TAP_RX_BATCH
+ * per callback so that a flood cannot starve the rest of the loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,25 +35,108 @@
 
 #include <duet/error.h>
 #include <duet/log.h>
+#include <duet/loop.h>
 #include <duet/netif_driver.h>
 
 #include "posix.h"
 
-#define TAP_RX_BATCH 64
-#define TAP_IOV_MAX  32
+#define TAP_RX_BATCH	 64
+#define TAP_TX_PER_DRAIN 16
+#define TAP_RXQ_BYTES	 (512 * 1024) /* ~9000 ACKs, ~340 full frames */
+#define TAP_IOV_MAX	 32
+
+/* A queued frame: its length, then its bytes. */
+#define REC_HDR sizeof(uint32_t)
 
 struct tap {
 	struct duet_netif netif;
 	int fd;
 	uv_poll_t poll;
+	struct duet_defer rx_defer;
 	char ifname[IFNAMSIZ];
-	size_t rx_size;
-	unsigned char rx[]; /* one frame: MTU + header + VLAN tag + 1 */
+	size_t rx_size;	   /* read size: MTU + header + VLAN tag + 1 */
+	unsigned tx_burst; /* frames written since the last drain */
+	/* The receive queue, a byte ring of records that never wrap: when
+	 * the end has no room for the largest frame the writer starts again
+	 * at 0 (wrapped) and the reader follows at `end`. Unwrapped, the
+	 * records are [head, tail); wrapped, [head, end) then [0, tail). */
+	size_t rxq_size, head, tail, end;
+	unsigned count;
+	bool wrapped;
+	unsigned char rxq[];
 };
 
 static struct tap *tap_of(struct duet_netif *n)
 {
 	return duet_container_of(n, struct tap, netif);
+}
+
+/* Where the next frame can be read to (REC_HDR + rx_size contiguous free
+ * bytes that no queued frame uses), or NULL when the queue is full. */
+static unsigned char *rxq_space(struct tap *t)
+{
+	size_t need = REC_HDR + t->rx_size;
+
+	if (t->count == 0) {
+		t->head = t->tail = 0;
+		t->wrapped = false;
+	}
+	if (t->wrapped)
+		return t->head - t->tail >= need ? t->rxq + t->tail : NULL;
+	if (t->rxq_size - t->tail >= need)
+		return t->rxq + t->tail;
+	if (t->head < need)
+		return NULL;
+	t->end = t->tail;
+	t->tail = 0;
+	t->wrapped = true;
+	return t->rxq;
+}
+
+/* Moves frames from the tap into the queue until the tap is empty or the
+ * queue full. Safe while a queued frame is being delivered: that frame's
+ * record stays queued (and untouched) until it returns. */
+static void tap_drain(struct tap *t)
+{
+	unsigned char *p;
+
+	t->tx_burst = 0;
+	while (t->netif.receive_cb != NULL && (p = rxq_space(t)) != NULL) {
+		ssize_t n = read(t->fd, p + REC_HDR, t->rx_size);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				DUET_WARN("net", "tap %s: read: %s", t->ifname,
+					  duet_strerror(-errno));
+			return;
+		}
+		uint32_t len = (uint32_t)n;
+		memcpy(p, &len, REC_HDR);
+		t->tail = (size_t)(p - t->rxq) + REC_HDR + (size_t)n;
+		t->count++;
+	}
+}
+
+static void tap_rx_run(struct tap *t)
+{
+	tap_drain(t);
+	for (int i = 0;
+	     i < TAP_RX_BATCH && t->count > 0 && t->netif.receive_cb != NULL;
+	     i++) {
+		const unsigned char *rec = t->rxq + t->head;
+		uint32_t len;
+		memcpy(&len, rec, REC_HDR);
+		/* A frame as big as the read size was longer than any we
+		 * accept: the core counts it as an error by its length. */
+		duet_netif_deliver(&t->netif, rec + REC_HDR, len);
+		t->head += REC_HDR + len;
+		t->count--;
+		if (t->wrapped && t->head == t->end) {
+			t->head = 0;
+			t->wrapped = false;
+		}
+	}
+	if (t->count > 0 && t->netif.receive_cb != NULL)
+		duet_defer_post(&t->rx_defer);
 }
 
 static void tap_readable(uv_poll_t *p, int status, int events)
@@ -54,18 +148,13 @@ static void tap_readable(uv_poll_t *p, int status, int events)
 		DUET_WARN("net", "tap %s: %s", t->ifname, uv_strerror(status));
 		return;
 	}
-	for (int i = 0; i < TAP_RX_BATCH && t->netif.receive_cb != NULL; i++) {
-		ssize_t n = read(t->fd, t->rx, t->rx_size);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				DUET_WARN("net", "tap %s: read: %s", t->ifname,
-					  duet_strerror(-errno));
-			return;
-		}
-		/* A frame as big as the buffer was longer than any we accept:
-		 * the core counts it as an error by its length. */
-		duet_netif_deliver(&t->netif, t->rx, (size_t)n);
-	}
+	tap_rx_run(t);
+}
+
+static void tap_rx_deferred(struct duet_defer *d, void *arg)
+{
+	(void)d;
+	tap_rx_run(arg);
 }
 
 static int tap_transmit(struct duet_netif *n, const struct duet_iovec *iov,
@@ -93,8 +182,14 @@ static int tap_transmit(struct duet_netif *n, const struct duet_iovec *iov,
 		}
 		r = writev(t->fd, v, (int)iovcnt);
 	}
-	if (r >= 0)
+	if (r >= 0) {
+		if (++t->tx_burst >= TAP_TX_PER_DRAIN) {
+			tap_drain(t);
+			if (t->count > 0)
+				duet_defer_post(&t->rx_defer);
+		}
 		return 0;
+	}
 	switch (errno) {
 	case EAGAIN: return -ENOBUFS;
 	case EIO: return -ENETDOWN; /* the host side has the link down */
@@ -106,12 +201,20 @@ static int tap_start(struct duet_netif *n)
 {
 	struct tap *t = tap_of(n);
 
-	return duet__uv_err(uv_poll_start(&t->poll, UV_READABLE, tap_readable));
+	int r = uv_poll_start(&t->poll, UV_READABLE, tap_readable);
+	if (r == 0 && t->count > 0)
+		duet_defer_post(&t->rx_defer);
+	return duet__uv_err(r);
 }
 
 static void tap_stop(struct duet_netif *n)
 {
-	uv_poll_stop(&tap_of(n)->poll);
+	struct tap *t = tap_of(n);
+
+	/* What is queued stays queued, as in a NIC's ring, for a receiver
+	 * that starts it again. */
+	uv_poll_stop(&t->poll);
+	duet_defer_cancel(&t->rx_defer);
 }
 
 static void tap_on_closed(uv_handle_t *h)
@@ -124,7 +227,10 @@ static void tap_on_closed(uv_handle_t *h)
 
 static void tap_close(struct duet_netif *n)
 {
-	uv_close((uv_handle_t *)&tap_of(n)->poll, tap_on_closed);
+	struct tap *t = tap_of(n);
+
+	duet_defer_cancel(&t->rx_defer);
+	uv_close((uv_handle_t *)&t->poll, tap_on_closed);
 }
 
 static const struct duet_netif_ops tap_ops = {
@@ -223,7 +329,10 @@ int duet__posix_netif_tap_create(struct duet_loop *loop, const char *name,
 	}
 	mtu = tap_mtu(ifname);
 	size_t rx_size = (size_t)mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN + 1;
-	struct tap *t = calloc(1, sizeof(*t) + rx_size);
+	size_t rxq_size = TAP_RXQ_BYTES;
+	if (rxq_size < 16 * (REC_HDR + rx_size))
+		rxq_size = 16 * (REC_HDR + rx_size); /* jumbo frames */
+	struct tap *t = calloc(1, sizeof(*t) + rxq_size);
 	if (t == NULL) {
 		close(fd);
 		snprintf(err, errlen, "%s: out of memory", flag);
@@ -231,6 +340,8 @@ int duet__posix_netif_tap_create(struct duet_loop *loop, const char *name,
 	}
 	t->fd = fd;
 	t->rx_size = rx_size;
+	t->rxq_size = rxq_size;
+	duet_defer_init(loop, &t->rx_defer, tap_rx_deferred, t);
 	memcpy(t->ifname, ifname, n + 1);
 	r = duet__uv_err(uv_poll_init(duet__posix_uv(), &t->poll, fd));
 	if (r < 0) {

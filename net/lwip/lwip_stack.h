@@ -67,6 +67,8 @@ int duet__lwip_port_attach(struct duet_loop *loop);
 void duet__lwip_port_detach(void);
 /* After anything that may have added an lwIP timeout: re-arm the timer. */
 void duet__lwip_kick(void);
+/* A driver refused a frame with -ENOBUFS: have TCP try again shortly. */
+void duet__lwip_tx_retry(void);
 
 /* netif.c: the Duet netif <-> lwIP netif adapter. */
 int duet__lwip_netif_add(struct duet_lwip_stack *s);

@@ -51,9 +51,12 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	int r = duet_netif_transmit(s->dev, iov, cnt);
 	if (r == 0)
 		return ERR_OK;
+	if (r != -ENOBUFS)
+		return ERR_IF;
 	/* A full driver queue is a dropped frame; lwIP keeps an unsent TCP
-	 * segment queued and retries it on ERR_MEM. */
-	return r == -ENOBUFS ? ERR_MEM : ERR_IF;
+	 * segment queued on ERR_MEM, and the port has it sent again soon. */
+	duet__lwip_tx_retry();
+	return ERR_MEM;
 }
 
 static void receive(struct duet_netif *dev, const void *frame, size_t len,

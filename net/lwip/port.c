@@ -19,6 +19,7 @@
 #include <duet/loop.h>
 
 #include "lwip/init.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/sys.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
@@ -31,6 +32,7 @@ static struct {
 	unsigned users;
 	struct duet_timer timer;
 	struct duet_defer rearm;
+	struct duet_timer tx_retry;
 	netif_ext_callback_t netif_events;
 	char diag[DUET_LOG_LINE_MAX];
 	size_t diag_len;
@@ -68,6 +70,32 @@ void duet__lwip_kick(void)
 		duet_defer_post(&port.rearm);
 }
 
+/* A driver refused a frame (its queue was full). lwIP keeps a refused TCP
+ * segment (or ACK) queued but sends it again only when something else
+ * makes it send: an ACK coming in, the app's next write, its timers (up to
+ * a retransmission timeout away). A response whose last segments meet a
+ * full queue would wait for that, so try again shortly; a timer rather than
+ * the next loop iteration, so that a queue that stays full does not spin
+ * the loop. */
+#define TX_RETRY DUET_MSEC(1)
+
+static void tx_retry_due(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL;
+	     pcb = pcb->next)
+		if (pcb->flags & (TF_NAGLEMEMERR | TF_ACK_NOW))
+			tcp_output(pcb);
+	duet__lwip_kick();
+}
+
+void duet__lwip_tx_retry(void)
+{
+	if (port.users > 0 && !duet_timer_active(&port.tx_retry))
+		duet_timer_start(&port.tx_retry, TX_RETRY, 0);
+}
+
 int duet__lwip_port_attach(struct duet_loop *loop)
 {
 	if (port.users > 0) {
@@ -90,6 +118,7 @@ int duet__lwip_port_attach(struct duet_loop *loop)
 	port.users = 1;
 	duet_timer_init(loop, &port.timer, timeouts_due, NULL);
 	duet_defer_init(loop, &port.rearm, rearm, NULL);
+	duet_timer_init(loop, &port.tx_retry, tx_retry_due, NULL);
 	duet__lwip_kick();
 	return 0;
 }
@@ -99,6 +128,7 @@ void duet__lwip_port_detach(void)
 	if (port.users == 0 || --port.users > 0)
 		return;
 	duet_timer_stop(&port.timer);
+	duet_timer_stop(&port.tx_retry);
 	duet_defer_cancel(&port.rearm);
 	port.loop = NULL;
 }

@@ -5,7 +5,10 @@
 #                                            print the status line
 #   httpd_client.py HOST PORT slow           a request trickled a byte every 0.5 s
 #   httpd_client.py HOST PORT flood N SECS   hold N idle connections open
-import socket, sys, time
+#   httpd_client.py HOST PORT burst N R      N connections, each pipelining R
+#                                            requests for /64k at once; prints
+#                                            the responses and bytes received
+import selectors, socket, sys, time
 host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 arg = sys.argv[4:]
 def conn():
@@ -116,3 +119,41 @@ elif mode == "flood":
         except OSError:
             pass
     print("alive %d" % alive)
+elif mode == "burst":
+    # Every connection asks at once, so the server writes windows to all of
+    # them back to back and the client's ACKs pour in while it does.
+    n, r = int(arg[0]), int(arg[1])
+    req = b"GET /64k HTTP/1.1\r\nHost: t\r\n\r\n" * r
+    sel = selectors.DefaultSelector()
+    for _ in range(n):
+        s = conn()
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, {"buf": b"", "done": 0, "bytes": 0})
+        s.sendall(req)
+    left, done, total, deadline = n, 0, 0, time.monotonic() + 60
+    while left and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=5):
+            st = key.data
+            b = key.fileobj.recv(1 << 20)
+            if not b:
+                sel.unregister(key.fileobj)
+                left -= 1
+                continue
+            st["buf"] += b
+            total += len(b)
+            # Whole responses: a head, then Content-Length bytes.
+            while True:
+                head, sep, rest = st["buf"].partition(b"\r\n\r\n")
+                if not sep:
+                    break
+                ln = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+                      if l.lower().startswith(b"content-length:")]
+                if not ln or len(rest) < ln[0]:
+                    break
+                st["buf"] = rest[ln[0]:]
+                st["done"] += 1
+                done += 1
+            if st["done"] == r:
+                sel.unregister(key.fileobj)
+                left -= 1
+    print("burst %d/%d responses, %d bytes" % (done, n * r, total))

@@ -528,3 +528,73 @@ Test(lwip_tcp, connect_to_absent_host_times_out)
 	cr_assert(!a.connected);
 	cr_assert(!reentered);
 }
+
+static bool client_connected(void *arg)
+{
+	return ((struct end *)arg)->connected;
+}
+
+static unsigned want_accepted;
+static uint64_t want_received;
+
+static bool nth_accepted(void *arg)
+{
+	(void)arg;
+	return accepted >= want_accepted;
+}
+
+static bool response_received(void *arg)
+{
+	struct end *e = arg;
+	return e->received >= want_received || e->corrupt || e->err != 0;
+}
+
+/* A driver whose queue is full refuses the frame with -ENOBUFS: lwIP keeps
+ * the segment, but left alone sends it again only when something else
+ * makes it send (the peer's delayed ACK, its retransmission timer), so a
+ * response that meets a full queue near its end stalls for 150-500 ms.
+ * 64 KiB responses (an httpd's big file) from a server whose device
+ * refuses 1 frame in 10 must each arrive within a few milliseconds of
+ * virtual time. */
+Test(lwip_tcp, responses_through_a_device_that_refuses_frames)
+{
+	duet_time_t worst = 0;
+
+	server_template = (struct end){.tx_seed = 13};
+	listen_on(env.b, "10.0.0.2:80");
+	for (unsigned i = 0; i < 20; i++) {
+		struct end *a = &clients[i];
+		*a = (struct end){.rx_seed = 13};
+		connect_to(a, "10.0.0.2:80");
+		want_accepted = i + 1;
+		cr_assert(lwip_env_run(nth_accepted, NULL, DUET_SEC(5)));
+		cr_assert(lwip_env_run(client_connected, a, DUET_SEC(5)));
+		struct end *s = &servers[i];
+		netpair_refuse(&env.pair, 1, 100);
+		duet_time_t t0 = duet_loop_now(&env.loop);
+		s->to_send = 65536;
+		pump(s);
+		want_received = 65536;
+		cr_assert(lwip_env_run(response_received, a, DUET_SEC(30)),
+			  "response %u: received %llu", i,
+			  (unsigned long long)a->received);
+		duet_time_t dt = duet_loop_now(&env.loop) - t0;
+		if (dt > worst)
+			worst = dt;
+		netpair_refuse(&env.pair, 1, 0);
+		cr_assert_eq(a->err, 0);
+		cr_assert(!a->corrupt);
+		duet_tcp_close(a->c);
+		duet_tcp_close(s->c);
+		lwip_env_run_for(DUET_MSEC(10));
+	}
+	cr_log_info("slowest response: %.1f ms; %llu frames refused",
+		    (double)worst / DUET_NSEC_PER_MSEC,
+		    (unsigned long long)env.pair.refused);
+	cr_assert_gt(env.pair.refused, 20);
+	cr_assert_lt(worst, DUET_MSEC(50),
+		     "a response took %.0f ms: a refused frame waited for "
+		     "lwIP's timers",
+		     (double)worst / DUET_NSEC_PER_MSEC);
+	cr_assert(!reentered);
+}

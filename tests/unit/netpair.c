@@ -24,6 +24,11 @@ static int transmit(struct duet_netif *nif, const struct duet_iovec *iov,
 		return -EMSGSIZE;
 	if (p->count == NETPAIR_QUEUE)
 		return -ENOBUFS;
+	if (p->refuse_permille[e->side] > 0 &&
+	    next_random(p) % 1000 < p->refuse_permille[e->side]) {
+		p->refused++;
+		return -ENOBUFS; /* never reached the wire */
+	}
 	p->frames++;
 	if (p->drop_permille > 0 && next_random(p) % 1000 < p->drop_permille) {
 		p->dropped++;
@@ -125,4 +130,11 @@ void netpair_impair(struct netpair *p, unsigned drop_permille,
 	p->drop_permille = drop_permille;
 	p->reorder_permille = reorder_permille;
 	p->rng = seed != 0 ? seed : 1;
+}
+
+void netpair_refuse(struct netpair *p, unsigned side, unsigned permille)
+{
+	p->refuse_permille[side] = permille;
+	if (p->rng == 0)
+		p->rng = 1;
 }
