@@ -221,8 +221,8 @@ static int start_vbd(struct duet_loop *loop, struct vbd *v, unsigned index,
 	v->bf = duet__blkfront_new(loop, index, &v->xb);
 	if (v->bf == NULL)
 		return -ENOMEM;
-	if ((r = duet__xb_init(&v->xb, name, node, XenbusStateInitialised, true,
-			       &xb_ops, v)) < 0)
+	if ((r = duet__xb_init(&v->xb, loop, name, node, XenbusStateInitialised,
+			       true, &xb_ops, v)) < 0)
 		return r;
 	r = duet__xb_boot(&v->xb,
 			  duet_plat_clock_monotonic() + HANDSHAKE_TIMEOUT, nap,

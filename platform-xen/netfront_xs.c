@@ -148,7 +148,7 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 		DUET_ERROR("netfront", "%s: bad mac '%s'", nf->name, buf);
 		return -EINVAL;
 	}
-	if ((r = duet__xb_init(&nf->xb, nf->name, nf->node,
+	if ((r = duet__xb_init(&nf->xb, loop, nf->name, nf->node,
 			       XenbusStateConnected, true, &xb_ops, nf)) < 0)
 		return r;
 	r = duet__xb_boot(&nf->xb,

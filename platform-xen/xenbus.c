@@ -91,9 +91,15 @@ static int say(struct duet__xb_front *f, uint32_t tx, int state)
 	return r;
 }
 
-int duet__xb_init(struct duet__xb_front *f, const char *name,
-		  const char *node, int publish_state, bool reconnect,
-		  const struct duet__xb_ops *ops, void *arg)
+static void on_release_retry(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	duet__xb_step(arg);
+}
+
+int duet__xb_init(struct duet__xb_front *f, struct duet_loop *loop,
+		  const char *name, const char *node, int publish_state,
+		  bool reconnect, const struct duet__xb_ops *ops, void *arg)
 {
 	char buf[24];
 	long long id;
@@ -107,6 +113,7 @@ int duet__xb_init(struct duet__xb_front *f, const char *name,
 	f->ops = ops;
 	f->arg = arg;
 	f->phase = DUET__XB_INIT;
+	duet_timer_init(loop, &f->release_retry, on_release_retry, f);
 	if ((r = read_key(node, "backend", f->backend, sizeof(f->backend))) <
 		0 ||
 	    (r = read_key(node, "backend-id", buf, sizeof(buf))) < 0)
@@ -132,19 +139,40 @@ static enum duet__xb_phase dead(struct duet__xb_front *f)
 	return f->phase;
 }
 
-/* Returns false if the pages are still mapped (the device is then dead). */
+/* Returns false while the backend still maps some of our pages: release
+ * is then tried again shortly, and after DUET__XB_RELEASE_WAIT the pages
+ * are kept out of reuse for good and the device is dead. */
 static bool release(struct duet__xb_front *f)
 {
 	if (!f->prepared)
 		return true;
-	f->prepared = false;
-	if (f->ops->release(f->arg))
+	if (f->ops->release(f->arg)) {
+		f->prepared = false;
+		f->releasing = false;
+		duet_timer_stop(&f->release_retry);
 		return true;
-	DUET_ERROR("xenbus",
-		   "%s: backend still maps our pages: keeping them, "
-		   "device gone",
-		   f->name);
-	dead(f);
+	}
+	duet_time_t now = duet_plat_clock_monotonic();
+	if (!f->releasing) {
+		f->releasing = true;
+		f->release_deadline = now + DUET__XB_RELEASE_WAIT;
+		DUET_INFO("xenbus", "%s: backend still maps our pages: waiting",
+			  f->name);
+	}
+	if (now >= f->release_deadline) {
+		DUET_ERROR("xenbus",
+			   "%s: backend still maps our pages after %llu s: "
+			   "keeping them, device gone",
+			   f->name,
+			   (unsigned long long)(DUET__XB_RELEASE_WAIT /
+						DUET_NSEC_PER_SEC));
+		f->prepared = false;
+		f->releasing = false;
+		dead(f);
+		return false;
+	}
+	if (!duet_timer_active(&f->release_retry))
+		duet_timer_start(&f->release_retry, DUET__XB_RELEASE_RETRY, 0);
 	return false;
 }
 

@@ -16,9 +16,12 @@
  *              closed, gone, or already back at InitWait after a quick
  *              restart), ops->disconnect stops I/O and we say Closed;
  *   CLOSING    we wait for the backend to finish closing (Closed, gone, or
- *              restarted), then ops->release takes back the pages: a
- *              backend that still maps one keeps all of them out of reuse
- *              and the device is DEAD. Otherwise, if reconnecting is
+ *              restarted), then ops->release takes back the pages. A
+ *              backend may still map some for a moment (blkback finishing
+ *              requests of the old connection after a rebind): release is
+ *              tried again every DUET__XB_RELEASE_RETRY for up to
+ *              DUET__XB_RELEASE_WAIT; after that the pages stay out of
+ *              reuse for good and the device is DEAD. Otherwise, if reconnecting is
  *              allowed and the backend still exists and is online (the
  *              toolstack sets online=0 before a detach), we say
  *              Initialising again: back to INIT, so a backend that
@@ -46,10 +49,13 @@
 #include <stdint.h>
 
 #include <duet/clock.h>
+#include <duet/loop.h>
 
 #include "xs.h"
 
 #define DUET__XB_PATH_MAX 128
+#define DUET__XB_RELEASE_RETRY DUET_MSEC(100)
+#define DUET__XB_RELEASE_WAIT  DUET_SEC(10)
 
 enum duet__xb_phase {
 	DUET__XB_INIT,
@@ -94,13 +100,18 @@ struct duet__xb_front {
 	const struct duet__xb_ops *ops;
 	void *arg;
 	struct duet__xs_watch watch;
+	/* release refused (pages still mapped): tried again until then */
+	bool releasing;
+	duet_time_t release_deadline;
+	struct duet_timer release_retry;
 };
 
 /* Reads node/backend and node/backend-id and says Initialising. Returns 0
- * or a negative errno (a missing or malformed key). */
-int duet__xb_init(struct duet__xb_front *f, const char *name,
-		  const char *node, int publish_state, bool reconnect,
-		  const struct duet__xb_ops *ops, void *arg);
+ * or a negative errno (a missing or malformed key). The loop runs the
+ * release retries. */
+int duet__xb_init(struct duet__xb_front *f, struct duet_loop *loop,
+		  const char *name, const char *node, int publish_state,
+		  bool reconnect, const struct duet__xb_ops *ops, void *arg);
 
 /* Makes every transition the backend's current state allows; returns the
  * phase reached. */

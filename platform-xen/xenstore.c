@@ -22,9 +22,7 @@
 #include "xen.h"
 #include "xs_proto.h"
 
-#define XS_TIMEOUT_NS	  DUET_SEC(10)
-#define XS_QUEUE	  8
-#define XS_EVENT_PATH_MAX 256
+#define XS_TIMEOUT_NS DUET_SEC(10)
 
 static struct xenstore_domain_interface *ring;
 static evtchn_port_t xs_port;
@@ -35,11 +33,7 @@ static struct duet__xs_watch *watches;
 static char home[32];
 
 /* Watch events waiting for the loop. */
-static struct {
-	char path[XS_EVENT_PATH_MAX];
-	char token[16];
-} queue[XS_QUEUE];
-static unsigned queue_len;
+static struct duet__xs_events events;
 
 static int wait_port(duet_time_t deadline)
 {
@@ -101,17 +95,16 @@ static int ring_read(void)
 
 static void queue_event(const struct duet__xs_msg *m)
 {
-	const char *parts[2];
+	static bool warned;
+	int r = duet__xs_events_push(&events, m);
 
-	if (duet__xs_split(m, parts, 2) != 2)
-		return;
-	if (queue_len == XS_QUEUE || strlen(parts[0]) >= XS_EVENT_PATH_MAX) {
-		DUET_WARN("xenstore", "watch event on %s dropped", parts[0]);
-		return;
+	if (r == -EPROTO)
+		DUET_WARN("xenstore", "malformed watch event dropped");
+	else if (r == -ENOSPC && !warned) {
+		warned = true;
+		DUET_WARN("xenstore", "watch events overflowed the queue: "
+				      "every watch will be called once");
 	}
-	strlcpy(queue[queue_len].path, parts[0], XS_EVENT_PATH_MAX);
-	strlcpy(queue[queue_len].token, parts[1], sizeof(queue[0].token));
-	queue_len++;
 }
 
 /* Reads messages until the reply to req_id is in rx.msg (left there).
@@ -157,7 +150,8 @@ static int request(uint32_t type, uint32_t tx, const char *const *strs,
 	static char out[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
 	uint32_t id = duet__xs_next_req_id(&req_counter);
 	duet_time_t deadline = duet_plat_clock_monotonic() + XS_TIMEOUT_NS;
-	unsigned queued = queue_len;
+	unsigned queued = events.len;
+	bool overflowed = events.overflow;
 
 	if (ring == NULL)
 		return -ENODEV;
@@ -173,7 +167,8 @@ static int request(uint32_t type, uint32_t tx, const char *const *strs,
 	 * reply, would wait for xenstored's next notification (maybe never)
 	 * unless the port is raised again for deliver_events. */
 	xen_mb();
-	if (queue_len > queued || ring->rsp_cons != ring->rsp_prod)
+	if (events.len > queued || events.overflow != overflowed ||
+	    ring->rsp_cons != ring->rsp_prod)
 		raise_local(xs_port);
 	if (r < 0)
 		return r;
@@ -192,14 +187,16 @@ static void deliver_events(evtchn_port_t port, void *arg)
 			queue_event(&rx.msg);
 	}
 	/* Each callback may make requests, which may queue more events. */
-	while (queue_len > 0) {
-		char path[XS_EVENT_PATH_MAX], token[16];
-		strlcpy(path, queue[0].path, sizeof(path));
-		strlcpy(token, queue[0].token, sizeof(token));
-		memmove(&queue[0], &queue[1], --queue_len * sizeof(queue[0]));
-		for (struct duet__xs_watch *w = watches; w != NULL; w = w->next)
-			if (strcmp(w->token, token) == 0)
+	char path[DUET__XS_EVENT_PATH_MAX], token[DUET__XS_TOKEN_MAX];
+	for (int r; (r = duet__xs_events_pop(&events, path, sizeof(path), token,
+					     sizeof(token))) > 0;) {
+		for (struct duet__xs_watch *w = watches; w != NULL;
+		     w = w->next) {
+			if (r == 2)
+				w->cb(w->path, w->arg); /* after an overflow */
+			else if (strcmp(w->token, token) == 0)
 				w->cb(path, w->arg);
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
 /* The xenstore wire protocol (see xs_proto.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "xs_proto.h"
@@ -137,4 +138,43 @@ uint32_t duet__xs_next_req_id(uint32_t *counter)
 	if (++*counter == 0)
 		++*counter;
 	return *counter;
+}
+
+int duet__xs_events_push(struct duet__xs_events *e,
+			 const struct duet__xs_msg *m)
+{
+	const char *parts[2];
+
+	if (duet__xs_split(m, parts, 2) != 2 ||
+	    strlen(parts[0]) >= DUET__XS_EVENT_PATH_MAX ||
+	    strlen(parts[1]) >= DUET__XS_TOKEN_MAX)
+		return -EPROTO;
+	for (unsigned i = 0; i < e->len; i++)
+		if (strcmp(e->q[i].path, parts[0]) == 0 &&
+		    strcmp(e->q[i].token, parts[1]) == 0)
+			return 0;
+	if (e->len == DUET__XS_EVENTS) {
+		e->overflow = true;
+		return -ENOSPC;
+	}
+	strcpy(e->q[e->len].path, parts[0]);
+	strcpy(e->q[e->len].token, parts[1]);
+	e->len++;
+	return 1;
+}
+
+int duet__xs_events_pop(struct duet__xs_events *e, char *path, size_t psize,
+			char *token, size_t tsize)
+{
+	if (e->len == 0) {
+		if (!e->overflow)
+			return 0;
+		e->overflow = false;
+		path[0] = token[0] = '\0';
+		return 2;
+	}
+	snprintf(path, psize, "%s", e->q[0].path);
+	snprintf(token, tsize, "%s", e->q[0].token);
+	memmove(&e->q[0], &e->q[1], --e->len * sizeof(e->q[0]));
+	return 1;
 }

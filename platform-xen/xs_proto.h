@@ -64,6 +64,36 @@ int duet__xs_copy_value(const struct duet__xs_msg *m, char *buf, size_t size);
  * not terminated and -ERANGE if there are more than max. */
 int duet__xs_split(const struct duet__xs_msg *m, const char **out, size_t max);
 
+/* Watch events waiting to be delivered. Lossless where it matters: a
+ * watch callback re-reads what it watches, so an event equal to one
+ * already queued adds nothing and is merged, and when the queue is full
+ * the overflow flag asks the caller to call every watch once instead
+ * (duet__xs_events_pop() then says so). */
+#define DUET__XS_EVENTS 8
+#define DUET__XS_EVENT_PATH_MAX 256
+#define DUET__XS_TOKEN_MAX 16
+
+struct duet__xs_events {
+	struct {
+		char path[DUET__XS_EVENT_PATH_MAX];
+		char token[DUET__XS_TOKEN_MAX];
+	} q[DUET__XS_EVENTS];
+	unsigned len;
+	bool overflow;
+};
+
+/* Queues a watch event (an XS_WATCH_EVENT's path and token). Returns 1 if
+ * queued, 0 if merged with an equal one, -ENOSPC if it overflowed (the
+ * flag is set), -EPROTO for a malformed event (too long, not two
+ * strings). */
+int duet__xs_events_push(struct duet__xs_events *e,
+			 const struct duet__xs_msg *m);
+/* The oldest event into path/token: 1, or 0 if none. After an overflow,
+ * once the queue is empty, returns 2 once (path and token empty): the
+ * caller fires every watch. */
+int duet__xs_events_pop(struct duet__xs_events *e, char *path, size_t psize,
+			char *token, size_t tsize);
+
 /* Request ids: never 0 (watch events use 0), wrapping. */
 uint32_t duet__xs_next_req_id(uint32_t *counter);
 

@@ -186,6 +186,7 @@ struct drv {
 	unsigned prepares, publishes, connects, disconnects, releases, gones;
 	int prepare_err, connect_err;
 	bool still_mapped;
+	unsigned mapped_for; /* releases refused before one succeeds */
 	bool granted; /* between a prepare and its release */
 	unsigned ring_ref;
 	char why[32];
@@ -193,6 +194,7 @@ struct drv {
 
 static struct drv drv;
 static struct duet__xb_front fe;
+static struct duet_loop loop;
 
 static int d_prepare(void *arg)
 {
@@ -238,6 +240,10 @@ static bool d_release(void *arg)
 	d->releases++;
 	if (d->still_mapped)
 		return false;
+	if (d->mapped_for > 0) {
+		d->mapped_for--;
+		return false;
+	}
 	d->granted = false;
 	return true;
 }
@@ -261,6 +267,7 @@ static const struct duet__xb_ops ops = {
 static void setup(void)
 {
 	fakeplat_reset();
+	duet_loop_init(&loop, NULL);
 	memset(store, 0, sizeof(store));
 	memset(&drv, 0, sizeof(drv));
 	tx_open = false;
@@ -276,7 +283,7 @@ static void setup(void)
 
 static void start(int publish_state)
 {
-	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, publish_state, true,
+	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, publish_state, true,
 				   &ops, &drv),
 		     0);
 	cr_assert_eq(front_key("state"), XenbusStateInitialising);
@@ -468,14 +475,55 @@ Test(xenbus, backend_closing_before_connected_restarts_the_handshake)
 	cr_assert_eq(drv.releases, 1);
 }
 
+static struct duet_timer stopper;
+
+static void stop_loop(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	duet_loop_stop(&loop, 0);
+}
+
+/* Runs the loop (its timers: the release retries) for `t` of virtual
+ * time. */
+static void run_for(duet_time_t t)
+{
+	duet_timer_init(&loop, &stopper, stop_loop, NULL);
+	duet_timer_start(&stopper, t, 0);
+	duet_loop_run(&loop);
+}
+
+/* blkback finishing the old connection's requests after a rebind: the
+ * pages come free a moment later, and the device reconnects. */
+Test(xenbus, pages_mapped_for_a_moment_are_released_when_free)
+{
+	start(XenbusStateConnected);
+	connect_now();
+	drv.mapped_for = 3;
+	backend_says(XenbusStateInitWait); /* rebound at once */
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(drv.prepares, 1, "prepared over pages still mapped");
+	run_for(DUET_SEC(1));
+	cr_assert_eq(drv.releases, 4, "released %u times", drv.releases);
+	cr_assert_eq(fe.phase, DUET__XB_PUBLISHED, "phase %d", fe.phase);
+	cr_assert_eq(drv.prepares, 2);
+	cr_assert_eq(drv.gones, 0);
+}
+
 Test(xenbus, pages_still_mapped_keep_the_device_dead)
 {
 	start(XenbusStateConnected);
 	connect_now();
 	drv.still_mapped = true;
 	backend_says(XenbusStateClosed);
-	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
-	cr_assert_eq(drv.releases, 1);
+	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
+	run_for(DUET__XB_RELEASE_WAIT + DUET_SEC(1));
+	cr_assert_eq(fe.phase, DUET__XB_DEAD);
+	/* Tried every 100 ms for 10 s, then given up: no busy loop. */
+	cr_assert_geq(drv.releases, 90);
+	cr_assert_leq(drv.releases, 110);
+	cr_assert_eq(drv.gones, 1);
 	backend_says(XenbusStateInitWait);
 	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
 	cr_assert_eq(drv.prepares, 1, "pages reused under the backend");
@@ -597,22 +645,22 @@ Test(xenbus, xenstore_errors_change_nothing)
 Test(xenbus, bad_backend_keys_are_rejected)
 {
 	put(store, NKEYS, FRONT "/backend-id", "-3");
-	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, XenbusStateConnected,
+	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -EINVAL);
 	put(store, NKEYS, FRONT "/backend-id", "zero");
-	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, XenbusStateConnected,
+	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -EINVAL);
 	duet__xs_rm(XS_TX_NONE, FRONT "/backend");
-	cr_assert_eq(duet__xb_init(&fe, "net0", FRONT, XenbusStateConnected,
+	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -ENOENT);
 }
 
 Test(xenbus, no_reconnect_when_not_allowed)
 {
-	cr_assert_eq(duet__xb_init(&fe, "disk0", FRONT, XenbusStateInitialised,
+	cr_assert_eq(duet__xb_init(&fe, &loop, "disk0", FRONT, XenbusStateInitialised,
 				   false, &ops, &drv),
 		     0);
 	connect_now();

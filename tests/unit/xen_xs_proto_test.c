@@ -3,6 +3,7 @@
  * replies, and the limits. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "xs_proto.h"
@@ -253,4 +254,92 @@ Test(xs_proto, request_ids_skip_zero)
 	cr_expect_eq(duet__xs_next_req_id(&counter), UINT32_MAX);
 	cr_expect_eq(duet__xs_next_req_id(&counter), 1,
 		     "0 belongs to watch events");
+}
+
+/* Watch events: an XS_WATCH_EVENT message's payload is "PATH\0TOKEN\0". */
+static struct duet__xs_msg ev_msg;
+
+static const struct duet__xs_msg *event(const char *path, const char *token)
+{
+	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
+
+	memset(&ev_msg, 0, sizeof(ev_msg));
+	ev_msg.hdr.type = XS_WATCH_EVENT;
+	memcpy(ev_msg.body, path, pl);
+	memcpy(ev_msg.body + pl, token, tl);
+	ev_msg.hdr.len = (uint32_t)(pl + tl);
+	return &ev_msg;
+}
+
+Test(xs_proto, watch_events_come_out_in_order_and_equal_ones_merge)
+{
+	static struct duet__xs_events e;
+	char path[DUET__XS_EVENT_PATH_MAX], token[DUET__XS_TOKEN_MAX];
+
+	cr_assert_eq(duet__xs_events_push(&e, event("/a/state", "duet1")), 1);
+	cr_assert_eq(duet__xs_events_push(&e, event("/b/state", "duet2")), 1);
+	cr_assert_eq(duet__xs_events_push(&e, event("/a/state", "duet1")), 0,
+		     "an equal event is merged");
+	cr_assert_eq(duet__xs_events_push(&e, event("/a/state", "duet3")), 1,
+		     "another token is another watch");
+	cr_assert_eq(e.len, 3);
+	cr_assert_eq(duet__xs_events_pop(&e, path, sizeof(path), token,
+					 sizeof(token)),
+		     1);
+	cr_assert_str_eq(path, "/a/state");
+	cr_assert_str_eq(token, "duet1");
+	duet__xs_events_pop(&e, path, sizeof(path), token, sizeof(token));
+	cr_assert_str_eq(path, "/b/state");
+	duet__xs_events_pop(&e, path, sizeof(path), token, sizeof(token));
+	cr_assert_str_eq(token, "duet3");
+	cr_assert_eq(duet__xs_events_pop(&e, path, sizeof(path), token,
+					 sizeof(token)),
+		     0);
+}
+
+/* No event is lost for good: past the queue's room, the caller is told to
+ * call every watch once, after the events it holds. */
+Test(xs_proto, an_overflow_asks_for_every_watch_once)
+{
+	static struct duet__xs_events e;
+	char path[DUET__XS_EVENT_PATH_MAX], token[DUET__XS_TOKEN_MAX], p[32];
+
+	for (unsigned i = 0; i < DUET__XS_EVENTS; i++) {
+		snprintf(p, sizeof(p), "/dev/%u/state", i);
+		cr_assert_eq(duet__xs_events_push(&e, event(p, "duet1")), 1);
+	}
+	cr_assert_eq(duet__xs_events_push(&e, event("/late", "duet9")),
+		     -ENOSPC);
+	cr_assert(e.overflow);
+	for (unsigned i = 0; i < DUET__XS_EVENTS; i++)
+		cr_assert_eq(duet__xs_events_pop(&e, path, sizeof(path), token,
+						 sizeof(token)),
+			     1);
+	cr_assert_eq(duet__xs_events_pop(&e, path, sizeof(path), token,
+					 sizeof(token)),
+		     2, "the overflow must be reported");
+	cr_assert_str_eq(path, "");
+	cr_assert_eq(duet__xs_events_pop(&e, path, sizeof(path), token,
+					 sizeof(token)),
+		     0, "and only once");
+}
+
+Test(xs_proto, malformed_watch_events_are_refused)
+{
+	static struct duet__xs_events e;
+	static char longpath[DUET__XS_EVENT_PATH_MAX + 8];
+
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	cr_assert_eq(duet__xs_events_push(&e, event(longpath, "duet1")),
+		     -EPROTO);
+	cr_assert_eq(duet__xs_events_push(
+			 &e, event("/a", "a-token-much-too-long-for-us")),
+		     -EPROTO);
+	/* One string only. */
+	memset(&ev_msg, 0, sizeof(ev_msg));
+	memcpy(ev_msg.body, "/a", 3);
+	ev_msg.hdr.len = 3;
+	cr_assert_eq(duet__xs_events_push(&e, &ev_msg), -EPROTO);
+	cr_assert_eq(e.len, 0);
+	cr_assert(!e.overflow);
 }
