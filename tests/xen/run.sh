@@ -315,7 +315,7 @@ report() {
 		if out=$(cd "$run/host/$name" && CONSOLE=$run/logs/$name.console \
 			DUET_TOP=$top DUET_XEN_BUILD=$build \
 			bash -euo pipefail -c "$host_check" 2>&1); then
-			pass "$name ($times; host check passed)"
+			pass "$name ($times; host check: $(printf '%s\n' "$out" | tail -n 1 | cut -c1-120))"
 		else
 			fail "$name: the host check failed"
 			show_all_logs "$name"
