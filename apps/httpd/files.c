@@ -123,5 +123,6 @@ const struct httpd_file *httpd_source_find(const struct httpd_source *src,
 void httpd_table_source(struct httpd_table *t, struct httpd_source *out)
 {
 	out->lookup = table_lookup;
+	out->read = NULL; /* every file's bytes are in memory */
 	out->ctx = t;
 }

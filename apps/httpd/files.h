@@ -1,14 +1,19 @@
-/* files.h — what httpd serves: a "file source" maps a request path to bytes.
+/* files.h — what httpd serves: a "file source" maps a request path to a file.
  *
- * A source is a lookup function and its context. The bytes, the content
- * type and the ETag of a file it returns must stay valid and unchanged while
- * the server runs: the server sends straight from them, without copying them
- * first, and a response may still be in flight when the next lookup runs.
+ * A source is a lookup function, an optional read function and their
+ * context. Lookup is synchronous: it answers from metadata the source keeps
+ * in memory (path, size, content type, ETag). A file's bytes either sit in
+ * memory (data != NULL: the server sends straight from them, without
+ * copying them first, so they must stay valid and unchanged while the
+ * server runs), or (data == NULL) the server reads them with the source's
+ * read function, a piece at a time, as the connection drains.
+ * Everything lookup returns stays valid while the server runs: a response
+ * may still be in flight when the next lookup runs.
  * ETags are strong validators, computed once when a file enters the source.
  *
  * Two sources exist: the site embedded in the image at build time (plus
- * generated files for benchmarks), below, and a tar image on a block device
- * (files_tar.h), loaded at start.
+ * generated files for benchmarks), below, with its bytes in memory; and a
+ * tar image on a block device (files_tar.h), read per request.
  */
 #ifndef HTTPD_FILES_H
 #define HTTPD_FILES_H
@@ -16,18 +21,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <duet/kv.h>
+
 struct httpd_file {
 	const char *path; /* "/index.html" */
-	const uint8_t *data;
+	const uint8_t *data; /* NULL: read through the source's read */
 	size_t size;
 	const char *content_type;
 	char etag[24]; /* "\"" 16 hex digits "\"" */
+};
+
+/* A read of a file's bytes: caller-allocated (one per connection), busy
+ * from a successful read call until its callback runs. */
+struct httpd_read;
+typedef void (*httpd_read_cb)(struct httpd_read *rd, int status, void *arg);
+struct httpd_read {
+	struct duet_kv_req kv; /* the source's */
+	httpd_read_cb cb;
+	void *arg;
 };
 
 struct httpd_source {
 	/* The file named exactly path[0..len), or NULL. */
 	const struct httpd_file *(*lookup)(void *ctx, const char *path,
 					   size_t len);
+	/* Needed only by sources that return files with data == NULL: reads
+	 * bytes [off, off + len) of f (off + len <= f->size) into buf.
+	 * Returns 0, then cb(rd, status, arg) runs from the loop, never inside
+	 * this call, with the count read (len unless the file changed under
+	 * the source) or a negative errno; or returns a negative errno at once
+	 * and cb never runs. rd and buf belong to the caller, untouched, until
+	 * cb runs. */
+	int (*read)(void *ctx, const struct httpd_file *f, uint64_t off,
+		    void *buf, size_t len, struct httpd_read *rd,
+		    httpd_read_cb cb, void *arg);
 	void *ctx;
 };
 
@@ -46,7 +73,8 @@ struct httpd_embedded {
 extern const struct httpd_embedded httpd_site[];
 extern const size_t httpd_site_count;
 
-/* A source over a fixed table of files. */
+/* A source over a fixed table of files in memory: the embedded site and
+ * the synthetic files (at most 16), so a small fixed bound is enough. */
 #define HTTPD_TABLE_MAX 64
 struct httpd_table {
 	struct httpd_file files[HTTPD_TABLE_MAX];

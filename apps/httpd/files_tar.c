@@ -1,5 +1,5 @@
-/* The tar file source (see files_tar.h): list the store, then read each
- * file in turn into memory. */
+/* The tar file source (see files_tar.h): list the store once, then read
+ * file bytes from it per request. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,54 +10,11 @@
 
 #include "files_tar.h"
 
-static void load_next(struct httpd_tar *t);
-
 static void load_end(struct httpd_tar *t, int status)
 {
 	if (status < 0)
 		httpd_tar_free(t);
 	t->done(t->arg, status);
-}
-
-static void got_file(struct duet_kv_req *req, int status, void *arg)
-{
-	struct httpd_tar *t = arg;
-	struct httpd_file *f = &t->files[t->next];
-
-	if (status >= 0 && (size_t)status != f->size)
-		status = -EIO; /* the image changed under us */
-	if (status < 0) {
-		DUET_ERROR("httpd", "reading %s from the image: %s", f->path,
-			   duet_strerror(status));
-		load_end(t, status);
-		return;
-	}
-	snprintf(f->etag, sizeof(f->etag), "\"%016llx\"",
-		 (unsigned long long)req->stat.version);
-	t->next++;
-	load_next(t);
-}
-
-static void load_next(struct httpd_tar *t)
-{
-	int r;
-
-	if (t->next == t->count) {
-		load_end(t, 0);
-		return;
-	}
-	struct httpd_file *f = &t->files[t->next];
-	uint8_t *data = malloc(f->size > 0 ? f->size : 1);
-	if (data == NULL) {
-		load_end(t, -ENOMEM);
-		return;
-	}
-	f->data = data;
-	/* The key is the path without its leading '/'. */
-	r = duet_kv_get(t->kv, &t->req, f->path + 1, 0, data, f->size, got_file,
-			t);
-	if (r < 0)
-		load_end(t, r);
 }
 
 static int on_entry(struct duet_kv_req *req, const char *key,
@@ -66,6 +23,8 @@ static int on_entry(struct duet_kv_req *req, const char *key,
 	struct httpd_tar *t = arg;
 	(void)req;
 
+	if (st->size > SIZE_MAX)
+		return 1; /* cannot be served here: the count check fails */
 	if (t->count == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		struct httpd_file *n = realloc(t->files, cap * sizeof(*n));
@@ -79,11 +38,15 @@ static int on_entry(struct duet_kv_req *req, const char *key,
 		return 1;
 	path[0] = '/';
 	strcpy(path + 1, key);
-	t->files[t->count++] = (struct httpd_file){
+	struct httpd_file *f = &t->files[t->count++];
+	*f = (struct httpd_file){
 	    .path = path,
+	    .data = NULL,
 	    .size = (size_t)st->size,
 	    .content_type = httpd_content_type(path),
 	};
+	snprintf(f->etag, sizeof(f->etag), "\"%016llx\"",
+		 (unsigned long long)st->version);
 	t->bytes += st->size;
 	return 0;
 }
@@ -95,21 +58,13 @@ static void listed(struct duet_kv_req *req, int status, void *arg)
 
 	if (status == 0 && t->count < duet_tar_count(t->kv))
 		status = -ENOMEM;
-	if (status == 0 && t->bytes > HTTPD_TAR_MAX_BYTES) {
-		DUET_ERROR("httpd",
-			   "the site image holds %llu bytes of files; "
-			   "httpd loads at most %llu",
-			   (unsigned long long)t->bytes, HTTPD_TAR_MAX_BYTES);
-		status = -EFBIG;
-	}
 	if (status < 0) {
 		load_end(t, status);
 		return;
 	}
-	DUET_INFO("httpd", "loading %zu files (%llu bytes) from the image",
+	DUET_INFO("httpd", "indexed %zu files (%llu bytes) in the image",
 		  t->count, (unsigned long long)t->bytes);
-	t->next = 0;
-	load_next(t);
+	load_end(t, 0);
 }
 
 static void mounted(struct duet_kv *kv, int status, void *arg)
@@ -136,9 +91,10 @@ int httpd_tar_load(struct httpd_tar *t, struct duet_loop *loop,
 	return duet_tar_mount(loop, dev, mounted, t);
 }
 
-static const struct httpd_file *find(const struct httpd_tar *t,
-				     const char *path, size_t len)
+static const struct httpd_file *tar_lookup(void *ctx, const char *path,
+					   size_t len)
 {
+	const struct httpd_tar *t = ctx;
 	size_t lo = 0, hi = t->count;
 
 	while (lo < hi) {
@@ -158,24 +114,39 @@ static const struct httpd_file *find(const struct httpd_tar *t,
 	return NULL;
 }
 
-static const struct httpd_file *tar_lookup(void *ctx, const char *path,
-					   size_t len)
+static void tar_read_done(struct duet_kv_req *req, int status, void *arg)
 {
-	return find(ctx, path, len);
+	struct httpd_read *rd = arg;
+	(void)req;
+
+	rd->cb(rd, status, rd->arg);
+}
+
+static int tar_read(void *ctx, const struct httpd_file *f, uint64_t off,
+		    void *buf, size_t len, struct httpd_read *rd,
+		    httpd_read_cb cb, void *arg)
+{
+	struct httpd_tar *t = ctx;
+
+	rd->cb = cb;
+	rd->arg = arg;
+	/* The key is the path without its leading '/'; it lives in the index,
+	 * so it outlasts the read. */
+	return duet_kv_get(t->kv, &rd->kv, f->path + 1, off, buf, len,
+			   tar_read_done, rd);
 }
 
 void httpd_tar_source(struct httpd_tar *t, struct httpd_source *out)
 {
 	out->lookup = tar_lookup;
+	out->read = tar_read;
 	out->ctx = t;
 }
 
 void httpd_tar_free(struct httpd_tar *t)
 {
-	for (size_t i = 0; i < t->count; i++) {
+	for (size_t i = 0; i < t->count; i++)
 		free((void *)t->files[i].path);
-		free((void *)t->files[i].data);
-	}
 	free(t->files);
 	t->files = NULL;
 	t->count = t->cap = 0;

@@ -1,11 +1,19 @@
 /* files_tar.h — a file source over a tar image on a block device.
  *
- * httpd_tar_load() mounts the tar store (duet/tar.h) on the device, reads
- * every file into memory (the file source contract wants bytes that stay
- * put while the server runs), and then calls done. ETags come from the
- * archive: the store's version of each entry, derived from its place, size
- * and mtime in the image. "/" and paths ending in "/" mean their
- * index.html, as with the embedded site.
+ * httpd_tar_load() mounts the tar store (duet/tar.h) on the device and
+ * lists it: only the index stays in memory (each file's path, size, content
+ * type and ETag); the bytes stay on the device and the server reads them
+ * per request through the source's read (files.h), a chunk at a time. So an
+ * image may be far larger than memory, and starting reads only the tar
+ * headers.
+ *
+ * ETags come from the archive without reading any file: the store's version
+ * of each entry, a mix of its place in the image, its size and its mtime.
+ * Rebuilding an image with a changed file changes at least one of those
+ * unless the new bytes have the same size and the same mtime and land at the
+ * same place (what `tar` and `./duet mkimage` record is the file's mtime, so
+ * an edit changes it). "/" and paths ending in "/" mean their index.html,
+ * as with the embedded site.
  */
 #ifndef HTTPD_FILES_TAR_H
 #define HTTPD_FILES_TAR_H
@@ -14,16 +22,12 @@
 
 #include "files.h"
 
-/* The whole image is read at start: refuse sites bigger than this. */
-#define HTTPD_TAR_MAX_BYTES (512ull << 20)
-
 struct httpd_tar {
 	struct duet_kv *kv;
 	struct httpd_file *files; /* sorted by path */
 	size_t count, cap;
-	uint64_t bytes;
+	uint64_t bytes; /* all files' sizes: logged, never held */
 	/* loading */
-	size_t next;
 	struct duet_kv_req req;
 	void (*done)(void *arg, int status);
 	void *arg;
@@ -35,6 +39,8 @@ int httpd_tar_load(struct httpd_tar *t, struct duet_loop *loop,
 		   struct duet_block *dev, void (*done)(void *arg, int status),
 		   void *arg);
 void httpd_tar_source(struct httpd_tar *t, struct httpd_source *out);
+/* Closes the store: no read may be in flight (httpd_stop's drained
+ * callback says when none is). */
 void httpd_tar_free(struct httpd_tar *t);
 
 #endif

@@ -1,7 +1,8 @@
 /* httpd: a static HTTP/1.1 server. Serves the site embedded in the image
  * (apps/httpd/site/, turned into C at build time) on duet/net.h — or, when
  * there is a block device disk0 (`--block disk0=site.img`, an image from
- * `./duet mkimage DIR` or any tar), the files of that tar image instead.
+ * `./duet mkimage DIR` or any tar), the files of that tar image instead,
+ * read from the device per request (only the image's index is in memory).
  *
  *   port=N            TCP port (default 8080)
  *   addr=IP           address to listen on (default: 127.0.0.1 on the socket
@@ -108,21 +109,29 @@ static void free_synthetic(struct httpd_app *a)
 	a->nsynthetic = 0;
 }
 
+/* No read from disk0 is in flight any more: the store can close. */
+static void httpd_app_drained(void *arg)
+{
+	struct httpd_app *a = arg;
+
+	free_synthetic(a);
+	if (a->from_disk)
+		httpd_tar_free(&a->tar);
+	duet_stop_done(&a->stop);
+}
+
 static void httpd_app_stop(struct duet_stop_hook *hook, void *arg)
 {
 	struct httpd_app *a = arg;
+	(void)hook;
 
 	DUET_INFO("httpd",
 		  "stopping: %llu requests served, %u connections open",
 		  a->server.requests, a->server.nconns);
-	httpd_stop(&a->server);
-	free_synthetic(a);
-	if (a->from_disk)
-		httpd_tar_free(&a->tar);
-	duet_stop_done(hook);
+	httpd_stop(&a->server, httpd_app_drained, a);
 }
 
-/* disk0's files are in memory: listen, as the start does for the embedded
+/* disk0's image is indexed: listen, as the start does for the embedded
  * site. A failure here ends the boot. */
 static void tar_loaded(void *arg, int status)
 {

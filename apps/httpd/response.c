@@ -18,7 +18,9 @@ static const char *reason(int status)
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Error";
 	}
@@ -178,7 +180,9 @@ const char *httpd_error_body(int status)
 	case 414: return "414 URI Too Long\n";
 	case 416: return "416 Range Not Satisfiable\n";
 	case 431: return "431 Request Header Fields Too Large\n";
+	case 500: return "500 Internal Server Error: cannot read the file\n";
 	case 501: return "501 Not Implemented: no transfer codings\n";
+	case 503: return "503 Service Unavailable: out of memory\n";
 	case 505: return "505 HTTP Version Not Supported\n";
 	default: return "400 Bad Request\n";
 	}

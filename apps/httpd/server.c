@@ -7,8 +7,8 @@
 #include <duet/log.h>
 #include <duet/loop.h>
 
+#include "conn.h"
 #include "response.h"
-#include "server.h"
 
 /* Bodies at least this long are sent straight from the file's bytes; shorter
  * ones are gathered with their head (and the next responses) into one send. */
@@ -19,34 +19,6 @@
 /* How long to keep reading after our FIN, so unread input does not turn the
  * close into a reset that could destroy the last response in flight. */
 #define LINGER DUET_SEC(2)
-
-enum conn_state { CONN_OPEN, CONN_LINGER };
-
-struct httpd_resp {
-	const uint8_t *body;
-	size_t body_len;
-	size_t off; /* bytes of head + body already sent */
-	unsigned head_len;
-	char head[HTTPD_HEAD_CAP];
-};
-
-struct httpd_conn {
-	struct duet_list link;
-	struct httpd *srv;
-	struct duet_tcp *tcp;
-	struct duet_timer timer;
-	enum conn_state state;
-	bool paused;
-	bool peer_eof;
-	bool want_close; /* close once the queue is sent */
-	char *in;
-	size_t in_len, in_cap;
-	uint64_t body_skip;    /* bytes of an accepted body still to discard */
-	duet_time_t req_start; /* when the buffered partial request began */
-	unsigned q_head, q_len;
-	struct httpd_resp q[HTTPD_QUEUE];
-	char peer[DUET_SOCKADDR_STRLEN];
-};
 
 static const char *current_date(struct httpd *h)
 {
@@ -80,7 +52,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	struct httpd_resp *r = &c->q[(c->q_head + c->q_len++) % HTTPD_QUEUE];
 	const struct httpd_file *f = NULL;
 	const char *type = "text/plain; charset=utf-8";
-	size_t length;
+	size_t length, first = 0;
 	bool keep = !c->want_close && req != NULL && req->keep_alive;
 	bool head_only = req != NULL && req->method == HTTP_HEAD;
 	struct httpd_head hd = {0};
@@ -112,20 +84,26 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		status = 200;
 	}
 
+	r->file = NULL;
 	if (f != NULL && status != 416) {
-		r->body = f->data;
 		length = f->size;
 		type = f->content_type;
 		hd.accept_ranges = status == 200 || status == 206;
 		if (status == 206) {
-			r->body += hd.range_first;
+			first = hd.range_first;
 			length = hd.range_last - hd.range_first + 1;
 		}
+		/* A file without bytes in memory is read when it is sent. */
+		r->body = f->data != NULL ? f->data + first : NULL;
+		r->file = f->data != NULL ? NULL : f;
+		r->file_off = first;
 	} else {
 		r->body = (const uint8_t *)httpd_error_body(status);
 		length = strlen((const char *)r->body);
 	}
 	r->body_len = (head_only || status == 304) ? 0 : length;
+	if (r->body_len == 0)
+		r->file = NULL; /* HEAD, 304, an empty file: nothing to read */
 	r->off = 0;
 
 	hd.status = status;
@@ -138,6 +116,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		hd.connection = "close";
 	else if (req->minor == 0)
 		hd.connection = "keep-alive";
+	r->connection = hd.connection;
 	r->head_len =
 	    (unsigned)httpd_response_head(r->head, sizeof(r->head), &hd);
 
@@ -147,7 +126,47 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		access_log(c, req, status, r->body_len);
 }
 
+void httpd_resp_error(struct httpd_conn *c, struct httpd_resp *r, int status)
+{
+	struct httpd_head hd = {0};
+
+	r->file = NULL;
+	r->body = (const uint8_t *)httpd_error_body(status);
+	r->body_len = strlen((const char *)r->body);
+	r->off = 0;
+	hd.status = status;
+	hd.date = current_date(c->srv);
+	hd.content_type = "text/plain; charset=utf-8";
+	hd.content_length = r->body_len;
+	hd.connection = r->connection;
+	r->head_len =
+	    (unsigned)httpd_response_head(r->head, sizeof(r->head), &hd);
+}
+
 /* ---------------------------------------------------------- connections */
+
+static void conn_destroy(struct httpd_conn *c)
+{
+	free(c->stream.buf);
+	free(c->in);
+	free(c);
+}
+
+void httpd_conn_release(struct httpd_conn *c)
+{
+	struct httpd *h = c->srv;
+
+	if (h->stopped) {
+		if (c->stream.buf != NULL)
+			h->stream_bufs--;
+		conn_destroy(c);
+		if (h->reads == 0 && h->drained != NULL)
+			h->drained(h->drained_arg);
+		return;
+	}
+	httpd_stream_release(c);
+	duet_list_insert_head(&h->free_conns, &c->link);
+}
 
 static void conn_free(struct httpd_conn *c)
 {
@@ -155,8 +174,8 @@ static void conn_free(struct httpd_conn *c)
 
 	duet_timer_stop(&c->timer);
 	duet_list_unlink(&c->link);
-	duet_list_insert_head(&h->free_conns, &c->link);
 	h->nconns--;
+	c->q_len = 0;
 	if (c->in_cap > h->cfg.limits.max_head) {
 		/* A buffer grown for a deep pipeline goes back to its size. */
 		char *in = realloc(c->in, h->cfg.limits.max_head);
@@ -165,6 +184,10 @@ static void conn_free(struct httpd_conn *c)
 			c->in_cap = h->cfg.limits.max_head;
 		}
 	}
+	if (c->stream.reading)
+		c->state = CONN_DEAD; /* released when the read completes */
+	else
+		httpd_conn_release(c);
 }
 
 static void conn_close(struct httpd_conn *c)
@@ -173,7 +196,7 @@ static void conn_close(struct httpd_conn *c)
 	conn_free(c);
 }
 
-static void conn_abort(struct httpd_conn *c)
+void httpd_conn_abort(struct httpd_conn *c)
 {
 	duet_tcp_abort(c->tcp);
 	conn_free(c);
@@ -240,16 +263,26 @@ static void conn_sent(struct httpd_conn *c, size_t n)
 		struct httpd_resp *r = &c->q[c->q_head];
 		size_t left = r->head_len + r->body_len - r->off;
 		size_t k = n < left ? n : left;
+		if (r->file != NULL) {
+			size_t from =
+			    r->off > r->head_len ? r->off : r->head_len;
+			if (r->off + k > from)
+				httpd_stream_consume(c, r->off + k - from);
+		}
 		r->off += k;
 		n -= k;
 		if (r->off == r->head_len + r->body_len) {
+			if (r->file != NULL)
+				httpd_stream_end(c);
 			c->q_head = (c->q_head + 1) % HTTPD_QUEUE;
 			c->q_len--;
 		}
 	}
 }
 
-/* Copies queued bytes, from the current offset on, into the scratch buffer. */
+/* Copies queued bytes, from the current offset on, into the scratch buffer.
+ * A streamed response is gathered only at the head of the queue, with what
+ * its stream has ready, and nothing after it until all of it is. */
 static size_t conn_gather(struct httpd_conn *c, char *buf, size_t cap)
 {
 	size_t n = 0;
@@ -258,6 +291,8 @@ static size_t conn_gather(struct httpd_conn *c, char *buf, size_t cap)
 		const struct httpd_resp *r =
 		    &c->q[(c->q_head + i) % HTTPD_QUEUE];
 		size_t off = i == 0 ? r->off : 0, k;
+		if (r->file != NULL && i > 0)
+			break;
 		if (off < r->head_len) {
 			k = r->head_len - off;
 			k = k < cap - n ? k : cap - n;
@@ -265,7 +300,13 @@ static size_t conn_gather(struct httpd_conn *c, char *buf, size_t cap)
 			n += k;
 			off += k;
 		}
-		if (n < cap && off - r->head_len < r->body_len) {
+		if (r->file != NULL) {
+			k = httpd_stream_copy(c, buf + n, cap - n);
+			n += k;
+			if (off < r->head_len ||
+			    off - r->head_len + k < r->body_len)
+				break;
+		} else if (n < cap && off - r->head_len < r->body_len) {
 			k = r->body_len - (off - r->head_len);
 			k = k < cap - n ? k : cap - n;
 			memcpy(buf + n, r->body + (off - r->head_len), k);
@@ -282,8 +323,25 @@ static bool conn_flush(struct httpd_conn *c)
 		struct httpd_resp *r = &c->q[c->q_head];
 		const void *p;
 		size_t n;
-		if (r->off >= r->head_len &&
-		    r->body_len - (r->off - r->head_len) >= DIRECT_MIN) {
+		if (r->file != NULL) {
+			const uint8_t *ready;
+			long k = httpd_stream_ready(c, r, &ready);
+			if (k < 0)
+				return false;
+			if (r->file == NULL)
+				continue; /* it became an error response */
+			if (k == 0)
+				return true; /* the read's callback goes on */
+			if (r->off >= r->head_len) {
+				p = ready;
+				n = (size_t)k;
+			} else {
+				p = c->srv->scratch;
+				n = conn_gather(c, c->srv->scratch,
+						HTTPD_SCRATCH);
+			}
+		} else if (r->off >= r->head_len &&
+			   r->body_len - (r->off - r->head_len) >= DIRECT_MIN) {
 			p = r->body + (r->off - r->head_len);
 			n = r->body_len - (r->off - r->head_len);
 		} else {
@@ -296,7 +354,7 @@ static bool conn_flush(struct httpd_conn *c)
 		if (s < 0) {
 			DUET_DEBUG("httpd", "%s: send: %s", c->peer,
 				   duet_strerror((int)s));
-			conn_abort(c);
+			httpd_conn_abort(c);
 			return false;
 		}
 		conn_sent(c, (size_t)s);
@@ -320,8 +378,9 @@ static void conn_finish(struct httpd_conn *c)
 	duet_timer_start(&c->timer, LINGER, 0);
 }
 
-/* Moves a connection on after input arrived or output drained. */
-static void conn_progress(struct httpd_conn *c)
+/* Moves a connection on after input arrived, output drained or a read
+ * completed. */
+void httpd_conn_progress(struct httpd_conn *c)
 {
 	for (;;) {
 		bool was_full;
@@ -332,6 +391,8 @@ static void conn_progress(struct httpd_conn *c)
 		if (!was_full || c->q_len == HTTPD_QUEUE || c->in_len == 0)
 			break;
 	}
+	if (c->q_len == 0)
+		httpd_stream_release(c); /* memory only while streaming */
 	if (c->q_len == 0 && (c->want_close || c->peer_eof)) {
 		conn_finish(c);
 		return;
@@ -357,7 +418,7 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 		if (c->state == CONN_LINGER)
 			conn_close(c);
 		else
-			conn_progress(c);
+			httpd_conn_progress(c);
 		return;
 	}
 	if (c->state == CONN_LINGER || c->want_close || c->peer_eof)
@@ -381,7 +442,7 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 			DUET_WARN("httpd",
 				  "%s: receive buffer over %zu bytes: reset",
 				  c->peer, c->in_cap);
-			conn_abort(c);
+			httpd_conn_abort(c);
 			return;
 		}
 		c->in = in;
@@ -391,7 +452,7 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 		c->req_start = duet_loop_now(c->srv->loop);
 	memcpy(c->in + c->in_len, p, len);
 	c->in_len += len;
-	conn_progress(c);
+	httpd_conn_progress(c);
 }
 
 static void on_writable(struct duet_tcp *tcp, void *arg)
@@ -400,7 +461,7 @@ static void on_writable(struct duet_tcp *tcp, void *arg)
 	(void)tcp;
 
 	if (c->state == CONN_OPEN)
-		conn_progress(c);
+		httpd_conn_progress(c);
 }
 
 static void on_error(struct duet_tcp *tcp, int err, void *arg)
@@ -421,12 +482,12 @@ static void on_timer(struct duet_timer *t, void *arg)
 		conn_close(c);
 	} else if (c->q_len > 0) {
 		DUET_DEBUG("httpd", "%s: send stalled: reset", c->peer);
-		conn_abort(c);
+		httpd_conn_abort(c);
 	} else if (c->in_len > 0 || c->body_skip > 0) {
 		c->in_len = 0;
 		c->body_skip = 0;
 		queue_response(c, NULL, -408);
-		conn_progress(c);
+		httpd_conn_progress(c);
 	} else {
 		conn_close(c);
 	}
@@ -457,6 +518,7 @@ static struct httpd_conn *conn_alloc(struct httpd *h)
 		free(c);
 		return NULL;
 	}
+	memset(&c->stream, 0, sizeof(c->stream));
 	duet_list_init(&c->link);
 	return c;
 }
@@ -522,12 +584,15 @@ int httpd_start(struct httpd *h, struct duet_loop *loop,
 	duet_list_init(&h->free_conns);
 	h->nconns = 0;
 	h->requests = h->refused = 0;
+	h->reads = h->stream_bufs = 0;
+	h->stopped = false;
+	h->drained = NULL;
 	h->date[0] = '\0';
 	return duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h,
 			       &h->listener);
 }
 
-void httpd_stop(struct httpd *h)
+void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
 {
 	struct duet_list *l;
 
@@ -543,7 +608,12 @@ void httpd_stop(struct httpd *h)
 		duet_list_unlink(l);
 		struct httpd_conn *c =
 		    duet_container_of(l, struct httpd_conn, link);
-		free(c->in);
-		free(c);
+		conn_destroy(c);
 	}
+	/* Connections still reading are destroyed as their reads end. */
+	h->stopped = true;
+	h->drained = drained;
+	h->drained_arg = arg;
+	if (h->reads == 0 && drained != NULL)
+		drained(arg);
 }

@@ -13,120 +13,9 @@
 
 #include "fakeplat.h"
 #include "files.h"
+#include "httpd_fakestack.h"
 #include "response.h"
 #include "server.h"
-
-/* ------------------------------------------------------- the fake stack */
-
-struct fconn {
-	struct duet_tcp base;
-	char *out; /* what the peer has received */
-	size_t out_len, out_cap;
-	size_t space; /* send capacity left; SIZE_MAX: unlimited */
-	bool paused, closed, aborted, shut;
-	unsigned resumes;
-	uint16_t port;
-};
-
-static struct duet_stack fstack;
-static struct duet_tcp flistener;
-static duet_tcp_accept_cb accept_cb;
-static void *accept_arg;
-
-int duet__net_boot_stack(struct duet_loop *loop, struct duet_stack **out)
-{
-	(void)loop;
-	(void)out;
-	return -ENODEV;
-}
-
-static int f_listen(struct duet_stack *s, const struct duet_sockaddr *addr,
-		    int backlog, duet_tcp_accept_cb cb, void *arg,
-		    struct duet_tcp **out)
-{
-	(void)addr;
-	(void)backlog;
-	flistener.stack = s;
-	flistener.closed = false;
-	accept_cb = cb;
-	accept_arg = arg;
-	*out = &flistener;
-	return 0;
-}
-
-static long f_send(struct duet_tcp *c, const void *data, size_t len)
-{
-	struct fconn *f = (struct fconn *)c;
-	if (f->shut)
-		return -ENOTCONN;
-	if (f->space == 0)
-		return -EAGAIN;
-	if (len > f->space)
-		len = f->space;
-	if (f->space != SIZE_MAX)
-		f->space -= len;
-	if (f->out_len + len > f->out_cap) {
-		f->out_cap = (f->out_len + len) * 2;
-		f->out = realloc(f->out, f->out_cap + 1);
-	}
-	memcpy(f->out + f->out_len, data, len);
-	f->out_len += len;
-	f->out[f->out_len] = '\0';
-	return (long)len;
-}
-
-static size_t f_space(const struct duet_tcp *c)
-{
-	return ((const struct fconn *)c)->space;
-}
-static size_t f_queued(const struct duet_tcp *c)
-{
-	(void)c;
-	return 0;
-}
-static int f_shutdown(struct duet_tcp *c)
-{
-	((struct fconn *)c)->shut = true;
-	return 0;
-}
-static void f_pause(struct duet_tcp *c)
-{
-	((struct fconn *)c)->paused = true;
-}
-static void f_resume(struct duet_tcp *c)
-{
-	((struct fconn *)c)->paused = false;
-	((struct fconn *)c)->resumes++;
-}
-static void f_close(struct duet_tcp *c)
-{
-	if (c != &flistener)
-		((struct fconn *)c)->closed = true;
-}
-static void f_abort(struct duet_tcp *c)
-{
-	((struct fconn *)c)->aborted = true;
-}
-static int f_peer(const struct duet_tcp *c, struct duet_sockaddr *out)
-{
-	duet_ipaddr_parse("127.0.0.1", &out->ip);
-	out->port = ((const struct fconn *)c)->port;
-	return 0;
-}
-
-static const struct duet_stack_ops fops = {
-    .tcp_listen = f_listen,
-    .tcp_send = f_send,
-    .tcp_send_space = f_space,
-    .tcp_send_queued = f_queued,
-    .tcp_shutdown = f_shutdown,
-    .tcp_pause = f_pause,
-    .tcp_resume = f_resume,
-    .tcp_close = f_close,
-    .tcp_abort = f_abort,
-    .tcp_local = f_peer,
-    .tcp_peer = f_peer,
-};
 
 /* ------------------------------------------------------------ fixtures */
 
@@ -172,7 +61,7 @@ static void start(void)
 
 static void finish(void)
 {
-	httpd_stop(&srv);
+	httpd_stop(&srv, NULL, NULL);
 	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++)
 		free(conns[i].out);
 }
@@ -499,7 +388,7 @@ Test(httpd, stalled_send_is_reset)
 Test(httpd, connections_over_the_limit_are_reset)
 {
 	struct httpd_source src;
-	httpd_stop(&srv);
+	httpd_stop(&srv, NULL, NULL);
 	httpd_table_source(&table, &src);
 	cfg.max_conns = 2;
 	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
@@ -513,7 +402,7 @@ Test(httpd, connections_over_the_limit_are_reset)
 Test(httpd, access_log_off_is_silent)
 {
 	struct httpd_source src;
-	httpd_stop(&srv);
+	httpd_stop(&srv, NULL, NULL);
 	httpd_table_source(&table, &src);
 	cfg.access_log = false;
 	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
@@ -525,7 +414,7 @@ Test(httpd, access_log_off_is_silent)
 Test(httpd, stop_closes_connections)
 {
 	struct fconn *f = connect_(0);
-	httpd_stop(&srv);
+	httpd_stop(&srv, NULL, NULL);
 	cr_assert(f->closed);
 	cr_assert_eq(srv.nconns, 0);
 }
@@ -747,4 +636,156 @@ Test(httpd, range_interpretation)
 			cr_assert(a == c[i].first && b == c[i].last,
 				  "%s: %zu-%zu", c[i].v, a, b);
 	}
+}
+
+/* ------------------------------------------------ a source that reads */
+
+/* One file whose bytes come through read, which completes only when the
+ * test says: a disk as slow as the test wants. */
+static struct httpd_file slow_file = {.path = "/slow.bin",
+				      .data = NULL,
+				      .size = 100000,
+				      .content_type =
+					  "application/octet-stream",
+				      .etag = "\"slow\""};
+static struct {
+	struct httpd_read *rd;
+	uint8_t *buf;
+	size_t len;
+	unsigned reads;
+} pending;
+
+static const struct httpd_file *slow_lookup(void *ctx, const char *path,
+					    size_t len)
+{
+	(void)ctx;
+	return len == 9 && memcmp(path, "/slow.bin", 9) == 0 ? &slow_file
+							     : NULL;
+}
+
+static int slow_read(void *ctx, const struct httpd_file *f, uint64_t off,
+		     void *buf, size_t len, struct httpd_read *rd,
+		     httpd_read_cb cb, void *arg)
+{
+	(void)ctx;
+	(void)f;
+	(void)off;
+	cr_assert_null(pending.rd, "one read at a time per connection");
+	rd->cb = cb;
+	rd->arg = arg;
+	pending.rd = rd;
+	pending.buf = buf;
+	pending.len = len;
+	pending.reads++;
+	return 0;
+}
+
+/* Completes the read in flight: all of it with 'S' bytes, or an error. */
+static void slow_complete(int status)
+{
+	struct httpd_read *rd = pending.rd;
+
+	cr_assert_not_null(rd);
+	pending.rd = NULL;
+	if (status >= 0) {
+		memset(pending.buf, 'S', pending.len);
+		status = (int)pending.len;
+	}
+	rd->cb(rd, status, rd->arg);
+}
+
+static void serve_slow(void)
+{
+	struct httpd_source src = {slow_lookup, slow_read, NULL};
+
+	httpd_stop(&srv, NULL, NULL);
+	memset(&pending, 0, sizeof(pending));
+	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+}
+
+Test(httpd, streamed_body_waits_for_reads_and_arrives_whole)
+{
+	serve_slow();
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(f->out_len, 0, "the head waits for the first chunk");
+	while (pending.rd != NULL)
+		slow_complete(0);
+	const char *b = body_of(f->out);
+	cr_assert(strncmp(f->out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	for (size_t i = 0; i < 100000; i++)
+		cr_assert_eq(b[i], 'S', "byte %zu", i);
+	cr_assert(strncmp(b + 100000, "HTTP/1.1 404 ", 13) == 0,
+		  "the next response after the body");
+	cr_assert_eq(pending.reads, (100000 + HTTPD_CHUNK - 1) / HTTPD_CHUNK);
+	cr_assert_eq(srv.stream_bufs, 0);
+}
+
+Test(httpd, hung_read_times_out_and_its_late_end_is_harmless)
+{
+	serve_slow();
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_not_null(pending.rd);
+	run_for(DUET_SEC(6));
+	cr_assert(f->aborted, "no progress for idle_timeout: reset");
+	cr_assert_eq(srv.nconns, 0);
+	cr_assert_eq(srv.reads, 1, "the read still owns its buffer");
+	/* A connection arriving meanwhile must not get the dead one's
+	 * memory, which the read still writes to. */
+	struct fconn *g = connect_(1);
+	send_str(g, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+	slow_complete(0); /* the disk answers at last */
+	cr_assert_eq(srv.reads, 0);
+	cr_assert_eq(srv.stream_bufs, 0);
+	cr_assert_eq(f->out_len, 0);
+	cr_assert_eq(count(g->out, "HTTP/1.1 "), 1, "%s", g->out);
+	cr_assert_not(g->aborted || g->closed);
+
+	/* Now the dead connection's memory is reused for the next one. */
+	struct fconn *h = connect_(2);
+	send_str(h, "GET /slow.bin HTTP/1.1\r\nHost: x\r\nRange: "
+		    "bytes=5-9\r\n\r\n");
+	slow_complete(0);
+	cr_assert_str_eq(body_of(h->out), "SSSSS");
+}
+
+static void set_flag(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+Test(httpd, stop_waits_for_a_hung_read)
+{
+	bool drained = false;
+
+	serve_slow();
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	httpd_stop(&srv, set_flag, &drained);
+	cr_assert(f->closed);
+	cr_assert_not(drained, "a read is in flight");
+	slow_complete(-EIO);
+	cr_assert(drained);
+	cr_assert_eq(srv.stream_bufs, 0);
+}
+
+Test(httpd, read_error_answers_500_then_a_later_one_resets)
+{
+	serve_slow();
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	slow_complete(-EIO);
+	cr_assert(
+	    strncmp(f->out, "HTTP/1.1 500 Internal Server Error\r\n", 36) == 0,
+	    "%s", f->out);
+	cr_assert_not(f->aborted || f->shut);
+	f->out_len = 0;
+	send_str(f, "GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	slow_complete(0);
+	cr_assert(strncmp(f->out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	slow_complete(-EIO); /* the read-ahead, after the head went out */
+	cr_assert(f->aborted);
+	cr_assert(strstr(fakeplat_console(), "resetting the connection"));
 }
