@@ -1,0 +1,140 @@
+# dns on the POSIX socket stack (the host's UDP, loopback only): answers
+# checked byte by byte by tests/posix/dns_client.py over IPv4 and IPv6,
+# malformed input, a burst of garbage, the counters and an orderly stop.
+. "$top_srcdir/tests/posix/lib.sh"
+dns=$top_builddir/apps/dns/dns
+client=$top_srcdir/tests/posix/dns_client.py
+
+command -v python3 >/dev/null || skip_all "python3 not installed"
+"$dns" --help 2>&1 | grep -q -- '--net' ||
+	skip_all "this build's POSIX platform has no socket stack (--net) yet"
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A port free for UDP and TCP on both loopback addresses right now (the
+# kernel picks it; lib.sh's loopback_port checks TCP on IPv4 only).
+free_port() {
+	python3 -c '
+import socket
+while True:
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    try:
+        for fam, kind, host in ((socket.AF_INET, socket.SOCK_STREAM, "127.0.0.1"),
+                                (socket.AF_INET6, socket.SOCK_DGRAM, "::1"),
+                                (socket.AF_INET6, socket.SOCK_STREAM, "::1")):
+            try:
+                socket.socket(fam, kind).bind((host, p))
+            except OSError as e:
+                if fam == socket.AF_INET6 and e.errno == 99:
+                    continue  # no IPv6 loopback: nothing to collide with
+                raise
+    except OSError:
+        continue
+    print(p)
+    break'
+}
+
+v6=yes
+python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' \
+	2>/dev/null || v6=
+port=$(free_port)
+log=$tmp/dns.log
+if [ -n "$v6" ]; then
+	"$dns" port="$port" >"$log" 2>&1 &
+else
+	"$dns" port="$port" addr=127.0.0.1 >"$log" 2>&1 &
+fi
+pid=$!
+wait_for "$log" 'dns: serving' "$pid" ||
+	{ sed 's/^/# /' "$log"; echo "Bail out! dns did not start"; exit 1; }
+grep -q "serving 2 zones on UDP and TCP .* port $port (socket stack)" "$log" &&
+	grep -q 'zone example.com.: 20 records' "$log" &&
+	ok "starts on the socket stack with both embedded zones" ||
+	not_ok "starts on the socket stack with both embedded zones" "$(cat "$log")"
+
+py="python3 $client 127.0.0.1 $port"
+check "A, byte for byte" 0 '^pass' -- $py a
+check "AAAA" 0 '^pass' -- $py aaaa
+check "CNAME chain followed within the zone, compressed" 0 '^pass' -- $py cname
+check "NXDOMAIN with the SOA in authority" 0 '^pass' -- $py nxdomain
+check "NODATA: NOERROR with the SOA" 0 '^pass' -- $py nodata
+check "REFUSED outside the zones" 0 '^pass' -- $py refused
+check "case-insensitive, the question's case kept" 0 '^pass' -- $py case
+check "TC without EDNS for a big TXT; whole with EDNS" 0 '^pass' -- $py tc
+check "FORMERR for malformed queries" 0 '^pass' -- $py formerr
+check "NOTIMP for other opcodes" 0 '^pass' -- $py notimp
+check "no answer to responses or short datagrams" 0 '^pass' -- $py drop
+check "2000 garbage datagrams, still serving" 0 '^pass' -- $py garbage
+check "TCP: a big answer whole, no EDNS needed" 0 '^pass' -- $py tcp
+check "TCP: pipelined queries answered in order" 0 '^pass' -- $py tcp_pipeline
+check "TCP: a query trickling in a byte at a time" 0 '^pass' -- $py tcp_trickle
+check "TCP: an oversized frame closes the connection" 0 '^pass' -- $py tcp_oversize
+if [ -n "$v6" ]; then
+	check "IPv6: A, byte for byte, over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" a
+	check "IPv6: CNAME chain over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" cname
+	check "IPv6: TCP over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" tcp
+else
+	ok "IPv6 over ::1 # SKIP no IPv6 loopback"
+fi
+
+check "port in use: a clear error, exit 1" 1 "cannot bind UDP 127.0.0.1:$port: " -- \
+	"$dns" port="$port" addr=127.0.0.1
+check "bad addr= is refused" 2 "addr=nowhere: nowhere is not an IP address" -- \
+	"$dns" port="$port" addr=nowhere
+check "--help lists dns's arguments" 0 'port=N' -- "$dns" --help
+
+# ----------------------------------------------------------------- stop
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+pid=
+line=$(grep 'dns: stopping:' "$log")
+[ "$status" -eq 0 ] && [ -n "$line" ] &&
+	ok "SIGTERM: orderly stop, exit 0" || not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$log")"
+# Every check above sent at least one query of each kind.
+printf '%s\n' "$line" | grep -Eq '[1-9][0-9]* nxdomain, [1-9][0-9]* refused, [1-9][0-9]* formerr, [1-9][0-9]* notimp, [0-9]+ badvers, [1-9][0-9]* truncated; dropped [1-9][0-9]* short, [1-9][0-9]* responses' &&
+	ok "counters logged at shutdown" || not_ok "counters logged at shutdown" "$line"
+grep -Eq 'dns: tcp: [1-9][0-9]* connections, 0 refused \(pool full\), 1 closed for bad framing' "$log" &&
+	ok "TCP counters logged at shutdown" || not_ok "TCP counters logged at shutdown" "$(grep 'dns: tcp' "$log")"
+
+# A pool of one connection: a second one at the same time is reset.
+port2=$(free_port)
+"$dns" port="$port2" addr=127.0.0.1 tcp_conns=1 tcp_idle=2s >"$tmp/small.log" 2>&1 &
+pid=$!
+wait_for "$tmp/small.log" 'dns: serving' "$pid"
+check "tcp_conns=1: a second connection is reset, the first served" 0 '^pass' -- \
+	python3 - "$port2" <<'PY'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+q = struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) + b"\4mail\7example\3com\0\0\1\0\1"
+a = socket.create_connection(("127.0.0.1", port), timeout=3)
+time.sleep(0.3)
+b = socket.create_connection(("127.0.0.1", port), timeout=3)
+try:
+    b.sendall(struct.pack(">H", len(q)) + q)
+    second = b.recv(100)
+except OSError:
+    second = b""
+a.sendall(struct.pack(">H", len(q)) + q)
+first = a.recv(100)
+print("pass" if second == b"" and first[2:4] == b"\0\7" else "fail: %r %r" % (first, second))
+PY
+check "tcp_idle=2s: an idle connection is closed" 0 '^closed after [2-4]\.' -- \
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+t = time.time()
+s.recv(1)
+print("closed after %.1f s" % (time.time() - t))' "$port2"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+finish
