@@ -33,7 +33,6 @@ struct duet__blkfront {
 	blkif_sring_t *sring;
 	grant_ref_t sring_ref;
 	evtchn_port_t port;
-	domid_t backend_id;
 	struct duet__xb_front *xb;
 	bool up;
 	bool registered;
@@ -47,7 +46,6 @@ struct duet__blkfront {
 };
 
 static struct duet__blkfront disks[DUET__BF_MAX_DISKS];
-static bool disk_used[DUET__BF_MAX_DISKS];
 
 static struct duet__blkfront *bf_of(struct duet_block *blk)
 {
@@ -86,10 +84,11 @@ static const struct duet__bf_ops ring_ops = {
     .error = on_error,
 };
 
+/* After a submit: something is pending. The watchdog stops itself once
+ * nothing is. */
 static void arm_watchdog(struct duet__blkfront *bf)
 {
-	if (duet__bf_pending(&bf->ring) > 0 &&
-	    !duet_timer_active(&bf->watchdog))
+	if (!duet_timer_active(&bf->watchdog))
 		duet_timer_start(&bf->watchdog, DUET_SEC(1), DUET_SEC(1));
 }
 
@@ -97,8 +96,7 @@ static void on_watchdog(struct duet_timer *t, void *arg)
 {
 	struct duet__blkfront *bf = arg;
 
-	duet__bf_expire(&bf->ring, duet_loop_now(bf->loop));
-	if (duet__bf_pending(&bf->ring) == 0)
+	if (duet__bf_expire(&bf->ring, duet_loop_now(bf->loop)) == 0)
 		duet_timer_stop(t);
 }
 
@@ -108,7 +106,7 @@ static void poll_ring(struct duet__blkfront *bf)
 
 	if (!bf->up)
 		return;
-	duet__bf_poll(&bf->ring, duet_loop_now(bf->loop), &notify);
+	duet__bf_poll(&bf->ring, &notify);
 	if (notify)
 		duet__xen_evtchn_notify(bf->port);
 	if (bf->ring.again)
@@ -173,12 +171,9 @@ static int bf_submit(struct duet_block *blk, struct duet_block_req *req)
 		hold(bf, req);
 		return 0;
 	}
+	/* -EIO for a flush the backend does not offer: connect logged that
+	 * once. */
 	r = duet__bf_submit(&bf->ring, req, duet_loop_now(bf->loop), &notify);
-	if (r == -EIO && req->op == DUET_BLOCK_FLUSH)
-		DUET_ERROR("blkfront",
-			   "%s: the backend offers no flush: writes may not "
-			   "be durable",
-			   bf->name);
 	if (r < 0)
 		return r;
 	if (notify)
@@ -197,11 +192,11 @@ struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
 {
 	struct duet__blkfront *bf;
 
-	if (index >= DUET__BF_MAX_DISKS || disk_used[index])
+	/* The core probes each kind of device once: a disk is made once. */
+	if (index >= DUET__BF_MAX_DISKS)
 		return NULL;
 	bf = &disks[index];
 	memset(bf, 0, sizeof(*bf));
-	disk_used[index] = true;
 	bf->loop = loop;
 	bf->xb = xb;
 	snprintf(bf->name, sizeof(bf->name), "disk%u", index);
@@ -227,7 +222,7 @@ static int grant_slot(struct duet__blkfront *bf, unsigned s)
 	bf->ring.buf[s] = pages;
 	for (unsigned i = 0; i < npages; i++) {
 		r = duet__xen_grant_access(
-		    bf->backend_id,
+		    bf->xb->backend_id,
 		    duet__xen_virt_to_mfn(pages + i * XEN_PAGE_SIZE), false,
 		    &bf->ring.gref[s][i]);
 		if (r < 0)
@@ -238,7 +233,7 @@ static int grant_slot(struct duet__blkfront *bf, unsigned s)
 	bf->ring.ind[s] = duet__xen_pages_alloc(1);
 	if (bf->ring.ind[s] == NULL)
 		return -ENOMEM;
-	return duet__xen_grant_access(bf->backend_id,
+	return duet__xen_grant_access(bf->xb->backend_id,
 				      duet__xen_virt_to_mfn(bf->ring.ind[s]),
 				      true, &bf->ring.ind_gref[s]);
 }
@@ -249,7 +244,6 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 	grant_ref_t ref;
 	int r;
 
-	bf->backend_id = bf->xb->backend_id;
 	bf->sring = duet__xen_pages_alloc(1);
 	if (bf->sring == NULL)
 		return -ENOMEM;
@@ -258,7 +252,7 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 	duet__bf_init(&bf->ring, bf->sring, XEN_PAGE_SIZE, 512,
 		      DUET__BF_NO_FLUSH, indirect_segs, DUET__BF_TIMEOUT,
 		      &ring_ops, bf);
-	if ((r = duet__xen_grant_access(bf->backend_id,
+	if ((r = duet__xen_grant_access(bf->xb->backend_id,
 					duet__xen_virt_to_mfn(bf->sring), false,
 					&ref)) < 0)
 		return r;
@@ -267,7 +261,7 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 	for (unsigned s = 0; s < DUET__BF_SLOTS; s++)
 		if ((r = grant_slot(bf, s)) < 0)
 			return r;
-	r = duet__xen_evtchn_alloc_unbound(bf->backend_id, on_event, bf,
+	r = duet__xen_evtchn_alloc_unbound(bf->xb->backend_id, on_event, bf,
 					   &bf->port);
 	if (r < 0)
 		return r;
@@ -347,9 +341,7 @@ int duet__blkfront_start(struct duet__blkfront *bf,
 {
 	int r;
 
-	if (info->sector_size % DUET__BF_UNIT != 0 ||
-	    info->sector_size > DUET__BF_SEGS * DUET__BF_PAGE_SIZE)
-		return -EINVAL;
+	/* The sector size was checked with the geometry (blkfront_xs.c). */
 	if (bf->registered) {
 		const struct duet_block_info *was = &bf->blk.info;
 		if (was->sector_size != info->sector_size ||

@@ -199,10 +199,6 @@ int duet__bf_submit(struct duet__bf_ring *r, struct duet_block_req *req,
 		return -ENODEV;
 	if (req->op == DUET_BLOCK_FLUSH && r->flush_op == DUET__BF_NO_FLUSH)
 		return -EIO;
-	if (req->op != DUET_BLOCK_FLUSH &&
-	    (r->sector_size % DUET__BF_UNIT != 0 ||
-	     r->sector_size > DUET__BF_SEGS * DUET__BF_PAGE_SIZE))
-		return -EINVAL;
 	dset(req, D_ISSUED, 0);
 	dset(req, D_OUTSTAND, 0);
 	dset(req, D_ERROR, 0);
@@ -264,11 +260,10 @@ static void handle_response(struct duet__bf_ring *r,
 	finish_if_done(r, req);
 }
 
-int duet__bf_poll(struct duet__bf_ring *r, duet_time_t now, bool *notify)
+int duet__bf_poll(struct duet__bf_ring *r, bool *notify)
 {
 	RING_IDX prod;
 	int handled = 0, more;
-	(void)now;
 
 	*notify = false;
 	r->again = false;
@@ -277,9 +272,12 @@ int duet__bf_poll(struct duet__bf_ring *r, duet_time_t now, bool *notify)
 	prod = r->ring.sring->rsp_prod;
 	xen_rmb(); /* the responses before the index that covers them */
 	if (prod - r->ring.rsp_cons > r->ring.req_prod_pvt - r->ring.rsp_cons) {
+		/* Failed first, as in duet__bf_expire(): the error
+		 * handler takes the device down and must find nothing to
+		 * hold for a new backend. */
+		duet__bf_fail_all(r, -EIO);
 		r->ops->error(true, "response producer index", (long)prod,
 			      r->arg);
-		duet__bf_fail_all(r, -EIO);
 		return handled;
 	}
 	/* One pass over what is there now: completions run callbacks that

@@ -124,8 +124,9 @@ unsigned duet__bf_slot_pages(unsigned indirect_segs);
 
 /* Takes req (READ, WRITE or FLUSH, its fields set as duet_block_submit
  * does) and puts what it can on the ring. 0, or -ENODEV if broken, or
- * -EINVAL for a length the device cannot express. *notify says the
- * backend must be told. */
+ * -EIO for a flush the backend does not offer. The sector size is the
+ * caller's to check (a multiple of DUET__BF_UNIT, at most DUET__BF_SEGS
+ * pages: blkfront_xs.c). *notify says the backend must be told. */
 int duet__bf_submit(struct duet__bf_ring *r, struct duet_block_req *req,
 		    duet_time_t now, bool *notify);
 
@@ -133,7 +134,7 @@ int duet__bf_submit(struct duet__bf_ring *r, struct duet_block_req *req,
  * never waits for more), then issues waiting chunks. Returns the number of
  * responses handled; r->again says more arrived meanwhile and the caller
  * should poll again (from the loop, not in a tight loop). */
-int duet__bf_poll(struct duet__bf_ring *r, duet_time_t now, bool *notify);
+int duet__bf_poll(struct duet__bf_ring *r, bool *notify);
 
 /* Fails everything if a request has waited past the timeout. Returns the
  * earliest deadline still pending, or 0 if nothing is. */

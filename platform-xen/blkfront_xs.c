@@ -67,11 +67,9 @@ static bool use_indirect = true;
 static int read_u64(const struct vbd *v, const char *key, uint64_t def,
 		    uint64_t *out)
 {
-	char path[DUET__XB_PATH_MAX + 32], value[32], *end;
-	int r;
+	char value[32], *end;
+	int r = duet__xb_read(v->xb.backend, key, value, sizeof(value));
 
-	snprintf(path, sizeof(path), "%s/%s", v->xb.backend, key);
-	r = duet__xs_read(XS_TX_NONE, path, value, sizeof(value));
 	if (r == -ENOENT) {
 		*out = def;
 		return 0;
@@ -86,7 +84,7 @@ static int read_geometry(const struct vbd *v, struct duet_block_info *info,
 			 uint8_t *flush_op)
 {
 	uint64_t sectors, sector_size, vinfo, flush, barrier;
-	char path[DUET__XB_PATH_MAX + 8], mode[4] = "w";
+	char mode[4] = "w";
 	int r;
 
 	if ((r = read_u64(v, "sectors", 0, &sectors)) < 0 ||
@@ -95,11 +93,14 @@ static int read_geometry(const struct vbd *v, struct duet_block_info *info,
 	    (r = read_u64(v, "feature-flush-cache", 0, &flush)) < 0 ||
 	    (r = read_u64(v, "feature-barrier", 0, &barrier)) < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/mode", v->xb.backend);
-	r = duet__xs_read(XS_TX_NONE, path, mode, sizeof(mode));
+	r = duet__xb_read(v->xb.backend, "mode", mode, sizeof(mode));
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (sector_size < 512 || sector_size > 65536 ||
+	/* The one check of the sector size: a whole number of blkif units,
+	 * and a sector fits in one ring request's pages. */
+	if (sector_size < DUET__BF_UNIT ||
+	    sector_size > DUET__BF_SEGS * DUET__BF_PAGE_SIZE ||
+	    sector_size % DUET__BF_UNIT != 0 ||
 	    (sector_size & (sector_size - 1)) != 0 || sectors == 0)
 		return -EPROTO;
 	info->sector_size = (uint32_t)sector_size;
@@ -135,14 +136,12 @@ static int xb_prepare(void *arg)
 static int xb_publish(void *arg, uint32_t tx, const char *node)
 {
 	struct vbd *v = arg;
-	char path[DUET__XB_PATH_MAX + 16];
 	int r;
 
 	if ((r = duet__xb_write_ul(tx, node, "ring-ref", v->ring_ref)) < 0 ||
 	    (r = duet__xb_write_ul(tx, node, "event-channel", v->port)) < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/protocol", node);
-	return duet__xs_write(tx, path, XEN_IO_PROTO_ABI_NATIVE);
+	return duet__xb_write(tx, node, "protocol", XEN_IO_PROTO_ABI_NATIVE);
 }
 
 static int xb_connect(void *arg)

@@ -18,6 +18,7 @@
 
 #include "hypercall.h"
 #include "xen.h"
+#include "ring_barriers.h"
 
 #define CONSOLE_STALL_NS     DUET_SEC(2)
 #define CONSOLE_STALL_YIELDS 1000000u
@@ -33,20 +34,27 @@ void duet__xen_console_init(start_info_t *si)
 
 static void ring_notify(void)
 {
-	struct evtchn_send send = {.port = ring_port};
+	duet__xen_evtchn_notify(ring_port);
+}
 
-	hyp_event_channel_op(EVTCHNOP_send, &send);
+/* Publishes the bytes written up to prod: they must be visible before the
+ * index that covers them (x86 keeps stores in order; the compiler must
+ * too). */
+static void ring_publish(XENCONS_RING_IDX prod)
+{
+	xen_wmb();
+	ring->out_prod = prod;
 }
 
 /* Waits (bounded) until the ring has room; false if it stayed full. */
-static bool ring_wait_room(void)
+static bool ring_wait_room(XENCONS_RING_IDX prod)
 {
 	duet_time_t start = duet_plat_clock_monotonic();
 
+	ring_publish(prod); /* what is there so far, for the backend to drain */
 	ring_notify();
 	/* The count bounds the wait before the clock runs. */
-	for (unsigned n = 0;
-	     ring->out_prod - ring->out_cons >= sizeof(ring->out); n++) {
+	for (unsigned n = 0; prod - ring->out_cons >= sizeof(ring->out); n++) {
 		if (duet_plat_clock_monotonic() - start > CONSOLE_STALL_NS ||
 		    n > CONSOLE_STALL_YIELDS)
 			return false;
@@ -56,32 +64,34 @@ static bool ring_wait_room(void)
 	return true;
 }
 
-static bool ring_put(char c)
+/* Puts c at *prod, not yet published. */
+static bool ring_put(XENCONS_RING_IDX *prod, char c)
 {
-	XENCONS_RING_IDX prod = ring->out_prod;
-
 	xen_barrier();
-	if (prod - ring->out_cons >= sizeof(ring->out)) {
-		if (!ring_wait_room())
+	if (*prod - ring->out_cons >= sizeof(ring->out)) {
+		if (!ring_wait_room(*prod))
 			return false;
 	}
-	ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
-	/* The byte must be visible before the index that publishes it. */
-	__asm__ volatile("sfence" ::: "memory");
-	ring->out_prod = prod + 1;
+	ring->out[MASK_XENCONS_IDX(*prod, ring->out)] = c;
+	(*prod)++;
 	return true;
 }
 
 void duet_plat_console_write(const char *buf, size_t len)
 {
+	XENCONS_RING_IDX prod;
+
 	if (ring == NULL) {
 		hyp_console_io(CONSOLEIO_write, len, buf);
 		return;
 	}
+	prod = ring->out_prod;
 	for (size_t i = 0; i < len; i++) {
-		if ((buf[i] == '\n' && !ring_put('\r')) || !ring_put(buf[i]))
+		if ((buf[i] == '\n' && !ring_put(&prod, '\r')) ||
+		    !ring_put(&prod, buf[i]))
 			break;
 	}
+	ring_publish(prod);
 	ring_notify();
 }
 

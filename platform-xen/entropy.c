@@ -19,7 +19,6 @@ uintptr_t __stack_chk_guard;
 enum source { SOURCE_UNKNOWN, SOURCE_RDSEED, SOURCE_RDRAND, SOURCE_TSC };
 static enum source source;
 static uint64_t xs_state;
-static bool warned;
 
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
@@ -109,11 +108,11 @@ void duet__xen_entropy_report(void)
 {
 	/* The wall clock differs between boots even where the TSC may not. */
 	xs_state ^= duet_plat_clock_wall() * 0x9e3779b97f4a7c15ULL;
-	if (source == SOURCE_TSC && !warned) {
+	/* Runs once, at boot (boot.c). */
+	if (source == SOURCE_TSC) {
 		DUET_WARN("xen",
 			  "no RDRAND/RDSEED: entropy comes from a TSC-seeded "
 			  "generator and is guessable");
-		warned = true;
 	} else {
 		DUET_DEBUG("xen", "entropy from %s",
 			   source == SOURCE_RDSEED ? "RDSEED" : "RDRAND");

@@ -113,17 +113,6 @@ int duet__xen_evtchn_alloc_unbound(domid_t remote, duet__xen_evtchn_cb cb,
 	return bind_new(rc, op.port, cb, arg, port);
 }
 
-int duet__xen_evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,
-				      duet__xen_evtchn_cb cb, void *arg,
-				      evtchn_port_t *port)
-{
-	struct evtchn_bind_interdomain op = {.remote_dom = remote,
-					     .remote_port = remote_port};
-	long rc = hyp_event_channel_op(EVTCHNOP_bind_interdomain, &op);
-
-	return bind_new(rc, op.local_port, cb, arg, port);
-}
-
 int duet__xen_evtchn_unbind(evtchn_port_t port)
 {
 	struct evtchn_close op = {.port = port};

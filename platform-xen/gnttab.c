@@ -30,16 +30,20 @@ int duet__xen_gnttab_init(void)
 	if (hyp_grant_table_op(GNTTABOP_setup_table, &setup, 1) < 0 ||
 	    setup.status != GNTST_okay)
 		return -ENODEV;
-	table = duet__xen_pages_alloc(GNT_FRAMES);
-	if (table == NULL)
+	grant_entry_v1_t *t = duet__xen_pages_alloc(GNT_FRAMES);
+	if (t == NULL)
 		return -ENOMEM;
+	/* Published only once every frame is mapped and the references are
+	 * ready: a failure partway leaves grants refused (-ENODEV), and the
+	 * pages, some mapped over Xen's frames, out of the allocator. */
 	for (unsigned i = 0; i < GNT_FRAMES; i++) {
 		int r = duet__xen_map_machine_page(
-		    (char *)table + i * XEN_PAGE_SIZE, frames[i]);
+		    (char *)t + i * XEN_PAGE_SIZE, frames[i]);
 		if (r < 0)
 			return r;
 	}
 	duet__gntref_init(&refs, ref_storage, GNT_REFS, GNT_RESERVED);
+	table = t;
 	return 0;
 }
 

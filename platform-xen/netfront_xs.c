@@ -40,14 +40,6 @@
 
 static struct duet__netfront vifs[NF_MAX_VIFS];
 
-static int read_at(const char *dir, const char *key, char *buf, size_t size)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return duet__xs_read(XS_TX_NONE, path, buf, size);
-}
-
 static int parse_mac(const char *s, uint8_t mac[DUET_ETH_ALEN])
 {
 	for (int i = 0; i < DUET_ETH_ALEN; i++) {
@@ -62,17 +54,13 @@ static int parse_mac(const char *s, uint8_t mac[DUET_ETH_ALEN])
 	return 0;
 }
 
-/* Sleeps a little without the loop (probing runs before the app has its
- * devices). Pending ports are dispatched first and after: Xen wakes a
- * block only for a port that becomes pending, and the timer's port would
- * otherwise stay so. */
+/* Probing runs before the app has its devices: wait without the loop's
+ * callbacks, but with its event dispatch (xenstore replies, watches). */
 static void nap(void *arg)
 {
-	(void)arg;
-	duet__xen_evtchn_dispatch();
-	duet__xen_timer_set(duet_plat_clock_monotonic() + NF_NAP_NS);
-	duet__xen_block();
-	duet__xen_evtchn_dispatch();
+	struct duet__netfront *nf = arg;
+
+	duet_plat_wait(nf->loop, duet_plat_clock_monotonic() + NF_NAP_NS);
 }
 
 static int xb_prepare(void *arg)
@@ -142,7 +130,7 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 	int r;
 
 	nf->loop = loop;
-	if ((r = read_at(nf->node, "mac", buf, sizeof(buf))) < 0)
+	if ((r = duet__xb_read(nf->node, "mac", buf, sizeof(buf))) < 0)
 		return r;
 	if (parse_mac(buf, nf->mac) < 0) {
 		DUET_ERROR("netfront", "%s: bad mac '%s'", nf->name, buf);
@@ -153,7 +141,7 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 		return r;
 	r = duet__xb_boot(&nf->xb,
 			  duet_plat_clock_monotonic() + NF_HANDSHAKE_NS, nap,
-			  NULL);
+			  nf);
 	if (r == -ENODEV)
 		return r;
 	if (r < 0 && (r = duet__netfront_connect_later(nf)) < 0)

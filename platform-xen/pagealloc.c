@@ -103,13 +103,10 @@ int duet__pages_alloc(struct duet__pages *pa, size_t count, size_t *first)
 	return 0;
 }
 
+/* Freeing is adding back: both refuse a page that is not in use. */
 int duet__pages_free(struct duet__pages *pa, size_t first, size_t count)
 {
-	if (!range_ok(pa, first, count) || !range_is(pa, first, count, true))
-		return -EINVAL;
-	mark(pa, first, count, false);
-	pa->nfree += count;
-	return 0;
+	return duet__pages_add(pa, first, count);
 }
 
 size_t duet__pages_nfree(const struct duet__pages *pa)

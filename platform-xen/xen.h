@@ -77,9 +77,6 @@ int duet__xen_evtchn_bind_virq(uint32_t virq, duet__xen_evtchn_cb cb, void *arg,
 			       evtchn_port_t *port);
 int duet__xen_evtchn_alloc_unbound(domid_t remote, duet__xen_evtchn_cb cb,
 				   void *arg, evtchn_port_t *port);
-int duet__xen_evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,
-				      duet__xen_evtchn_cb cb, void *arg,
-				      evtchn_port_t *port);
 int duet__xen_evtchn_unbind(evtchn_port_t port);
 int duet__xen_evtchn_notify(evtchn_port_t port);
 void duet__xen_evtchn_mask(evtchn_port_t port);

@@ -1,11 +1,11 @@
 /* A PV front-end's XenbusState protocol with its backend (xenbus.h). */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <xen/io/xenbus.h>
 
+#include <duet/args.h>
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/platform.h>
@@ -14,7 +14,7 @@
 
 #define XB_TX_RETRIES 8
 
-static int read_key(const char *dir, const char *key, char *buf, size_t size)
+int duet__xb_read(const char *dir, const char *key, char *buf, size_t size)
 {
 	char path[DUET__XB_PATH_MAX + 40];
 
@@ -22,23 +22,28 @@ static int read_key(const char *dir, const char *key, char *buf, size_t size)
 	return duet__xs_read(XS_TX_NONE, path, buf, size);
 }
 
+int duet__xb_write(uint32_t tx, const char *dir, const char *key,
+		   const char *value)
+{
+	char path[DUET__XB_PATH_MAX + 40];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return duet__xs_write(tx, path, value);
+}
+
 int duet__xb_write_ul(uint32_t tx, const char *dir, const char *key,
 		      unsigned long value)
 {
-	char path[DUET__XB_PATH_MAX + 40], v[24];
+	char v[24];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	snprintf(v, sizeof(v), "%lu", value);
-	return duet__xs_write(tx, path, v);
+	return duet__xb_write(tx, dir, key, v);
 }
 
+/* Whole string, base 10, in range. */
 static bool parse_ll(const char *s, long long *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return end != s && *end == '\0' && errno == 0;
+	return duet_parse_int(s, out) == 0;
 }
 
 long long duet__xb_backend_ll(const struct duet__xb_front *f,
@@ -47,7 +52,7 @@ long long duet__xb_backend_ll(const struct duet__xb_front *f,
 	char buf[24];
 	long long v;
 
-	if (read_key(f->backend, key, buf, sizeof(buf)) < 0 ||
+	if (duet__xb_read(f->backend, key, buf, sizeof(buf)) < 0 ||
 	    !parse_ll(buf, &v))
 		return def;
 	return v;
@@ -57,7 +62,7 @@ int duet__xb_backend_state(const struct duet__xb_front *f)
 {
 	char buf[24];
 	long long s;
-	int r = read_key(f->backend, "state", buf, sizeof(buf));
+	int r = duet__xb_read(f->backend, "state", buf, sizeof(buf));
 
 	if (r == -ENOENT)
 		return XenbusStateUnknown; /* the backend is gone */
@@ -74,7 +79,7 @@ static bool detached(const struct duet__xb_front *f)
 {
 	char buf[8];
 
-	return read_key(f->node, "state", buf, sizeof(buf)) == -ENOENT;
+	return duet__xb_read(f->node, "state", buf, sizeof(buf)) == -ENOENT;
 }
 
 /* Writes our state, unless our directory is gone: a write would create it
@@ -114,9 +119,9 @@ int duet__xb_init(struct duet__xb_front *f, struct duet_loop *loop,
 	f->arg = arg;
 	f->phase = DUET__XB_INIT;
 	duet_timer_init(loop, &f->release_retry, on_release_retry, f);
-	if ((r = read_key(node, "backend", f->backend, sizeof(f->backend))) <
-		0 ||
-	    (r = read_key(node, "backend-id", buf, sizeof(buf))) < 0)
+	if ((r = duet__xb_read(node, "backend", f->backend,
+			       sizeof(f->backend))) < 0 ||
+	    (r = duet__xb_read(node, "backend-id", buf, sizeof(buf))) < 0)
 		return r;
 	if (!parse_ll(buf, &id) || id < 0 || id >= 0x7ff0 ||
 	    f->backend[0] == '\0') {
@@ -323,8 +328,6 @@ int duet__xb_boot(struct duet__xb_front *f, duet_time_t deadline,
 		DUET_WARN("xenbus", "%s: cannot watch %s: changes of the "
 				    "backend go unseen",
 			  f->name, f->watch_path);
-	else
-		f->watching = true;
 	if (f->phase == DUET__XB_UP)
 		return 0;
 	DUET_WARN("xenbus", "%s: backend %s not connected yet (state %d)",

@@ -46,6 +46,7 @@
 #define DUET_XEN_XENBUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <duet/clock.h>
@@ -95,7 +96,6 @@ struct duet__xb_front {
 	enum duet__xb_phase phase;
 	bool prepared;	  /* release owed */
 	bool connected;	  /* disconnect owed */
-	bool watching;
 	unsigned connects; /* successful connections so far */
 	const struct duet__xb_ops *ops;
 	void *arg;
@@ -136,7 +136,12 @@ int duet__xb_backend_state(const struct duet__xb_front *f);
 long long duet__xb_backend_ll(const struct duet__xb_front *f,
 			      const char *key, long long def);
 
-/* Writes key=value under `dir` (in transaction tx). */
+/* Reads dir/key into buf (outside a transaction): 0 or a negative errno
+ * (-ENOENT if missing). */
+int duet__xb_read(const char *dir, const char *key, char *buf, size_t size);
+/* Writes dir/key=value (in transaction tx). */
+int duet__xb_write(uint32_t tx, const char *dir, const char *key,
+		   const char *value);
 int duet__xb_write_ul(uint32_t tx, const char *dir, const char *key,
 		      unsigned long value);
 

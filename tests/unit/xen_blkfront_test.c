@@ -25,6 +25,8 @@ static int done_status[NREQ];
 static int order[NREQ];
 static int norder;
 static int fatal_errors, soft_errors;
+/* Requests completed when the last fatal error was reported. */
+static int done_at_fatal;
 /* > 0: each completion resubmits its request and the backend answers at
  * once, from inside the callback (a quick backend, a busy app). */
 static int echo_rounds;
@@ -60,9 +62,12 @@ static void on_error(bool fatal, const char *what, long value, void *arg)
 	(void)what;
 	(void)value;
 	(void)arg;
-	if (fatal)
+	if (fatal) {
 		fatal_errors++;
-	else
+		done_at_fatal = 0;
+		for (int i = 0; i < NREQ; i++)
+			done_at_fatal += done_count[i];
+	} else
 		soft_errors++;
 }
 
@@ -104,7 +109,7 @@ static void setup(void)
 	cr_assert(sring && pages && disk);
 	memset(done_count, 0, sizeof(done_count));
 	memset(reqs, 0, sizeof(reqs));
-	norder = fatal_errors = soft_errors = echo_rounds = 0;
+	norder = fatal_errors = soft_errors = echo_rounds = done_at_fatal = 0;
 	ring_setup(512, BLKIF_OP_FLUSH_DISKCACHE);
 }
 
@@ -224,8 +229,8 @@ static void poll_all(void)
 	bool notify;
 
 	while (serve(64) > 0)
-		duet__bf_poll(&r, 0, &notify);
-	duet__bf_poll(&r, 0, &notify);
+		duet__bf_poll(&r, &notify);
+	duet__bf_poll(&r, &notify);
 }
 
 static int submit(int i, enum duet_block_op op, uint64_t sector, void *buf,
@@ -365,7 +370,7 @@ Test(blkfront, one_failed_chunk_fails_the_request_once_with_eio)
 	respond(q.id, q.operation, BLKIF_RSP_OKAY);
 	cr_assert(take(&q));
 	respond(q.id, q.operation, BLKIF_RSP_ERROR);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(done_count[0], 0, "chunks are still out");
 	poll_all();
 	cr_expect_eq(done_count[0], 1);
@@ -390,13 +395,13 @@ Test(blkfront, response_id_never_issued_is_dropped)
 	cr_assert(take(&q));
 	respond(999, BLKIF_OP_READ, BLKIF_RSP_OKAY);
 	respond(q.id ^ (1u << 8), BLKIF_OP_READ, BLKIF_RSP_OKAY);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(done_count[0], 0);
 	cr_expect_eq(r.stray, 2);
 	cr_expect_eq(soft_errors, 2);
 	cr_expect_eq(fatal_errors, 0);
 	respond(q.id, q.operation, BLKIF_RSP_OKAY);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(done_count[0], 1);
 	cr_expect_eq(done_status[0], 0);
 }
@@ -410,19 +415,19 @@ Test(blkfront, repeated_response_completes_nothing_twice)
 	cr_assert_eq(submit(0, DUET_BLOCK_READ, 0, buf, 1), 0);
 	cr_assert(take(&q));
 	respond(q.id, q.operation, BLKIF_RSP_OKAY);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	/* The slot is reused for the next request; the stale repeat of the
 	 * first response must not complete it. */
 	cr_assert_eq(submit(1, DUET_BLOCK_READ, 1, buf, 1), 0);
 	cr_assert(take(&q2));
 	cr_expect_eq(q2.id & 0xff, q.id & 0xff, "same slot");
 	respond(q.id, q.operation, BLKIF_RSP_OKAY);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(done_count[0], 1);
 	cr_expect_eq(done_count[1], 0);
 	cr_expect_eq(r.stray, 1);
 	respond(q2.id, q2.operation, BLKIF_RSP_OKAY);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(done_count[1], 1);
 }
 
@@ -447,15 +452,18 @@ Test(blkfront, producer_index_past_the_requests_breaks_the_ring)
 		cr_assert_eq(submit(i, DUET_BLOCK_READ, 0, buf[i], 1), 0);
 	/* Two requests out; the backend claims 40 responses. */
 	sring->rsp_prod = 40;
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(fatal_errors, 1);
+	/* Failed before the error is reported: the report may take the
+	 * device down, and must find nothing left to hold. */
+	cr_expect_eq(done_at_fatal, 2);
 	cr_expect(r.broken);
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(done_count[i], 1);
 		cr_expect_eq(done_status[i], -EIO);
 	}
 	cr_expect_eq(submit(2, DUET_BLOCK_READ, 0, buf[2], 1), -ENODEV);
-	cr_expect_eq(duet__bf_poll(&r, 0, &notify), 0);
+	cr_expect_eq(duet__bf_poll(&r, &notify), 0);
 	cr_expect_eq(done_count[2], 0);
 }
 
@@ -482,7 +490,7 @@ Test(blkfront, silent_backend_times_out_in_flight_and_waiting_requests)
 	cr_expect_eq(fatal_errors, 1);
 	/* A late answer changes nothing. */
 	serve(64);
-	duet__bf_poll(&r, DUET_SEC(32), &notify);
+	duet__bf_poll(&r, &notify);
 	for (int i = 0; i < 20; i++)
 		cr_expect_eq(done_count[i], 1);
 }
@@ -525,7 +533,7 @@ Test(blkfront, restart_takes_pending_requests_back_in_order)
 	/* Three answered before the backend goes: those are done. */
 	bool notify;
 	serve(3);
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(done_count[i], 1);
 	duet_list_init(&taken);
@@ -586,7 +594,7 @@ Test(blkfront, garbage_responses_never_write_outside_the_request)
 			respond((seed >> 8) % 40 | (uint64_t)(seed % 3) << 8,
 				(uint8_t)(seed >> 16) % 4,
 				(int16_t)((seed >> 20) % 3) - 2);
-		duet__bf_poll(&r, 0, &notify);
+		duet__bf_poll(&r, &notify);
 		if (r.broken)
 			break;
 	}
@@ -609,12 +617,12 @@ Test(blkfront, a_quick_backend_cannot_keep_the_poll_busy)
 	cr_assert_eq(submit(0, DUET_BLOCK_READ, 0, buf, 1), 0);
 	serve(64);
 	echo_rounds = 1000;
-	handled = duet__bf_poll(&r, 0, &notify);
+	handled = duet__bf_poll(&r, &notify);
 	cr_expect_eq(handled, 1, "one pass: %d handled", handled);
 	cr_expect(r.again, "more came in: poll again from the loop");
 	cr_expect_eq(done_count[0], 1);
 	for (int polls = 2; polls <= 5; polls++) {
-		duet__bf_poll(&r, 0, &notify);
+		duet__bf_poll(&r, &notify);
 		cr_expect_eq(done_count[0], polls);
 	}
 	echo_rounds = 0;
@@ -633,8 +641,9 @@ Test(blkfront, producer_index_moving_backwards_breaks_the_ring)
 	cr_assert_eq(done_status[0], 0);
 	cr_assert_eq(submit(1, DUET_BLOCK_READ, 0, buf[1], 1), 0);
 	sring->rsp_prod = 0; /* was 1: now 2^32 - 1 responses "ahead" */
-	duet__bf_poll(&r, 0, &notify);
+	duet__bf_poll(&r, &notify);
 	cr_expect_eq(fatal_errors, 1);
+	cr_expect_eq(done_at_fatal, 2);
 	cr_expect_eq(done_count[1], 1);
 	cr_expect_eq(done_status[1], -EIO);
 }
