@@ -263,8 +263,13 @@ static int fault_submit(struct duet_block *blk, struct duet_block_req *req)
 	case DUET_BLOCK_WRITE: {
 		size_t len = (size_t)(req->count * f->ssz);
 		struct cached_write *w = malloc(sizeof(*w) + len);
-		if (w == NULL)
+		if (w == NULL) {
+			/* Refused, so not an operation: cut_after numbers
+			 * only accepted ones (the count did not kill the
+			 * device, or we would not be here). */
+			f->ops--;
 			return -ENOMEM;
+		}
 		w->sector = req->sector;
 		w->count = req->count;
 		w->acked = false;

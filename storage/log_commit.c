@@ -33,6 +33,18 @@ static uint64_t req_bytes(const struct duet_kv_req *req)
 	}
 }
 
+/* Completes and unlinks every request on a list the store no longer
+ * holds. */
+static void complete_all(struct duet_list *l, int status)
+{
+	while (!duet_list_empty(l)) {
+		struct duet_kv_req *req =
+		    duet_container_of(l->next, struct duet_kv_req, store_link);
+		duet_list_unlink(&req->store_link);
+		duet_kv_complete(req, status);
+	}
+}
+
 /* Fails the batch and everything pending. Callbacks may close the store,
  * so nothing of it is touched once they start. */
 void duet__log_fail_all(struct log_store *s, int status)
@@ -49,18 +61,8 @@ void duet__log_fail_all(struct log_store *s, int status)
 	duet_list_move_all(&s->batch, &batch);
 	duet_list_move_all(&s->pending, &pending);
 	s->state = LOG_IDLE;
-	while (!duet_list_empty(&batch)) {
-		struct duet_kv_req *req = duet_container_of(
-		    batch.next, struct duet_kv_req, store_link);
-		duet_list_unlink(&req->store_link);
-		duet_kv_complete(req, status);
-	}
-	while (!duet_list_empty(&pending)) {
-		struct duet_kv_req *req = duet_container_of(
-		    pending.next, struct duet_kv_req, store_link);
-		duet_list_unlink(&req->store_link);
-		duet_kv_complete(req, later);
-	}
+	complete_all(&batch, status);
+	complete_all(&pending, later);
 }
 
 /* The batch is durable: index it, move the end, acknowledge. */
@@ -68,39 +70,30 @@ static void batch_durable(struct log_store *s, uint64_t new_end)
 {
 	struct duet_list done;
 	uint64_t start = s->end - s->end % s->ssz;
+	struct duet_list *p;
 
 	duet_list_move_all(&s->batch, &done);
-	for (struct duet_list *p = done.next; p != &done; p = p->next) {
+	duet_list_foreach(p, &done)
+	{
 		struct duet_kv_req *req =
 		    duet_container_of(p, struct duet_kv_req, store_link);
-		struct log_ent *e =
-		    duet__log_index_find(&s->ix, req->key, req->key_len);
-		if (e != NULL) {
-			s->live_bytes -= log_rec_len(e->key_len, e->value_len);
-			if (req->op == DUET_KV_DELETE)
-				duet__log_index_remove(&s->ix, e);
+		if (req->op != DUET_KV_SET && req->op != DUET_KV_DELETE)
+			continue;
+		if (duet__log_apply(s, req->op == DUET_KV_SET, req->key,
+				    req->key_len, req->store_u64[0],
+				    req->store_u64[1],
+				    (uint32_t)req->len) < 0) {
+			/* Durable but not indexable: reads would be wrong,
+			 * so stop writing (a remount finds it). */
+			s->end = new_end;
+			duet_list_move_all(&done, &s->batch);
+			duet__log_fail_all(s, -ENOMEM);
+			return;
 		}
-		if (req->op == DUET_KV_SET) {
-			if (e == NULL)
-				e = duet__log_index_put(&s->ix, req->key,
-							req->key_len);
-			if (e == NULL) {
-				/* Durable but not indexable: reads would be
-				 * wrong, so stop writing (a remount finds it).
-				 */
-				s->end = new_end;
-				duet_list_move_all(&done, &s->batch);
-				duet__log_fail_all(s, -ENOMEM);
-				return;
-			}
-			e->rec_off = req->store_u64[0];
-			e->seq = req->store_u64[1];
-			e->value_len = (uint32_t)req->len;
-			s->live_bytes += log_rec_len(req->key_len, req->len);
+		if (req->op == DUET_KV_SET)
 			s->stats.sets++;
-		} else if (req->op == DUET_KV_DELETE) {
+		else
 			s->stats.deletes++;
-		}
 	}
 	if (new_end != s->end) {
 		uint64_t keep = new_end % s->ssz;
@@ -111,12 +104,7 @@ static void batch_durable(struct log_store *s, uint64_t new_end)
 	s->state = LOG_IDLE;
 	/* Before the callbacks: the last of them may close the store. */
 	duet_defer_post(&s->kick);
-	while (!duet_list_empty(&done)) {
-		struct duet_kv_req *req = duet_container_of(
-		    done.next, struct duet_kv_req, store_link);
-		duet_list_unlink(&req->store_link);
-		duet_kv_complete(req, 0);
-	}
+	complete_all(&done, 0);
 }
 
 static void flush_done(struct duet_block_req *blk, int status, void *arg)
@@ -164,9 +152,11 @@ static int ensure_wbuf(struct log_store *s, uint64_t need)
 static uint64_t encode_batch(struct log_store *s)
 {
 	uint64_t start = s->end - s->end % s->ssz, pos = s->end;
+	struct duet_list *p;
 
 	memcpy(s->wbuf, s->tail, (size_t)(s->end - start));
-	for (struct duet_list *p = s->batch.next; p != &s->batch; p = p->next) {
+	duet_list_foreach(p, &s->batch)
+	{
 		struct duet_kv_req *req =
 		    duet_container_of(p, struct duet_kv_req, store_link);
 		uint64_t len = req_bytes(req);
@@ -394,22 +384,10 @@ static void log_submit(struct duet_kv *kv, struct duet_kv_req *req)
 			return;
 		}
 		req->stat = (struct duet_kv_stat){e->value_len, 0, e->seq};
-		if (req->op == DUET_KV_STAT) {
-			duet_kv_complete(req, 0);
-			return;
-		}
-		if (req->offset > e->value_len) {
-			duet_kv_complete(req, -EINVAL);
-			return;
-		}
-		uint64_t left = e->value_len - req->offset;
-		size_t n = req->len < left ? req->len : (size_t)left;
-		s->reads[s->sb.active]++;
-		duet__rr_read(&s->rr, req,
-			      duet__log_region_byte(s, s->sb.active) +
-				  e->rec_off + LOG_REC_HDR + e->key_len +
-				  req->offset,
-			      req->buf, n);
+		duet__rr_get(&s->rr, req,
+			     duet__log_region_byte(s, s->sb.active) +
+				 e->rec_off + LOG_REC_HDR + e->key_len,
+			     e->value_len, &s->reads[s->sb.active]);
 		return;
 	case DUET_KV_LIST: do_list(s, req); return;
 	default:
@@ -425,16 +403,23 @@ static void log_submit(struct duet_kv *kv, struct duet_kv_req *req)
 	}
 }
 
-static void log_close(struct duet_kv *kv)
+void duet__log_free(struct log_store *s)
 {
-	struct log_store *s = duet__log_of(kv);
-
-	duet_defer_cancel(&s->kick);
+	if (s == NULL)
+		return;
 	duet__log_index_fini(&s->ix);
 	duet__rr_fini(&s->rr);
 	free(s->tail);
 	free(s->wbuf);
 	free(s);
+}
+
+static void log_close(struct duet_kv *kv)
+{
+	struct log_store *s = duet__log_of(kv);
+
+	duet_defer_cancel(&s->kick);
+	duet__log_free(s);
 }
 
 const struct duet_kv_ops duet__log_ops = {

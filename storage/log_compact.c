@@ -246,15 +246,12 @@ void duet__log_compact_start(struct log_store *s)
 void duet__log_compacted(struct log_store *s, int status)
 {
 	s->state = LOG_IDLE;
-	if (status == -ENOSPC || status == -ENOMEM) {
-		/* Nothing was switched: the old log goes on; writes that do
-		 * not fit fail with -ENOSPC. */
-		s->compacted_clean = true;
-	} else if (status < 0) {
+	/* On -ENOSPC or -ENOMEM nothing was switched: the old log goes on;
+	 * writes that do not fit fail with -ENOSPC. */
+	if (status < 0 && status != -ENOSPC && status != -ENOMEM) {
 		duet__log_fail_all(s, status);
 		return;
-	} else {
-		s->compacted_clean = true;
 	}
+	s->compacted_clean = true;
 	duet__log_kick(s);
 }

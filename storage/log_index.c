@@ -81,10 +81,11 @@ static void grow(struct log_index *ix)
 }
 
 struct log_ent *duet__log_index_put(struct log_index *ix, const char *key,
-				    size_t key_len)
+				    size_t key_len, bool *created)
 {
 	struct log_ent *e = duet__log_index_find(ix, key, key_len);
 
+	*created = e == NULL;
 	if (e != NULL)
 		return e;
 	e = calloc(1, sizeof(*e) + key_len + 1);
@@ -112,6 +113,33 @@ void duet__log_index_remove(struct log_index *ix, struct log_ent *e)
 	*p = e->next;
 	ix->count--;
 	free(e);
+}
+
+int duet__log_apply(struct log_store *s, bool set, const char *key,
+		    size_t key_len, uint64_t rec_off, uint64_t seq,
+		    uint32_t value_len)
+{
+	struct log_ent *e;
+	bool created;
+
+	if (!set) {
+		e = duet__log_index_find(&s->ix, key, key_len);
+		if (e != NULL) {
+			s->live_bytes -= log_rec_len(e->key_len, e->value_len);
+			duet__log_index_remove(&s->ix, e);
+		}
+		return 0;
+	}
+	e = duet__log_index_put(&s->ix, key, key_len, &created);
+	if (e == NULL)
+		return -ENOMEM;
+	if (!created)
+		s->live_bytes -= log_rec_len(e->key_len, e->value_len);
+	e->rec_off = rec_off;
+	e->seq = seq;
+	e->value_len = value_len;
+	s->live_bytes += log_rec_len(key_len, value_len);
+	return 0;
 }
 
 struct log_ent **duet__log_index_all(const struct log_index *ix)

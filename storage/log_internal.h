@@ -33,10 +33,10 @@ int duet__log_index_init(struct log_index *ix, uint32_t seed);
 void duet__log_index_fini(struct log_index *ix);
 struct log_ent *duet__log_index_find(const struct log_index *ix,
 				     const char *key, size_t key_len);
-/* The entry for key, created (zeroed but for the key) if absent; NULL if
- * out of memory. */
+/* The entry for key, created (zeroed but for the key) if absent, which
+ * *created tells; NULL if out of memory. */
 struct log_ent *duet__log_index_put(struct log_index *ix, const char *key,
-				    size_t key_len);
+				    size_t key_len, bool *created);
 void duet__log_index_remove(struct log_index *ix, struct log_ent *e);
 /* Every entry into a new array (caller frees); NULL if out of memory and
  * there are entries. */
@@ -110,6 +110,13 @@ static inline uint64_t duet__log_align_start(uint64_t off, uint32_t ssz)
 uint64_t duet__log_write_span(uint64_t from, uint64_t to, uint32_t ssz,
 			      uint64_t region_bytes);
 
+/* Applies one durable record to the index and live_bytes: a set (at
+ * rec_off) or a delete. 0, or -ENOMEM with the index unchanged. */
+int duet__log_apply(struct log_store *s, bool set, const char *key,
+		    size_t key_len, uint64_t rec_off, uint64_t seq,
+		    uint32_t value_len);
+/* Frees a store that is not (or no longer) running; NULL is fine. */
+void duet__log_free(struct log_store *s);
 void duet__log_kick(struct log_store *s);
 void duet__log_fail_all(struct log_store *s, int status);
 void duet__log_read_done(struct duet_kv_req *req, int status);

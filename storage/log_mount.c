@@ -158,10 +158,7 @@ static void mount_end(struct log_store *s, int status)
 	free(m);
 	s->mounting = NULL;
 	if (status < 0) {
-		duet__log_index_fini(&s->ix);
-		duet__rr_fini(&s->rr);
-		free(s->tail);
-		free(s);
+		duet__log_free(s);
 		cb(NULL, status, arg);
 		return;
 	}
@@ -339,22 +336,10 @@ static int scan_step(struct log_store *s)
 		s->report.dropped_bytes = m->p - s->report.damage_offset;
 		return 1;
 	}
-	struct log_ent *e = duet__log_index_find(&s->ix, key, rec.key_len);
-	if (e != NULL) {
-		s->live_bytes -= log_rec_len(e->key_len, e->value_len);
-		if (rec.type == LOG_REC_DELETE)
-			duet__log_index_remove(&s->ix, e);
-	}
-	if (rec.type == LOG_REC_SET) {
-		if (e == NULL)
-			e = duet__log_index_put(&s->ix, key, rec.key_len);
-		if (e == NULL)
-			return -ENOMEM;
-		e->rec_off = p;
-		e->seq = rec.seq;
-		e->value_len = rec.value_len;
-		s->live_bytes += len;
-	}
+	r = duet__log_apply(s, rec.type == LOG_REC_SET, key, rec.key_len, p,
+			    rec.seq, rec.value_len);
+	if (r < 0)
+		return r;
 	if (rec.gen > m->max_gen)
 		m->max_gen = rec.gen;
 	if (rec.seq >= s->next_seq)
@@ -538,20 +523,15 @@ int duet_logstore_mount(struct duet_loop *loop, struct duet_block *dev,
 	duet_kv_init(&s->kv, loop, "log", &duet__log_ops, false);
 	r = duet_block_read(dev, &m->req, 0, m->win, LOG_SB_SLOTS,
 			    mount_io_done, s);
-	if (r < 0) {
-		duet__rr_fini(&s->rr);
-		free(m->win);
-		free(m);
-		free(s->tail);
-		free(s);
-	}
+	if (r < 0)
+		goto fail;
 	return r;
 nomem:
+	r = -ENOMEM;
+fail:
 	if (m != NULL)
 		free(m->win);
 	free(m);
-	if (s != NULL)
-		free(s->tail);
-	free(s);
-	return -ENOMEM;
+	duet__log_free(s);
+	return r;
 }

@@ -160,3 +160,21 @@ void duet__rr_read(struct duet__rr *rr, struct duet_kv_req *req, uint64_t off,
 	req->store_u64[BOUNCE] = 0;
 	rr_step(rr, req);
 }
+
+void duet__rr_get(struct duet__rr *rr, struct duet_kv_req *req,
+		  uint64_t value_off, uint64_t value_len, unsigned *reads)
+{
+	if (req->op == DUET_KV_STAT) {
+		duet_kv_complete(req, 0);
+		return;
+	}
+	if (req->offset > value_len) {
+		duet_kv_complete(req, -EINVAL);
+		return;
+	}
+	uint64_t left = value_len - req->offset;
+	size_t n = req->len < left ? req->len : (size_t)left;
+	if (reads != NULL)
+		(*reads)++;
+	duet__rr_read(rr, req, value_off + req->offset, req->buf, n);
+}

@@ -31,6 +31,12 @@ void duet__rr_fini(struct duet__rr *rr);
  * device. */
 void duet__rr_read(struct duet__rr *rr, struct duet_kv_req *req, uint64_t off,
 		   void *dst, size_t len);
+/* The rest of a store's get or stat, once it has found the value (value_len
+ * bytes at device offset value_off) and filled req->stat: completes a stat,
+ * or a get past the value's end with -EINVAL; else reads the bytes asked
+ * for, counting the read in *reads (if not NULL) before it starts. */
+void duet__rr_get(struct duet__rr *rr, struct duet_kv_req *req,
+		  uint64_t value_off, uint64_t value_len, unsigned *reads);
 /* The device offset a read in flight started at (store_u64[0]). */
 static inline uint64_t duet__rr_offset(const struct duet_kv_req *req)
 {

@@ -136,17 +136,7 @@ static void tar_submit(struct duet_kv *kv, struct duet_kv_req *req)
 			return;
 		}
 		fill_stat(e, &req->stat);
-		if (req->op == DUET_KV_STAT) {
-			duet_kv_complete(req, 0);
-			return;
-		}
-		if (req->offset > e->size) {
-			duet_kv_complete(req, -EINVAL);
-			return;
-		}
-		uint64_t left = e->size - req->offset;
-		size_t n = req->len < left ? req->len : (size_t)left;
-		duet__rr_read(&t->rr, req, e->off + req->offset, req->buf, n);
+		duet__rr_get(&t->rr, req, e->off, e->size, NULL);
 		return;
 	case DUET_KV_LIST:
 		for (size_t i = lower_bound(t, req->key); i < t->n; i++) {
@@ -262,9 +252,7 @@ static void mount_end(struct tar_store *t, int status)
 		status = resolve_links(t);
 	free_links(t);
 	if (status < 0) {
-		free_index(t);
-		duet__rr_fini(&t->rr);
-		free(t);
+		tar_close(&t->kv);
 		cb(NULL, status, arg);
 		return;
 	}
@@ -326,15 +314,6 @@ static bool cover(struct tar_store *t, uint64_t off, size_t len, int *err)
 	return false;
 }
 
-static char *dup_name(const char *name)
-{
-	char *copy = malloc(strlen(name) + 1);
-
-	if (copy != NULL)
-		strcpy(copy, name);
-	return copy;
-}
-
 static int add_link(struct tar_store *t, const char *name, const char *target)
 {
 	if (t->nlinks == t->lcap) {
@@ -345,8 +324,7 @@ static int add_link(struct tar_store *t, const char *name, const char *target)
 		t->links = l;
 		t->lcap = cap;
 	}
-	struct tar_link l = {dup_name(name), dup_name(target), t->entry_no,
-			     false};
+	struct tar_link l = {strdup(name), strdup(target), t->entry_no, false};
 	if (l.name == NULL || l.target == NULL) {
 		free(l.name);
 		free(l.target);
@@ -367,7 +345,7 @@ static int add_file(struct tar_store *t, const char *name, uint64_t off,
 		t->ents = e;
 		t->cap = cap;
 	}
-	char *copy = dup_name(name);
+	char *copy = strdup(name);
 	if (copy == NULL)
 		return -ENOMEM;
 	t->ents[t->n++] = (struct tar_entry){copy, off, size, mtime, order};

@@ -120,17 +120,6 @@ void duet__tar_pending_clear(struct duet__tar_pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static char *dup_bytes(const uint8_t *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d != NULL) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 /* A decimal pax value: digits, and for mtime an optional fraction (and a
  * minus sign, read as 0). */
 static const char *pax_number(const uint8_t *v, size_t n, bool time,
@@ -194,14 +183,14 @@ static const char *parse_pax(const uint8_t *d, size_t len,
 			if (memchr(val, '\0', vlen) != NULL)
 				return "pax path contains a NUL byte";
 			free(p->path);
-			p->path = dup_bytes(val, vlen);
+			p->path = strndup((const char *)val, vlen);
 			if (p->path == NULL)
 				return "out of memory";
 		} else if (klen == 8 && memcmp(key, "linkpath", 8) == 0) {
 			if (memchr(val, '\0', vlen) != NULL)
 				return "pax linkpath contains a NUL byte";
 			free(p->linkpath);
-			p->linkpath = dup_bytes(val, vlen);
+			p->linkpath = strndup((const char *)val, vlen);
 			if (p->linkpath == NULL)
 				return "out of memory";
 		} else if (klen == 4 && memcmp(key, "size", 4) == 0) {
@@ -226,11 +215,11 @@ const char *duet__tar_parse_ext(const struct duet__tar_header *h,
 	case 'x': return parse_pax(data, len, p);
 	case 'L':
 		free(p->longname);
-		p->longname = dup_bytes(data, strnlen((const char *)data, len));
+		p->longname = strndup((const char *)data, len);
 		return p->longname == NULL ? "out of memory" : NULL;
 	case 'K':
 		free(p->linkpath);
-		p->linkpath = dup_bytes(data, strnlen((const char *)data, len));
+		p->linkpath = strndup((const char *)data, len);
 		return p->linkpath == NULL ? "out of memory" : NULL;
 	default: /* global pax records: nothing we use */ return NULL;
 	}

@@ -62,7 +62,7 @@ static const struct httpd_file *table_find(const struct httpd_table *t,
 {
 	for (unsigned i = 0; i < t->count; i++) {
 		const struct httpd_file *f = &t->files[i];
-		if (strlen(f->path) == len && memcmp(f->path, path, len) == 0)
+		if (f->path_len == len && memcmp(f->path, path, len) == 0)
 			return f;
 	}
 	return NULL;
@@ -79,6 +79,7 @@ int httpd_table_add(struct httpd_table *t, const char *path,
 		return -ENOSPC;
 	f = &t->files[t->count++];
 	f->path = path;
+	f->path_len = strlen(path);
 	f->data = data;
 	f->size = size;
 	f->content_type = httpd_content_type(path);

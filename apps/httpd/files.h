@@ -24,7 +24,8 @@
 #include <duet/kv.h>
 
 struct httpd_file {
-	const char *path; /* "/index.html" */
+	const char *path;    /* "/index.html" */
+	size_t path_len;     /* strlen(path), kept for the per-request lookup */
 	const uint8_t *data; /* NULL: read through the source's read */
 	size_t size;
 	const char *content_type;

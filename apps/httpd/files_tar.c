@@ -23,24 +23,33 @@ static int on_entry(struct duet_kv_req *req, const char *key,
 	struct httpd_tar *t = arg;
 	(void)req;
 
-	if (st->size > SIZE_MAX)
-		return 1; /* cannot be served here: the count check fails */
+	/* A nonzero return stops the listing; t->err says why. */
+	if (st->size > SIZE_MAX) {
+		t->err = -EFBIG; /* cannot be served here */
+		return 1;
+	}
 	if (t->count == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		struct httpd_file *n = realloc(t->files, cap * sizeof(*n));
-		if (n == NULL)
+		if (n == NULL) {
+			t->err = -ENOMEM;
 			return 1;
+		}
 		t->files = n;
 		t->cap = cap;
 	}
-	char *path = malloc(strlen(key) + 2);
-	if (path == NULL)
+	size_t key_len = strlen(key);
+	char *path = malloc(key_len + 2);
+	if (path == NULL) {
+		t->err = -ENOMEM;
 		return 1;
+	}
 	path[0] = '/';
-	strcpy(path + 1, key);
+	memcpy(path + 1, key, key_len + 1);
 	struct httpd_file *f = &t->files[t->count++];
 	*f = (struct httpd_file){
 	    .path = path,
+	    .path_len = key_len + 1,
 	    .data = NULL,
 	    .size = (size_t)st->size,
 	    .content_type = httpd_content_type(path),
@@ -56,8 +65,8 @@ static void listed(struct duet_kv_req *req, int status, void *arg)
 	struct httpd_tar *t = arg;
 	(void)req;
 
-	if (status == 0 && t->count < duet_tar_count(t->kv))
-		status = -ENOMEM;
+	if (status == 0)
+		status = t->err;
 	if (status < 0) {
 		load_end(t, status);
 		return;
@@ -100,7 +109,7 @@ static const struct httpd_file *tar_lookup(void *ctx, const char *path,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const char *p = t->files[mid].path;
-		size_t plen = strlen(p);
+		size_t plen = t->files[mid].path_len;
 		int c = memcmp(p, path, plen < len ? plen : len);
 		if (c == 0)
 			c = plen < len ? -1 : plen > len;

@@ -31,6 +31,7 @@ struct httpd_tar {
 	struct duet_kv_req req;
 	void (*done)(void *arg, int status);
 	void *arg;
+	int err; /* why an entry stopped the listing: -ENOMEM, -EFBIG */
 };
 
 /* 0 and later done(arg, 0 or a negative errno, the reason logged), or a

@@ -131,13 +131,35 @@ static void httpd_app_stop(struct duet_stop_hook *hook, void *arg)
 	httpd_stop(&a->server, httpd_app_drained, a);
 }
 
+/* Listens with a->loop, a->stack and a->cfg on src and hooks the stop; both
+ * the embedded site and disk0's image start here. */
+static int serve(struct httpd_app *a, const struct httpd_source *src,
+		 size_t nfiles, const char *from)
+{
+	char where[DUET_SOCKADDR_STRLEN];
+	int r = httpd_start(&a->server, a->loop, a->stack, &a->cfg, src);
+
+	if (r < 0) {
+		DUET_ERROR(
+		    "httpd", "cannot listen on %s: %s",
+		    duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
+		    duet_strerror(r));
+		return r;
+	}
+	duet_on_stop(a->loop, &a->stop, httpd_app_stop, a);
+	DUET_INFO("httpd", "serving %zu files%s on http://%s/ (%s stack)",
+		  nfiles, from,
+		  duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
+		  duet_net_stack_name(a->stack));
+	return 0;
+}
+
 /* disk0's image is indexed: listen, as the start does for the embedded
  * site. A failure here ends the boot. */
 static void tar_loaded(void *arg, int status)
 {
 	struct httpd_app *a = arg;
 	struct httpd_source src;
-	char where[DUET_SOCKADDR_STRLEN];
 
 	if (status < 0) {
 		DUET_ERROR("httpd", "cannot serve the image on disk0: %s",
@@ -146,22 +168,10 @@ static void tar_loaded(void *arg, int status)
 		return;
 	}
 	httpd_tar_source(&a->tar, &src);
-	status = httpd_start(&a->server, a->loop, a->stack, &a->cfg, &src);
-	if (status < 0) {
-		DUET_ERROR(
-		    "httpd", "cannot listen on %s: %s",
-		    duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
-		    duet_strerror(status));
+	if (serve(a, &src, a->tar.count, " from disk0") < 0) {
 		httpd_tar_free(&a->tar);
 		duet_exit(a->loop, DUET_EXIT_FAILURE);
-		return;
 	}
-	duet_on_stop(a->loop, &a->stop, httpd_app_stop, a);
-	DUET_INFO("httpd",
-		  "serving %zu files from disk0 on http://%s/ (%s stack)",
-		  a->tar.count,
-		  duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
-		  duet_net_stack_name(a->stack));
 }
 
 static int httpd_app_start(struct duet_loop *loop, void *arg)
@@ -173,7 +183,6 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	struct httpd_source src;
 	const char *addr, *synthetic;
 	long long port, max_conns;
-	char where[DUET_SOCKADDR_STRLEN];
 	int r;
 	(void)arg;
 
@@ -210,6 +219,9 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	}
 	cfg.addr.port = (uint16_t)port;
 
+	a.loop = loop;
+	a.stack = stack;
+	a.cfg = cfg;
 	/* A tar image on disk0 replaces the embedded site. */
 	if (duet_device_find(loop, "disk0", DUET_DEVICE_BLOCK) != NULL) {
 		struct duet_block *disk;
@@ -221,9 +233,6 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 		if ((r = duet_block_open(loop, "disk0", &disk)) < 0)
 			return r;
 		a.from_disk = true;
-		a.loop = loop;
-		a.stack = stack;
-		a.cfg = cfg;
 		return httpd_tar_load(&a.tar, loop, disk, tar_loaded, &a);
 	}
 	httpd_table_init(&a.table);
@@ -232,18 +241,8 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 		goto fail;
 	httpd_table_source(&a.table, &src);
 
-	if ((r = httpd_start(&a.server, loop, stack, &cfg, &src)) < 0) {
-		DUET_ERROR(
-		    "httpd", "cannot listen on %s: %s",
-		    duet_sockaddr_format(&cfg.addr, where, sizeof(where)),
-		    duet_strerror(r));
+	if ((r = serve(&a, &src, a.table.count, "")) < 0)
 		goto fail;
-	}
-	duet_on_stop(loop, &a.stop, httpd_app_stop, &a);
-	DUET_INFO("httpd", "serving %u files on http://%s/ (%s stack)",
-		  a.table.count,
-		  duet_sockaddr_format(&cfg.addr, where, sizeof(where)),
-		  duet_net_stack_name(stack));
 	return 0;
 
 fail:

@@ -156,15 +156,15 @@ void httpd_conn_release(struct httpd_conn *c)
 {
 	struct httpd *h = c->srv;
 
+	/* Callers wait for the stream's read to end, so this frees its
+	 * buffer and keeps the count. */
+	httpd_stream_release(c);
 	if (h->stopped) {
-		if (c->stream.buf != NULL)
-			h->stream_bufs--;
 		conn_destroy(c);
 		if (h->reads == 0 && h->drained != NULL)
 			h->drained(h->drained_arg);
 		return;
 	}
-	httpd_stream_release(c);
 	duet_list_insert_head(&h->free_conns, &c->link);
 }
 

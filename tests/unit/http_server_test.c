@@ -643,6 +643,7 @@ Test(httpd, range_interpretation)
 /* One file whose bytes come through read, which completes only when the
  * test says: a disk as slow as the test wants. */
 static struct httpd_file slow_file = {.path = "/slow.bin",
+				      .path_len = 9,
 				      .data = NULL,
 				      .size = 100000,
 				      .content_type =
