@@ -29,24 +29,15 @@ duration=${BENCH_DURATION:-8s}
 conns=${BENCH_CONNS:-64}
 duet_host=${BENCH_HOST:-127.0.0.1}
 read -r -a duet_args <<<"${BENCH_DUET_ARGS:-}"
-
-say() { echo "bench: $*" >&2; }
-die() { say "$*"; exit 1; }
+. "$here/lib.sh"
 
 [[ -x $httpd ]] || die "no httpd image at $httpd (build it: ./duet build httpd)"
 
-# The peers come from Debian; only the benchmark needs them.
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v curl >/dev/null || need+=(curl)
-if [[ ${#need[@]} -gt 0 ]]; then
-	sudo=
-	[[ $(id -u) -eq 0 ]] || sudo=sudo
-	say "installing ${need[*]}"
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+install_peers "installing ${need[*]}" "${need[@]}"
 
 # lwIP over a tap: re-run this script inside a namespace that owns the tap.
 lwip_addr=10.77.50.2
@@ -69,32 +60,9 @@ if [[ ${BENCH_LWIP:-1} = 1 && -z ${DUET_BENCH_NS:-} ]]; then
 	fi
 fi
 
-cpus=$(nproc)
-if [[ $cpus -ge 2 ]]; then
-	server_cpu=(taskset -c 1)
-	client_cpu=(taskset -c 0)
-else
-	server_cpu=()
-	client_cpu=()
-	say "one CPU: running unpinned"
-fi
-
-tmp=$(mktemp -d /tmp/duet-bench.XXXXXX)
-duet_pid=
+pin_cpus
+make_tmp /tmp/duet-bench.XXXXXX
 lwip_pid=
-nginx_pid=
-cleanup() {
-	[[ -z $duet_pid ]] || kill "$duet_pid" 2>/dev/null || true
-	[[ -z $lwip_pid ]] || kill "$lwip_pid" 2>/dev/null || true
-	[[ -z $nginx_pid ]] || kill "$nginx_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 wait_http() {
 	local url=$1
@@ -110,7 +78,7 @@ duet_port=$(free_port)
 synthetic=$(echo "$sizes" | tr ' ' ',')
 "${server_cpu[@]}" "$httpd" port="$duet_port" addr="$duet_host" access_log=off \
 	max_conns=4096 synthetic="$synthetic" "${duet_args[@]}" >"$tmp/duet.log" 2>&1 &
-duet_pid=$!
+track $!
 duet_url=http://$duet_host:$duet_port
 wait_http "$duet_url/" || { cat "$tmp/duet.log" >&2; die "httpd did not start"; }
 servers=(socket)
@@ -118,6 +86,7 @@ if [[ -n ${DUET_BENCH_NS:-} ]]; then
 	"${server_cpu[@]}" "$httpd" --net net0=tap:dbtap0 ip=$lwip_addr/24 port=80 \
 		access_log=off max_conns=4096 synthetic="$synthetic" >"$tmp/lwip.log" 2>&1 &
 	lwip_pid=$!
+	track "$lwip_pid"
 	wait_http "http://$lwip_addr/" || { cat "$tmp/lwip.log" >&2; die "httpd on lwIP did not start"; }
 	servers+=(lwip)
 fi
@@ -158,7 +127,7 @@ http {
 CONF
 "${server_cpu[@]}" /usr/sbin/nginx -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
 	-p "$tmp/nginx" >"$tmp/nginx.log" 2>&1 &
-nginx_pid=$!
+track $!
 nginx_url=http://127.0.0.1:$nginx_port
 wait_http "$nginx_url/${sizes%% *}" || { cat "$tmp/nginx.log" "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
 
@@ -178,9 +147,10 @@ for s in $sizes; do
 done
 
 # ------------------------------------------------------------------ runs
-# wrk_run URL DURATION: prints "REQ_PER_SEC P99_MS".
+# wrk_run URL DURATION: prints "REQ_PER_SEC P99_MS". A failed wrk is
+# reported (wrk-failed), not fatal.
 wrk_run() {
-	"${client_cpu[@]}" wrk -t1 -c"$conns" -d"$2" --latency "$1" 2>&1 | awk '
+	{ "${client_cpu[@]}" wrk -t1 -c"$conns" -d"$2" --latency "$1" 2>&1 || true; } | awk '
 		/Requests\/sec:/ { rps = $2 }
 		/^ +99%/ {
 			v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
@@ -214,8 +184,6 @@ for r in $(seq "$reps"); do
 		done
 	done
 done
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # The ratio is the median of each round's Duet/nginx pair: the two runs of
 # a pair are seconds apart, so slow drifts of the machine cancel out.

@@ -17,19 +17,12 @@ sets=${BENCH_SETS:-2000}
 depth=${BENCH_DEPTH:-16}
 img_size=${BENCH_IMG:-64M}
 base=${BENCH_DIR:-/var/tmp}
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-say() { echo "bench: $*" >&2; }
+command -v sqlite3 >/dev/null || install_peers "installing sqlite3 (Debian package)" sqlite3
 
-if ! command -v sqlite3 >/dev/null; then
-	sudo=
-	[[ $(id -u) -eq 0 ]] || sudo=sudo
-	say "installing sqlite3 (Debian package)"
-	$sudo apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends sqlite3 >/dev/null
-fi
-
-work=$(mktemp -d "$base/duet-bench-storage.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+make_tmp "$base/duet-bench-storage.XXXXXX"
+work=$tmp
 fs=$(df -T "$work" | awk 'NR == 2 { print $2 }')
 say "working in $work ($fs); $sets sets per run; sqlite $(sqlite3 --version | cut -d' ' -f1)"
 [[ $fs != tmpfs ]] || say "warning: $work is on tmpfs: flushes are free, numbers mean little"
@@ -83,8 +76,6 @@ sqlite_run() {
 		"file_bytes_per_set=$(awk -v b="$bytes" -v n="$sets" 'BEGIN { printf "%.1f", b / n }')" \
 		"$(grep -o 'wchar=[0-9]*' <<<"$out")"
 }
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Runs alternate Duet and SQLite, BENCH_REPS times per size; the table
 # shows medians (each run's line is kept for the per-set columns).

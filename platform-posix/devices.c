@@ -78,13 +78,11 @@ int duet__posix_netif_options(const char *flag, const char *opts,
 
 void duet__posix_devices_close(struct duet_loop *loop)
 {
-	struct duet_device *d;
-
-	/* Newest first: a device may depend on one declared before it. */
-	while ((d = duet_device_next(loop, NULL)) != NULL) {
-		struct duet_device *last = d;
-		while ((d = duet_device_next(loop, last)) != NULL)
-			last = d;
+	/* Newest first (the registry's tail): a device may depend on one
+	 * declared before it. */
+	while (!duet_list_empty(&loop->devices)) {
+		struct duet_device *last = duet_container_of(
+		    loop->devices.prev, struct duet_device, link);
 		if (last->kind == DUET_DEVICE_NETIF)
 			duet_netif_unregister(
 			    duet_container_of(last, struct duet_netif, dev));

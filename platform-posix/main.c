@@ -29,7 +29,6 @@ struct posix_boot {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	unsigned signals_seen;
-	bool net_socket; /* --net socket */
 	unsigned netifs; /* --net NAME=... declarations */
 };
 
@@ -146,7 +145,7 @@ static bool is_flag(const char *a, const char *flag)
  * itself is made when the app first asks (duet_plat_net_stack). */
 static void choose_network(const struct posix_boot *pb)
 {
-	duet__posix_net_choose_socket(pb->net_socket || pb->netifs == 0);
+	duet__posix_net_choose_socket(pb->loop.net_asked || pb->netifs == 0);
 }
 
 /* Parses argv; returns -1 to continue booting or an exit code. */
@@ -178,8 +177,7 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 				return DUET_EXIT_USAGE;
 			}
 			if (net && strcmp(decl, "socket") == 0) {
-				pb->net_socket = true;
-				pb->loop.net_asked = true;
+				pb->loop.net_asked = true; /* --net socket */
 				continue;
 			}
 			if (declare_device(&pb->loop, net, decl, err, sizeof(err)) < 0) {

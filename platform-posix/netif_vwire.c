@@ -4,10 +4,11 @@
  *   --net NAME=vwire:PATH[,mac=02:..][,mtu=N]
  *
  * The hub must be running at PATH when the netif is created. If it goes
- * away later, frames fail with -ENETDOWN and the keepalive timer
- * reattaches to whatever hub binds PATH next. Datagrams are read in
- * batches into one fixed buffer; one too short or too long is counted as
- * an rx error by the core and not delivered. The socket is read even with
+ * away later, frames fail with -ENETDOWN, the keepalive timer takes the
+ * link down and brings it up again when it reattaches to whatever hub
+ * binds PATH next. Datagrams are read in batches into one fixed buffer;
+ * one too short or too long is counted as an rx error by the core and not
+ * delivered. The socket is read even with
  * no receiver installed (the core counts those frames dropped): datagrams
  * left queued here would stay charged to the hub's send buffer, which all
  * endpoints share, and stall the whole wire.
@@ -37,7 +38,6 @@ struct vwire {
 	uv_poll_t poll;
 	struct duet_timer keepalive;
 	struct sockaddr_un hub;
-	bool attached;
 	size_t rx_size;
 	unsigned char rx[]; /* one frame: MTU + header + VLAN tag + 1 */
 };
@@ -58,32 +58,29 @@ static int vwire_attach(struct vwire *w)
 	return 0;
 }
 
-static void vwire_detach(struct vwire *w, int err)
-{
-	if (!w->attached)
-		return;
-	w->attached = false;
-	DUET_WARN("net", "%s: vwire hub at %s went away (%s); reattaching",
-		  duet_netif_name(&w->netif), w->hub.sun_path,
-		  duet_strerror(err));
-}
-
+/* The hub's liveness is the netif's link state: the keepalive (event
+ * context) is the only place it changes, so the stack hears of it. */
 static void vwire_keepalive(struct duet_timer *t, void *arg)
 {
 	struct vwire *w = arg;
 	(void)t;
 
-	if (w->attached) {
+	if (duet_netif_link_up(&w->netif)) {
 		if (send(w->fd, VWIRE_HELLO, VWIRE_HELLO_LEN, MSG_DONTWAIT) >=
 			0 ||
 		    errno == EAGAIN)
 			return;
-		vwire_detach(w, -errno);
+		int e = -errno;
+		DUET_WARN("net",
+			  "%s: vwire hub at %s went away (%s); reattaching",
+			  duet_netif_name(&w->netif), w->hub.sun_path,
+			  duet_strerror(e));
+		duet_netif_set_link(&w->netif, false);
 	}
 	if (vwire_attach(w) == 0) {
-		w->attached = true;
 		DUET_INFO("net", "%s: reattached to the vwire hub at %s",
 			  duet_netif_name(&w->netif), w->hub.sun_path);
+		duet_netif_set_link(&w->netif, true);
 	}
 }
 
@@ -125,8 +122,6 @@ static int vwire_transmit(struct duet_netif *n, const struct duet_iovec *iov,
 	unsigned char *copy = NULL;
 	ssize_t r;
 
-	if (!w->attached)
-		return -ENETDOWN;
 	if (iovcnt > VWIRE_IOV_MAX) {
 		/* A long chain is rare: send it from a copy. */
 		unsigned char *p = copy = malloc(len);
@@ -152,10 +147,9 @@ static int vwire_transmit(struct duet_netif *n, const struct duet_iovec *iov,
 		return 0;
 	if (e == EAGAIN || e == ENOBUFS)
 		return -ENOBUFS;
-	if (e == ECONNREFUSED || e == ENOTCONN) {
-		vwire_detach(w, -e);
+	/* The hub is gone; the keepalive notices and takes the link down. */
+	if (e == ECONNREFUSED || e == ENOTCONN)
 		return -ENETDOWN;
-	}
 	return -e;
 }
 
@@ -230,7 +224,6 @@ int duet__posix_netif_vwire_create(struct duet_loop *loop, const char *name,
 			 w->hub.sun_path);
 		goto fail;
 	}
-	w->attached = true;
 	r = duet__uv_err(uv_poll_init(duet__posix_uv(), &w->poll, w->fd));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: cannot poll: %s", flag,

@@ -10,8 +10,6 @@
 
 #include "posix.h"
 
-const char duet_plat_name[] = "posix";
-
 static uv_loop_t *uv_main;
 static bool net_socket = true;
 static uv_timer_t deadline_timer;
@@ -21,12 +19,6 @@ uv_loop_t *duet__posix_uv(void)
 	return uv_main;
 }
 
-/* uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and a timer that
- * fired there does not count as progress: with no other event the poll
- * then blocks forever. That happens whenever the deadline passes between
- * uv_timer_start() and uv_run() (often under valgrind). uv_stop() makes
- * that poll non-blocking. Platform code should use duet timers, not libuv
- * timers, for the same reason. */
 /* Devices come from the command line, before boot. */
 void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
 {
@@ -44,6 +36,12 @@ bool duet__posix_net_socket_chosen(void)
 	return net_socket;
 }
 
+/* uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and a timer that
+ * fired there does not count as progress: with no other event the poll
+ * then blocks forever. That happens whenever the deadline passes between
+ * uv_timer_start() and uv_run() (often under valgrind). uv_stop() makes
+ * that poll non-blocking. Platform code should use duet timers, not libuv
+ * timers, for the same reason. */
 static void deadline_reached(uv_timer_t *t)
 {
 	uv_stop(t->loop);

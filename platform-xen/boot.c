@@ -56,8 +56,6 @@ _Noreturn void duet__xen_start(start_info_t *si, unsigned long boot_rsp);
 _Noreturn void duet__assert_fail(const char *expr, const char *file,
 				 unsigned int line, const char *func);
 
-const char duet_plat_name[] = "xen";
-
 /* Xen has no stack of its own: the image's stack module (lwIP) builds one
  * over the domain's vif. */
 int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)

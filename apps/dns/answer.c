@@ -35,12 +35,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -248,9 +242,9 @@ static void w_rr(struct writer *w, const struct dns_zone *z,
 		w_put(w, rd, 2);
 		w_name(w, rd + 2, (size_t)rr->rdlen - 2);
 		break;
-	case DNS_T_SOA:
-		n1 = dns_name_len(rd, rr->rdlen);
-		n2 = dns_name_len(rd + n1, rr->rdlen - n1);
+	case DNS_T_SOA: /* a zone has one: rr is z's own */
+		n1 = z->soa_mnamelen;
+		n2 = z->soa_rnamelen;
 		w_name(w, rd, n1);
 		w_name(w, rd + n1, n2);
 		w_put(w, rd + n1 + n2, 20);
@@ -330,12 +324,7 @@ static enum dns_rcode resolve(struct writer *w, const struct dns_zone *z,
 		break;
 	}
 	if (negative) {
-		/* RFC 2308: the negative TTL is the lesser of the SOA's TTL
-		 * and its minimum field. */
-		const struct dns_rr *soa = &z->rrs[z->soa];
-		uint32_t min = get32(z->data + soa->rdata + soa->rdlen - 4);
-		w_rr(w, z, z->apex, z->apexlen, soa,
-		     soa->ttl < min ? soa->ttl : min);
+		w_rr(w, z, z->apex, z->apexlen, &z->rrs[z->soa], z->neg_ttl);
 		(*ns)++;
 	}
 	return rc;
@@ -375,11 +364,11 @@ size_t dns_answer(struct dns_server *s, enum dns_transport tr, const uint8_t *q,
 		return 0;
 	}
 	if ((q[2] & F_OPCODE) != 0) {
-		s->stats.notimp++;
+		count(&s->stats, DNS_R_NOTIMP, 0);
 		return header_only(q, out, DNS_R_NOTIMP);
 	}
 	if (qlen > DNS_QUERY_MAX || !parse_query(q, qlen, &qu)) {
-		s->stats.formerr++;
+		count(&s->stats, DNS_R_FORMERR, 0);
 		return header_only(q, out, DNS_R_FORMERR);
 	}
 

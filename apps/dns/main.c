@@ -30,7 +30,6 @@
 #define MAX_ADDRS 4
 
 struct dns_app {
-	struct duet_loop *loop;
 	struct dns_server server;
 	struct dns_zone zones[MAX_ZONES];
 	size_t nzones;
@@ -107,7 +106,6 @@ static void dns_app_stop(struct duet_stop_hook *hook, void *arg)
 static int load_zones(struct dns_app *a)
 {
 	char err[256], origin[DNS_NAME_MAX + 1];
-	size_t records = 0;
 
 	if (dns_zone_file_count > MAX_ZONES) {
 		DUET_ERROR("dns", "%zu zone files: at most %d",
@@ -135,7 +133,6 @@ static int load_zones(struct dns_app *a)
 					   f->name, a->zones[i].apex_text);
 				return -EINVAL;
 			}
-		records += a->zones[i].nrrs;
 		DUET_INFO("dns", "zone %s: %zu records, %zu names (from %s)",
 			  a->zones[i].apex_text, a->zones[i].nrrs,
 			  a->zones[i].nnodes, f->name);
@@ -204,7 +201,6 @@ static int dns_app_start(struct duet_loop *loop, void *arg)
 		DUET_ERROR("dns", "tcp_idle=0: the timeout must be positive");
 		return -EINVAL;
 	}
-	a.loop = loop;
 	if ((r = duet_net_open(loop, &stack)) < 0)
 		return r;
 	bool defaulted = addrs == NULL;

@@ -161,7 +161,6 @@ int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 
 	if (naddrs > DNS_TCP_LISTENERS)
 		return -EINVAL;
-	t->loop = loop;
 	t->server = server;
 	t->max_conns = max_conns;
 	t->idle_timeout = idle_timeout;

@@ -22,7 +22,6 @@
 struct dns_tcp_conn;
 
 struct dns_tcp {
-	struct duet_loop *loop;
 	struct dns_server *server;
 	struct duet_tcp *listeners[DNS_TCP_LISTENERS];
 	size_t nlisteners;

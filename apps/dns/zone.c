@@ -231,6 +231,16 @@ int duet__dns_zone_finish(struct dns_zone *z, char *err, size_t errlen)
 			z->soa = i;
 	z->apex = z->data + z->rrs[z->soa].owner;
 	z->apexlen = z->rrs[z->soa].ownerlen;
+	/* The loader made the SOA rdata two names and five 32-bit numbers,
+	 * the minimum last. */
+	const struct dns_rr *soa = &z->rrs[z->soa];
+	const uint8_t *rd = z->data + soa->rdata, *m = rd + soa->rdlen - 4;
+	uint32_t min = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 |
+		       (uint32_t)m[2] << 8 | m[3];
+	z->neg_ttl = soa->ttl < min ? soa->ttl : min;
+	z->soa_mnamelen = (uint8_t)dns_name_len(rd, soa->rdlen);
+	z->soa_rnamelen = (uint8_t)dns_name_len(rd + z->soa_mnamelen,
+						soa->rdlen - z->soa_mnamelen);
 	apex_labels = name_labels(z->apex);
 	dns_name_format(z->apex, z->apexlen, z->apex_text,
 			sizeof(z->apex_text));

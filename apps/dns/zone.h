@@ -70,6 +70,11 @@ struct dns_zone {
 	struct dns_node *nodes; /* sorted by name, for binary search */
 	size_t nnodes;
 	size_t soa; /* index of the SOA in rrs */
+	/* From the SOA, worked out once at load for the answers that carry
+	 * it: the negative TTL (RFC 2308: the lesser of the SOA's TTL and its
+	 * minimum field) and the lengths of its two rdata names. */
+	uint32_t neg_ttl;
+	uint8_t soa_mnamelen, soa_rnamelen;
 	const uint8_t *apex;
 	size_t apexlen;
 	char apex_text[DNS_NAME_MAX + 1]; /* for log lines: "example.com." */

@@ -303,6 +303,15 @@ static void log_config(struct duet_lwip_stack *s)
 
 /* --------------------------------------------------------------- stack */
 
+/* The allocations of duet__lwip_stack_create(), in one place for its
+ * failures and for destroy(). */
+static void free_stack(struct duet_lwip_stack *s)
+{
+	free(s->udp_buf);
+	free(s->tx_bounce);
+	free(s);
+}
+
 static void destroy(struct duet_stack *base)
 {
 	struct duet_lwip_stack *s = duet__lwip_stack(base);
@@ -315,9 +324,7 @@ static void destroy(struct duet_stack *base)
 	}
 	duet__lwip_netif_remove(s);
 	duet__lwip_port_detach();
-	free(s->udp_buf);
-	free(s->tx_bounce);
-	free(s);
+	free_stack(s);
 }
 
 static const struct duet_stack_ops lwip_ops = {
@@ -362,17 +369,11 @@ int duet__lwip_stack_create(struct duet_loop *loop, struct duet_netif *dev,
 	s->udp_buf = malloc(0xffff);
 	s->tx_bounce = malloc((size_t)duet_netif_mtu(dev) + DUET_ETH_HLEN +
 			      DUET_ETH_VLAN_HLEN);
-	if (s->udp_buf == NULL || s->tx_bounce == NULL) {
-		free(s->udp_buf);
-		free(s->tx_bounce);
-		free(s);
-		return -ENOMEM;
-	}
-	r = duet__lwip_port_attach(loop);
+	r = s->udp_buf == NULL || s->tx_bounce == NULL
+		? -ENOMEM
+		: duet__lwip_port_attach(loop);
 	if (r < 0) {
-		free(s->udp_buf);
-		free(s->tx_bounce);
-		free(s);
+		free_stack(s);
 		return r;
 	}
 	r = duet__lwip_netif_add(s);

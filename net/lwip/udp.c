@@ -96,8 +96,7 @@ int duet__lwip_udp_send(struct duet_udp *base, const struct duet_sockaddr *to,
 
 	if ((r = duet__lwip_addr_from(u->stack, &to->ip, &ip)) < 0)
 		return r;
-	if (len > 0xffff - 8 - 20)
-		return -EMSGSIZE;
+	/* duet_udp_send() has bounded len to what fits one datagram. */
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_REF);
 	if (p == NULL)
 		return -ENOBUFS;

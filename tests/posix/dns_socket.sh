@@ -5,7 +5,7 @@
 dns=$top_builddir/apps/dns/dns
 client=$top_srcdir/tests/posix/dns_client.py
 
-command -v python3 >/dev/null || skip_all "python3 not installed"
+need python3
 "$dns" --help 2>&1 | grep -q -- '--net' ||
 	skip_all "this build's POSIX platform has no socket stack (--net) yet"
 

@@ -5,8 +5,7 @@
 httpd=$top_builddir/apps/httpd/httpd
 site=$top_srcdir/apps/httpd/site
 
-command -v curl >/dev/null || skip_all "curl not installed (apt-get install curl)"
-command -v python3 >/dev/null || skip_all "python3 not installed"
+need curl python3
 "$httpd" --help 2>&1 | grep -q -- '--net' ||
 	skip_all "this build's POSIX platform has no socket stack (--net) yet"
 

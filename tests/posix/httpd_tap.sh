@@ -8,9 +8,7 @@ site=$top_srcdir/apps/httpd/site
 client=$top_srcdir/tests/posix/httpd_client.py
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (a tap in a network namespace)"
-for tool in ip curl python3; do
-	command -v "$tool" >/dev/null || skip_all "$tool not installed"
-done
+need ip curl python3
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 "$httpd" --help 2>&1 | grep -q 'NAME=tap:' || skip_all "this build has no tap netif"
 

@@ -7,8 +7,7 @@
 httpd=$top_builddir/apps/httpd/httpd
 duet=$top_srcdir/duet
 
-command -v curl >/dev/null || skip_all "curl not installed (apt-get install curl)"
-command -v python3 >/dev/null || skip_all "python3 not installed"
+need curl python3
 [ -x "$httpd" ] || skip_all "httpd not built"
 "$httpd" --help 2>&1 | grep -q -- '--net' ||
 	skip_all "this build's POSIX platform has no socket stack (--net) yet"

@@ -16,6 +16,14 @@ not_ok() {
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 finish() { echo "1..$tap_n"; exit 0; }
 
+# need TOOL...: skips the whole test unless every TOOL is installed.
+need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			skip_all "$tool not installed (apt-get install $tool, or ./duet deps)"
+	done
+}
+
 # check NAME WANT_STATUS PATTERN -- COMMAND...
 # Runs COMMAND (bounded to 30 s), expects its exit status and, if PATTERN is
 # not empty, a line of its output matching the extended regex PATTERN.

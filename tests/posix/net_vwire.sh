@@ -153,6 +153,8 @@ if wait_for "$tmp/echo.log" 'reattached to the vwire hub'; then
 else
 	not_ok "the echo reattaches to the new hub" "$(cat "$tmp/echo.log")"
 fi
+check "the echo's link goes down with the hub" 0 'net0: link down' -- cat "$tmp/echo.log"
+check "the echo's link is up again after reattaching" 0 'net0: link up' -- cat "$tmp/echo.log"
 check "TCP echo through the new hub" 0 'bytes back, intact' -- \
 	"$net_client" --net "net0=vwire:$hub" $cli_args to=10.77.8.2:7
 stop "$echo_pid"

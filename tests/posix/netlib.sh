@@ -15,13 +15,6 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-need() {
-	for tool in "$@"; do
-		command -v "$tool" >/dev/null 2>&1 ||
-			skip_all "$tool not installed (apt-get install $tool, or ./duet deps)"
-	done
-}
-
 # bg LOG COMMAND...: starts COMMAND in the background, output to LOG; its
 # pid is in $! and is killed at exit.
 bg() {

@@ -7,8 +7,6 @@
 
 #include "fakeplat.h"
 
-const char duet_plat_name[] = "fake";
-
 static duet_time_t vnow;
 static duet_time_t lateness;
 static unsigned waits;

@@ -206,10 +206,14 @@ Test(vwire, hub_restart_is_survived)
 	hub_close();
 	cr_assert_eq(duet_netif_transmit(n, &iov, 1), -ENETDOWN);
 	cr_assert_eq(duet_netif_transmit(n, &iov, 1), -ENETDOWN);
+	/* The keepalive notices and takes the link down for the stack. */
+	run_for_ms(VWIRE_KEEPALIVE_MS + 300);
+	cr_assert(!duet_netif_link_up(n), "link still up with no hub");
 	hub_open();
 	/* The keepalive reattaches within a second and says hello. */
 	run_for_ms(VWIRE_KEEPALIVE_MS + 300);
 	cr_assert_eq(hub_recv(buf, sizeof(buf)), (ssize_t)VWIRE_HELLO_LEN);
+	cr_assert(duet_netif_link_up(n), "link not back up after reattaching");
 	cr_assert_eq(duet_netif_transmit(n, &iov, 1), 0);
 	cr_assert_eq(hub_recv(buf, sizeof(buf)), 60);
 }

@@ -362,7 +362,7 @@ for file in "${case_files[@]}"; do
 		bound=$((bound + $(. "$run/meta/$name" && echo "$timeout") + case_slack))
 	else
 		host_failure "$name" "${err:-case preparation failed}"
-		rm -rf "$stage/duet/plan/"*"-$name"
+		rm -rf "$stage/duet/plan/$(printf '%03d' "$idx")-$name"
 	fi
 done
 

@@ -19,8 +19,6 @@
  *     but never indefinitely.
  * duet_plat_entropy(buf, len)
  *     As duet/entropy.h describes.
- * duet_plat_name
- *     "posix" or "xen".
  * duet_plat_probe(loop, kind)
  *     Find the devices of one kind and register them (Xen: the vifs of
  *     xenstore's device/vif as net0.., the vbds as disk0..). The core calls
@@ -51,7 +49,6 @@ duet_time_t duet_plat_clock_monotonic(void);
 duet_time_t duet_plat_clock_wall(void);
 void duet_plat_console_write(const char *buf, size_t len);
 int duet_plat_entropy(void *buf, size_t len);
-extern const char duet_plat_name[];
 void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind);
 int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out);
 

@@ -21,7 +21,8 @@ xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem dom0_
 # under TCG and once crashed a dom0 process.
 dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init panic=-1 quiet loglevel=1"
 
-# Modules dom0 loads (the order is in dom0/init) and where they live.
+# Modules dom0 loads, in this order (dependencies first: llc and stp
+# before bridge). dom0/init reads the list from /duet/modules.
 dom0_modules=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs llc stp
 	bridge xen-netback xen-blkback loop tun)
 
@@ -126,6 +127,7 @@ build_dom0_tree() {
 	for m in "${dom0_modules[@]}"; do
 		cp "$(module_path "$m")" "$st/lib/modules/"
 	done
+	printf '%s\n' "${dom0_modules[@]}" >"$st/duet/modules"
 
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$st/etc/passwd"
 	printf 'root:x:0:\n' >"$st/etc/group"

@@ -1,0 +1,57 @@
+# bench/lib.sh: what the bench scripts share. Sourced (after
+# `set -euo pipefail`) by bench/httpd.sh, bench/dns.sh and bench/storage.sh.
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# install_peers MESSAGE PACKAGE...: installs the comparison peers from
+# Debian (through sudo when not root): only the benchmarks need them.
+install_peers() {
+	local msg=$1 sudo=
+	shift
+	[[ $# -gt 0 ]] || return 0
+	[[ $(id -u) -eq 0 ]] || sudo=sudo
+	say "$msg"
+	$sudo apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# pin_cpus: sets server_cpu and client_cpu, command prefixes that keep the
+# server on CPU 1 and the load generator on CPU 0 (empty on one CPU).
+pin_cpus() {
+	if [[ $(nproc) -ge 2 ]]; then
+		server_cpu=(taskset -c 1)
+		client_cpu=(taskset -c 0)
+	else
+		server_cpu=()
+		client_cpu=()
+		say "one CPU: running unpinned"
+	fi
+}
+
+# make_tmp TEMPLATE: sets tmp to a new directory (mktemp -d TEMPLATE) that
+# goes away on exit, after the processes given to track are killed.
+tracked=()
+make_tmp() {
+	tmp=$(mktemp -d "$1")
+	trap cleanup EXIT
+}
+track() { tracked+=("$1"); }
+cleanup() {
+	local pid
+	for pid in "${tracked[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+
+# free_port [tcp|udp]: a port on 127.0.0.1 nobody uses right now.
+free_port() {
+	local type=SOCK_STREAM
+	[[ ${1:-tcp} = tcp ]] || type=SOCK_DGRAM
+	python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.$type); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
+}
+
+# median: the median of the numbers on stdin, one a line.
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
