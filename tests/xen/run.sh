@@ -90,7 +90,9 @@ regex_lines() { printf '%s\n' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]
 # $DUET_XEN_ROOT, $DUET_XEN_KVER, $DUET_TOP, $DUET_XEN_BUILD), so it cannot
 # clobber this script's variables; a key this harness does not know is an
 # error (typos would otherwise pass silently). Variables starting with "_"
-# are the case file's own.
+# are the case file's own. No stdin: a quote gone wrong in a case file can
+# turn text into a command (an apostrophe in a comment inside action=
+# once ran "view", which waited for a terminal).
 read_case() {
 	# shellcheck disable=SC2016 # the script expands in the inner bash
 	env -i PATH="$PATH" DUET_XEN_ROOT="$root" DUET_XEN_KVER="$kver" \
@@ -108,7 +110,7 @@ read_case() {
 					exit 1
 				fi
 				printf "%s=%q\n" "$_v" "${!_v}"
-			done' read-case "$1" "${case_keys[*]}"
+			done' read-case "$1" "${case_keys[*]}" </dev/null
 }
 
 # prepare_case FILE INDEX NAME: check a case and write its plan for dom0.
