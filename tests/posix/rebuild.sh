@@ -15,6 +15,34 @@ command -v git >/dev/null || skip_all "git not installed"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# A record is read from the image, which anyone can craft: configure
+# arguments that would run shell code are refused, and nothing runs. The
+# record's section is rewritten in place (same size, NUL-padded).
+size=$((0x$(readelf -SW "$hello" | sed -n 's/.* \.duet\.buildinfo  *PROGBITS  *[0-9a-f]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')))
+head_commit=$(git -C "$top_srcdir" rev-parse --short=12 HEAD)
+for conf in "'--with-platform=posix' '\$(touch $tmp/pwned)'" \
+	"'--with-platform=posix \`touch $tmp/pwned\`'" \
+	"'--with-platform=posix'; touch $tmp/pwned; '--x'" \
+	"'--with-platform=posix' > $tmp/pwned"; do
+	printf 'duet.version=0.1.0\nduet.platform=posix\nduet.commit=%s\nduet.configure=%s\n' \
+		"$head_commit" "$conf" >"$tmp/rec"
+	truncate -s "$size" "$tmp/rec"
+	cp "$hello" "$tmp/crafted"
+	if ! objcopy --update-section .duet.buildinfo="$tmp/rec" "$tmp/crafted" 2>"$tmp/err"; then
+		not_ok "craft a record: $conf" "$(cat "$tmp/err")"
+		continue
+	fi
+	out=$(timeout 60 "$duet" rebuild "$tmp/crafted" 2>&1)
+	status=$?
+	if [ "$status" -eq 3 ] && printf '%s\n' "$out" | grep -q 'not a plain list of options' &&
+		[ ! -e "$tmp/pwned" ]; then
+		ok "a record with shell in its configure arguments is refused, nothing run: $conf"
+	else
+		not_ok "a record with shell in its configure arguments is refused, nothing run: $conf" \
+			"exit $status; pwned: $([ -e "$tmp/pwned" ] && echo yes || echo no)" "$out"
+	fi
+done
+
 out=$(timeout 600 "$duet" rebuild "$hello" 2>&1)
 status=$?
 case $status in
