@@ -42,17 +42,18 @@ static void on_frame(const void *frame, size_t len, void *arg)
 	duet_netif_deliver(&nf->netif, frame, len);
 }
 
-static void on_error(bool fatal, const char *what, long value, void *arg)
+static void on_error(enum duet__nf_fault fault, const char *what, long value,
+		     void *arg)
 {
 	struct duet__netfront *nf = arg;
 
-	if (fatal) {
+	if (fault == DUET__NF_BROKEN) {
 		DUET_ERROR("netfront", "%s: backend error: %s (%ld)", nf->name,
 			   what, value);
 		duet__xb_fail(&nf->xb, "protocol error");
 		return;
 	}
-	if (strncmp(what, "rx", 2) == 0)
+	if (fault == DUET__NF_RX_DROP)
 		duet_netif_count_rx_drop(&nf->netif);
 	if (++nf->nwarn <= NF_WARN_FRAMES)
 		DUET_WARN("netfront", "%s: %s (%ld): frame dropped%s", nf->name,

@@ -24,13 +24,14 @@ void duet__nf_init(struct duet__nf_ring *r, netif_tx_sring_t *tx_sring,
 static int fail(struct duet__nf_ring *r, const char *what, long value)
 {
 	r->broken = true;
-	r->ops->error(true, what, value, r->arg);
+	r->ops->error(DUET__NF_BROKEN, what, value, r->arg);
 	return -EPROTO;
 }
 
-static void drop(struct duet__nf_ring *r, const char *what, long value)
+static void drop(struct duet__nf_ring *r, enum duet__nf_fault fault,
+		 const char *what, long value)
 {
-	r->ops->error(false, what, value, r->arg);
+	r->ops->error(fault, what, value, r->arg);
 }
 
 /* The backend's producer index, checked: it may not have answered more
@@ -74,8 +75,8 @@ int duet__nf_tx_reap(struct duet__nf_ring *r)
 			r->tx_free[r->tx_nfree++] = rsp.id;
 			done++;
 			if (rsp.status != NETIF_RSP_OKAY)
-				drop(r, "tx frame failed with status",
-				     rsp.status);
+				drop(r, DUET__NF_TX_DROP,
+				     "tx frame failed with status", rsp.status);
 		}
 		RING_FINAL_CHECK_FOR_RESPONSES(&r->tx, more);
 	} while (more);
@@ -133,14 +134,17 @@ static int rx_one(struct duet__nf_ring *r, const netif_rx_response_t *rsp)
 		return 0;
 	}
 	if (rsp->status < 0) {
-		drop(r, "rx frame failed with status", rsp->status);
+		drop(r, DUET__NF_RX_DROP, "rx frame failed with status",
+		     rsp->status);
 	} else if (more) {
-		drop(r, "rx frame over several slots (not negotiated)",
+		drop(r, DUET__NF_RX_DROP,
+		     "rx frame over several slots (not negotiated)",
 		     rsp->status);
 	} else if ((size_t)rsp->status > r->frame_max ||
 		   (size_t)rsp->offset + (size_t)rsp->status >
 		       DUET__NF_PAGE_SIZE) {
-		drop(r, "rx frame of oversize length", rsp->status);
+		drop(r, DUET__NF_RX_DROP, "rx frame of oversize length",
+		     rsp->status);
 	} else {
 		r->ops->deliver(r->rx_buf[rsp->id] + rsp->offset,
 				(size_t)rsp->status, r->arg);

@@ -43,13 +43,20 @@
 #define DUET__NF_TX_SLOTS 32u
 #define DUET__NF_RX_SLOTS 64u
 
+enum duet__nf_fault {
+	DUET__NF_BROKEN,  /* a protocol error: the ring is unusable */
+	DUET__NF_TX_DROP, /* one transmitted frame failed */
+	DUET__NF_RX_DROP, /* one received frame was dropped */
+};
+
 struct duet__nf_ops {
 	/* One received frame; the buffer is reposted when this returns. */
 	void (*deliver)(const void *frame, size_t len, void *arg);
-	/* A misbehaving backend or a failed frame: `what` names it and
-	 * starts with "rx" or "tx" (the ring), `value` is the offending
-	 * number. Fatal errors leave the ring broken. */
-	void (*error)(bool fatal, const char *what, long value, void *arg);
+	/* A misbehaving backend or a failed frame: `what` says what was
+	 * wrong, `value` is the offending number. DUET__NF_BROKEN leaves
+	 * the ring broken. */
+	void (*error)(enum duet__nf_fault fault, const char *what, long value,
+		      void *arg);
 };
 
 struct duet__nf_ring {

@@ -25,7 +25,7 @@ static uint8_t *pages[DUET__NF_TX_SLOTS + DUET__NF_RX_SLOTS];
 static uint8_t *grant_table[NGREFS]; /* gref -> page, as the backend sees */
 
 /* What the front reported. */
-static unsigned delivered, fatal_errors, frame_errors;
+static unsigned delivered, fatal_errors, frame_errors, rx_drops;
 static uint8_t last_frame[FRAME_MAX];
 static size_t last_len;
 
@@ -38,15 +38,18 @@ static void on_deliver(const void *frame, size_t len, void *arg)
 	delivered++;
 }
 
-static void on_error(bool fatal, const char *what, long value, void *arg)
+static void on_error(enum duet__nf_fault fault, const char *what, long value,
+		     void *arg)
 {
 	(void)what;
 	(void)value;
 	cr_assert_eq(arg, &ring);
-	if (fatal)
+	if (fault == DUET__NF_BROKEN)
 		fatal_errors++;
 	else
 		frame_errors++;
+	if (fault == DUET__NF_RX_DROP)
+		rx_drops++;
 }
 
 static const struct duet__nf_ops ops = {.deliver = on_deliver,
@@ -79,7 +82,7 @@ static void setup(void)
 		ring.rx_gref[i] = RX_GREF0 + i;
 		grant_table[RX_GREF0 + i] = pages[DUET__NF_TX_SLOTS + i];
 	}
-	delivered = fatal_errors = frame_errors = 0;
+	delivered = fatal_errors = frame_errors = rx_drops = 0;
 	last_len = 0;
 }
 
@@ -251,6 +254,7 @@ static void expect_dropped_then_working(void)
 
 	cr_expect_eq(delivered, 0);
 	cr_expect_eq(frame_errors, 1);
+	cr_expect_eq(rx_drops, 1, "counted as a received frame dropped");
 	cr_expect_eq(fatal_errors, 0);
 	cr_expect_not(ring.broken);
 	/* The spoilt buffer goes back and the next frame gets through. */
@@ -317,6 +321,7 @@ Test(netfront, tx_error_status_frees_the_slot)
 	be_tx_respond(req.id, NETIF_RSP_DROPPED);
 	cr_expect_eq(duet__nf_tx_reap(&ring), 1);
 	cr_expect_eq(frame_errors, 1);
+	cr_expect_eq(rx_drops, 0, "a transmit failure is not a received drop");
 	cr_expect_eq(fatal_errors, 0);
 	cr_expect_eq(ring.tx_nfree, DUET__NF_TX_SLOTS);
 	cr_expect_geq(send_frame(60, 1), 0);
