@@ -50,10 +50,22 @@ static void report_unused_devices(struct duet_loop *loop)
 			DUET_WARN("duet", "%s (a %s) is not used by %s", d->name,
 				  duet_device_kind_name(d->kind),
 				  duet_app.name);
-	if (loop->net_asked && loop->stack == NULL)
-		DUET_WARN("duet", "a network was asked for, but %s does not "
-				  "use one",
-			  duet_app.name);
+}
+
+/* net= (POSIX: --net socket) names the network the app's stack uses; an
+ * app that opened none never read it. Worth a warning, not a refusal: the
+ * same command line may serve several images. */
+static void report_unused_network(struct duet_loop *loop)
+{
+	const char *net;
+
+	if (loop->stack != NULL)
+		return;
+	duet_args_get_str(duet_loop_args(loop), "net", NULL, &net);
+	if (net != NULL)
+		DUET_WARN("duet", "a network was asked for (net=%s), but %s "
+				  "does not use one",
+			  net, duet_app.name);
 }
 
 int duet_boot(struct duet_loop *loop)
@@ -72,6 +84,7 @@ int duet_boot(struct duet_loop *loop)
 		return r == -EINVAL || r == -ERANGE ? DUET_EXIT_USAGE
 						    : DUET_EXIT_FAILURE;
 	}
+	report_unused_network(loop);
 	if (reject_unknown_args(loop) < 0)
 		return DUET_EXIT_USAGE;
 	report_unused_devices(loop);

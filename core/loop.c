@@ -22,7 +22,6 @@ void duet_loop_init(struct duet_loop *loop, struct duet_args *args)
 	loop->probed = 0;
 	loop->args = args;
 	loop->stack = NULL;
-	loop->net_asked = false;
 	duet__shutdown_init(loop);
 }
 

@@ -43,7 +43,13 @@ const char *duet_net_stack_name(const struct duet_stack *stack)
 	return stack->name;
 }
 
-static int check_family(const struct duet_stack *s, const struct duet_sockaddr *a)
+bool duet_net_shares_host_addresses(const struct duet_stack *stack)
+{
+	return stack->host_addresses;
+}
+
+static int check_family(const struct duet_stack *s,
+			const struct duet_sockaddr *a)
 {
 	if (a == NULL)
 		return -EINVAL;

@@ -145,7 +145,10 @@ static bool is_flag(const char *a, const char *flag)
  * itself is made when the app first asks (duet_plat_net_stack). */
 static void choose_network(const struct posix_boot *pb)
 {
-	duet__posix_net_choose_socket(pb->loop.net_asked || pb->netifs == 0);
+	const char *net = duet_args_peek(&pb->args, "net");
+
+	duet__posix_net_choose_socket(pb->netifs == 0 ||
+				      (net != NULL && strcmp(net, "socket") == 0));
 }
 
 /* Parses argv; returns -1 to continue booting or an exit code. */
@@ -177,7 +180,13 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 				return DUET_EXIT_USAGE;
 			}
 			if (net && strcmp(decl, "socket") == 0) {
-				pb->loop.net_asked = true; /* --net socket */
+				/* The same as the boot argument net=socket. */
+				if (duet_args_add(&pb->args, "net=socket", err,
+						  sizeof(err)) < 0) {
+					fprintf(stderr, "%s: --net socket: %s\n",
+						prog, err);
+					return DUET_EXIT_USAGE;
+				}
 				continue;
 			}
 			if (declare_device(&pb->loop, net, decl, err, sizeof(err)) < 0) {

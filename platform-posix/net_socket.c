@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <duet/args.h>
 #include <duet/error.h>
 #include <duet/log.h>
+#include <duet/loop.h>
 #include <duet/platform.h>
 
 #include "net_socket.h"
@@ -146,10 +148,20 @@ static const struct duet_stack_ops sock_ops = {
 int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
 {
 	struct sock_stack *st;
+	const char *net;
 
-	(void)loop; /* duet_net_open() installs the stack on it */
+	/* duet_net_open() installs the stack on the loop. */
 	if (!duet__posix_net_socket_chosen())
 		return -ENOENT;
+	/* net= names the network; here, without a netif, only "socket" is. */
+	duet_args_get_str(duet_loop_args(loop), "net", NULL, &net);
+	if (net != NULL && strcmp(net, "socket") != 0) {
+		DUET_ERROR("net",
+			   "net=%s: no such network interface (declare "
+			   "one with --net %s=DRIVER:ARG)",
+			   net, net);
+		return -EINVAL; /* a bad argument: exit code 2 */
+	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
@@ -157,6 +169,7 @@ int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
 	st->base.name = "socket";
 	st->base.has_ipv4 = true;
 	st->base.has_ipv6 = true;
+	st->base.host_addresses = true;
 	st->uv = duet__posix_uv();
 	duet_list_init(&st->objects);
 	*out = &st->base;

@@ -205,9 +205,8 @@ static int dns_app_start(struct duet_loop *loop, void *arg)
 		return r;
 	bool defaulted = addrs == NULL;
 	if (defaulted)
-		addrs = strcmp(duet_net_stack_name(stack), "socket") == 0
-			    ? "127.0.0.1,::1"
-			    : "::";
+		addrs = duet_net_shares_host_addresses(stack) ? "127.0.0.1,::1"
+							      : "::";
 	if ((r = parse_addrs(&a, addrs, (uint16_t)port)) < 0)
 		return r;
 	if ((r = load_zones(&a)) < 0)

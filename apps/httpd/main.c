@@ -210,9 +210,8 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	if ((r = duet_net_open(loop, &stack)) < 0)
 		return r;
 	if (addr == NULL)
-		addr = strcmp(duet_net_stack_name(stack), "socket") == 0
-			   ? "127.0.0.1"
-			   : "0.0.0.0";
+		addr = duet_net_shares_host_addresses(stack) ? "127.0.0.1"
+							     : "0.0.0.0";
 	if (duet_ipaddr_parse(addr, &cfg.addr.ip) < 0) {
 		DUET_ERROR("httpd", "addr=%s: not an IP address", addr);
 		return -EINVAL;

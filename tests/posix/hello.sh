@@ -33,7 +33,7 @@ check "--block without NAME=" 2 'expected NAME=SPEC' -- "$hello" --block disk.im
 check "a declared disk hello never opens is reported" 0 \
 	'disk0 \(a block device\) is not used by hello' -- "$hello" --block "disk0=$0,ro" ticks=1 interval=1ms
 check "--net socket for an app without networking is reported" 0 \
-	'a network was asked for, but hello does not use one' -- "$hello" --net socket ticks=1 interval=1ms
+	'a network was asked for \(net=socket\), but hello does not use one' -- "$hello" --net socket ticks=1 interval=1ms
 
 # SIGTERM and SIGINT take the orderly path: stop hooks run, exit code 0.
 for sig in TERM INT; do

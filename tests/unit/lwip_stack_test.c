@@ -100,6 +100,8 @@ Test(lwip_boot, net_open_creates_lwip_from_boot_arguments)
 	cr_assert_eq(netpair_init(&pair, &loop, "net0", "net1"), 0);
 	cr_assert_eq(duet_net_open(&loop, &s), 0);
 	cr_assert_str_eq(duet_net_stack_name(s), "lwip");
+	cr_assert_not(duet_net_shares_host_addresses(s),
+		      "lwIP has addresses of its own");
 	cr_assert_eq(duet_net_open(&loop, &again), 0);
 	cr_assert_eq(s, again);
 	cr_assert_null(duet_args_unused(&args, 0),

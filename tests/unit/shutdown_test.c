@@ -227,15 +227,15 @@ Test(boot, unused_devices_and_network_are_reported)
 					  "disk1"),
 		     0);
 	open_disk = "disk0";
-	loop.net_asked = true;
 	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
+	cr_assert_eq(duet_args_add(&args, "net=socket", NULL, 0), 0);
 	cr_assert_eq(duet_boot(&loop), 9);
 	const char *out = fakeplat_console();
 	cr_assert(strstr(out, "disk1 (a block device) is not used by testapp"),
 		  "%s", out);
 	cr_assert_null(strstr(out, "disk0 (a"), "%s", out);
-	cr_assert(strstr(out, "a network was asked for, but testapp does "
-			      "not use one"),
+	cr_assert(strstr(out, "a network was asked for (net=socket), but "
+			      "testapp does not use one"),
 		  "%s", out);
 }
 

@@ -38,6 +38,8 @@ static void setup(void)
 	duet__posix_net_choose_socket(true);
 	cr_assert_eq(duet_net_open(&loop, &stack), 0);
 	cr_assert_str_eq(duet_net_stack_name(stack), "socket");
+	cr_assert(duet_net_shares_host_addresses(stack),
+		  "the socket stack uses the host's addresses");
 	duet_timer_init(&loop, &guard, hung, NULL);
 }
 

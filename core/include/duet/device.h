@@ -14,7 +14,7 @@
  * An app opens its devices in its start function, as it reads its boot
  * arguments there: once start has returned, a device registered then (one
  * the user declared) that nobody looked up is reported with a warning, as
- * is a network asked for (loop->net_asked) that the app never opened.
+ * is a network asked for (net=, or --net socket) that the app never opened.
  */
 #ifndef DUET_DEVICE_H
 #define DUET_DEVICE_H

@@ -90,9 +90,6 @@ struct duet_loop {
 	struct duet_args *args;
 	/* the network stack (duet/net_stack.h), if the boot made one */
 	struct duet_stack *stack;
-	/* the user asked for a network (POSIX: --net socket), so an app that
-	 * never opens one is worth a warning (duet/device.h) */
-	bool net_asked;
 };
 
 /* Initialises a loop whose "now" starts at the current monotonic time. */

@@ -86,8 +86,13 @@ bool duet_ipaddr_equal(const struct duet_ipaddr *a,
  * vif and `ip=`/`gw=`/`ip6=` boot arguments with lwIP). -ENODEV, logged,
  * if the image has no network. */
 int duet_net_open(struct duet_loop *loop, struct duet_stack **out);
-/* "lwip" or "socket". */
+/* "lwip" or "socket": for logs. Decide behaviour by the properties below. */
 const char *duet_net_stack_name(const struct duet_stack *stack);
+/* True if the stack uses the addresses of the host it runs on (POSIX's
+ * socket stack) rather than addresses of the image's own: a server that
+ * binds every address there appears on the host's network, so servers
+ * default to loopback on such a stack. */
+bool duet_net_shares_host_addresses(const struct duet_stack *stack);
 
 /* ---------------------------------------------------------------- TCP */
 

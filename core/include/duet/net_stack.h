@@ -60,6 +60,7 @@ struct duet_stack {
 	struct duet_loop *loop;
 	bool has_ipv4;
 	bool has_ipv6;
+	bool host_addresses; /* duet_net_shares_host_addresses() */
 };
 
 /* Base of every TCP object; the stack fills `stack` and the callbacks are
