@@ -6,6 +6,7 @@
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
+#include <duet/net_stack.h>
 
 static int read_core_args(struct duet_loop *loop)
 {
@@ -68,7 +69,7 @@ static void report_unused_network(struct duet_loop *loop)
 			  net, duet_app.name);
 }
 
-int duet_boot(struct duet_loop *loop)
+static int run(struct duet_loop *loop)
 {
 	DUET_DEBUG("duet", "%s %s on %s, commit %s", duet_app.name,
 		   duet_buildinfo.version, duet_buildinfo.platform,
@@ -89,4 +90,17 @@ int duet_boot(struct duet_loop *loop)
 		return DUET_EXIT_USAGE;
 	report_unused_devices(loop);
 	return duet_loop_run(loop);
+}
+
+int duet_boot(struct duet_loop *loop)
+{
+	int code = run(loop);
+	struct duet_stack *stack = loop->stack;
+
+	/* The stack goes before the platform closes its devices: it may hold
+	 * a netif. Through its ops, so an image without one links no net. */
+	loop->stack = NULL;
+	if (stack != NULL && stack->ops->destroy != NULL)
+		stack->ops->destroy(stack);
+	return code;
 }

@@ -1,10 +1,15 @@
 /* The app-facing TCP/UDP wrappers: check, then dispatch to the stack. */
 #include <assert.h>
+#include <stdio.h>
+#include <string.h>
 
+#include <duet/args.h>
+#include <duet/device.h>
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/netif.h>
 #include <duet/platform.h>
 
 int duet_net_set_stack(struct duet_loop *loop, struct duet_stack *stack)
@@ -21,13 +26,95 @@ struct duet_stack *duet_net_get_stack(struct duet_loop *loop)
 	return loop->stack;
 }
 
+/* The providers the link pulled in: the linker collects the pointers that
+ * DUET_STACK_PROVIDER places in the section and brackets them (weak: an
+ * image may link none). */
+extern const struct duet_stack_provider *const __start_duet_stacks[]
+    __attribute__((weak));
+extern const struct duet_stack_provider *const __stop_duet_stacks[]
+    __attribute__((weak));
+
+/* The provider called `name`; with NULL, the first that does (or does not)
+ * run over a netif. */
+static const struct duet_stack_provider *find_provider(const char *name,
+						       bool over_netif)
+{
+	for (const struct duet_stack_provider *const *p = __start_duet_stacks;
+	     p < __stop_duet_stacks; p++)
+		if (name != NULL ? strcmp((*p)->name, name) == 0
+				 : (*p)->over_netif == over_netif)
+			return *p;
+	return NULL;
+}
+
+static bool netif_declared(struct duet_loop *loop)
+{
+	for (struct duet_device *d = duet_device_next(loop, NULL); d != NULL;
+	     d = duet_device_next(loop, d))
+		if (d->kind == DUET_DEVICE_NETIF)
+			return true;
+	return false;
+}
+
+/* net= named neither a stack nor a netif: the user's error (exit code 2). */
+static int no_such_network(struct duet_loop *loop, const char *net)
+{
+	char stacks[64] = "", netifs[128];
+	size_t n = 0;
+
+	for (const struct duet_stack_provider *const *p = __start_duet_stacks;
+	     p < __stop_duet_stacks && n < sizeof(stacks); p++)
+		n += (size_t)snprintf(stacks + n, sizeof(stacks) - n, "%s%s",
+				      n > 0 ? ", " : "", (*p)->name);
+	DUET_ERROR("net",
+		   "net=%s: no such network stack (this image has: %s) or "
+		   "network interface (declared: %s)",
+		   net, stacks,
+		   duet_device_list_names(loop, DUET_DEVICE_NETIF, netifs,
+					  sizeof(netifs)));
+	return -EINVAL;
+}
+
+/* The choice duet/net_stack.h describes. */
+static int make_stack(struct duet_loop *loop, struct duet_stack **out)
+{
+	const struct duet_stack_provider *p = NULL;
+	struct duet_netif *netif = NULL;
+	const char *net;
+	int r;
+
+	duet_args_get_str(duet_loop_args(loop), "net", NULL, &net);
+	if (net != NULL)
+		p = find_provider(net, false);
+	if (p == NULL && net == NULL && !netif_declared(loop))
+		p = find_provider(NULL, false);
+	if (p == NULL || p->over_netif) {
+		const char *name = net != NULL && p == NULL ? net : "net0";
+
+		if (name == net &&
+		    duet_device_find(loop, name, DUET_DEVICE_NETIF) == NULL)
+			return no_such_network(loop, net);
+		if (p == NULL)
+			p = find_provider(NULL, true);
+		if (p == NULL) {
+			DUET_ERROR("net", "this image links no network stack "
+					  "(net=%s)",
+				   net != NULL ? net : "");
+			return -ENOENT;
+		}
+		r = duet_netif_open(loop, name, &netif);
+		if (r < 0)
+			return r;
+	}
+	return p->create(loop, netif, out);
+}
+
 int duet_net_open(struct duet_loop *loop, struct duet_stack **out)
 {
 	if (loop->stack == NULL) {
 		struct duet_stack *s;
-		int r = duet_plat_net_stack(loop, &s);
-		if (r == -ENOENT)
-			r = duet__net_boot_stack(loop, &s);
+		int r = make_stack(loop, &s);
+
 		if (r < 0)
 			return r;
 		r = duet_net_set_stack(loop, s);

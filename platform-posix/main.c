@@ -5,10 +5,10 @@
  *       [--net socket | --net NAME=tap:IFNAME[,...] | --net NAME=vwire:PATH[,...]]...
  *       [key=value]...
  *
- * The network: an image whose app uses it gets the socket stack (the host's
- * TCP/IP) unless a netif is declared, in which case duet_net_open() builds
- * the image's stack module over it (duet__net_boot_stack); `--net socket`
- * asks for the socket stack explicitly.
+ * The network: the core chooses the app's stack (duet/net_stack.h): the
+ * socket stack (the host's TCP/IP) unless a netif is declared, in which
+ * case the image's stack module runs over it; `--net socket` is the boot
+ * argument net=socket.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +19,6 @@
 #include <duet/buildinfo.h>
 #include <duet/log.h>
 #include <duet/loop.h>
-#include <duet/net_stack.h>
 
 #include "posix.h"
 
@@ -29,7 +28,6 @@ struct posix_boot {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	unsigned signals_seen;
-	unsigned netifs; /* --net NAME=... declarations */
 };
 
 static void usage(FILE *out, const char *prog)
@@ -140,17 +138,6 @@ static bool is_flag(const char *a, const char *flag)
 	return strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
-/* After the command line: an image that uses the network gets the socket
- * stack unless a netif was declared for its own stack module. The stack
- * itself is made when the app first asks (duet_plat_net_stack). */
-static void choose_network(const struct posix_boot *pb)
-{
-	const char *net = duet_args_peek(&pb->args, "net");
-
-	duet__posix_net_choose_socket(pb->netifs == 0 ||
-				      (net != NULL && strcmp(net, "socket") == 0));
-}
-
 /* Parses argv; returns -1 to continue booting or an exit code. */
 static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 {
@@ -193,8 +180,6 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 				fprintf(stderr, "%s: %s\n", prog, err);
 				return DUET_EXIT_USAGE;
 			}
-			if (net)
-				pb->netifs++;
 			continue;
 		}
 		if (a[0] == '-') {
@@ -206,7 +191,6 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			return DUET_EXIT_USAGE;
 		}
 	}
-	choose_network(pb);
 	return -1;
 }
 
@@ -241,9 +225,6 @@ int main(int argc, char **argv)
 		uv_close((uv_handle_t *)&pb.sigint, NULL);
 		uv_close((uv_handle_t *)&pb.sigterm, NULL);
 	}
-	/* The stack goes first: it may hold a netif. */
-	if (pb.loop.stack != NULL && pb.loop.stack->ops->destroy != NULL)
-		pb.loop.stack->ops->destroy(pb.loop.stack);
 	duet__posix_devices_close(&pb.loop);
 	duet__posix_plat_close();
 	/* Let libuv finish the closes, then check nothing leaked a handle. */

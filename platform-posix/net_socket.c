@@ -9,13 +9,12 @@
  * low-water mark. Received data arrives in one stack-wide buffer (the loop
  * is single-threaded, so one read is in progress at a time).
  *
- * duet_net_open() asks for the stack through duet_plat_net_stack(), so only
- * images whose app uses the network link this file.
+ * A stack provider (duet/net_stack.h): only images whose app uses the
+ * network link this file.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <duet/args.h>
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
@@ -145,23 +144,15 @@ static const struct duet_stack_ops sock_ops = {
     .destroy = sock_destroy,
 };
 
-int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
+/* The host stack: the core makes it when no netif was declared, or for
+ * net=socket (--net socket). */
+static int create(struct duet_loop *loop, struct duet_netif *netif,
+		  struct duet_stack **out)
 {
 	struct sock_stack *st;
-	const char *net;
 
-	/* duet_net_open() installs the stack on the loop. */
-	if (!duet__posix_net_socket_chosen())
-		return -ENOENT;
-	/* net= names the network; here, without a netif, only "socket" is. */
-	duet_args_get_str(duet_loop_args(loop), "net", NULL, &net);
-	if (net != NULL && strcmp(net, "socket") != 0) {
-		DUET_ERROR("net",
-			   "net=%s: no such network interface (declare "
-			   "one with --net %s=DRIVER:ARG)",
-			   net, net);
-		return -EINVAL; /* a bad argument: exit code 2 */
-	}
+	(void)loop;
+	(void)netif;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
@@ -175,3 +166,10 @@ int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
 	*out = &st->base;
 	return 0;
 }
+
+static const struct duet_stack_provider provider = {
+    .name = "socket",
+    .over_netif = false,
+    .create = create,
+};
+DUET_STACK_PROVIDER(socket, provider);

@@ -11,7 +11,6 @@
 #include "posix.h"
 
 static uv_loop_t *uv_main;
-static bool net_socket = true;
 static uv_timer_t deadline_timer;
 
 uv_loop_t *duet__posix_uv(void)
@@ -24,16 +23,6 @@ void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
 {
 	(void)loop;
 	(void)kind;
-}
-
-void duet__posix_net_choose_socket(bool socket)
-{
-	net_socket = socket;
-}
-
-bool duet__posix_net_socket_chosen(void)
-{
-	return net_socket;
 }
 
 /* uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and a timer that

@@ -39,12 +39,6 @@ int duet__posix_netif_options(const char *flag, const char *opts,
 			      uint8_t mac[6], unsigned *mtu, char *err,
 			      size_t errlen);
 
-/* Which stack duet_plat_net_stack() gives (net_socket.c builds the socket
- * stack on demand, so only images that use the network link it): the
- * command line chooses, main.c records the choice here (plat.c). */
-void duet__posix_net_choose_socket(bool socket);
-bool duet__posix_net_socket_chosen(void);
-
 /* Unregisters (and so closes) every device, newest first. */
 void duet__posix_devices_close(struct duet_loop *loop);
 

@@ -56,15 +56,6 @@ _Noreturn void duet__xen_start(start_info_t *si, unsigned long boot_rsp);
 _Noreturn void duet__assert_fail(const char *expr, const char *file,
 				 unsigned int line, const char *func);
 
-/* Xen has no stack of its own: the image's stack module (lwIP) builds one
- * over the domain's vif. */
-int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
-{
-	(void)loop;
-	(void)out;
-	return -ENOENT;
-}
-
 static _Noreturn void shutdown_domain(unsigned reason)
 {
 	struct sched_shutdown op = {.reason = reason};

@@ -24,7 +24,6 @@ struct duet_args;
 
 /* What `net=`, `ip=`, `gw=`, `ip6=` and `slaac=` asked for. */
 struct duet_lwip_config {
-	const char *netif_name;
 	bool ip4_static;
 	bool ip4_dhcp;
 	uint8_t ip4[4];

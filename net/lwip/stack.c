@@ -71,14 +71,11 @@ int duet__lwip_config_from_args(struct duet_args *args,
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (args == NULL) { /* a loop without boot arguments (tests) */
-		cfg->netif_name = "net0";
 		cfg->ip4_dhcp = true;
 		cfg->slaac = true;
 		return 0;
 	}
-	if ((r = duet_args_get_str(args, "net", "net0", &cfg->netif_name)) <
-		0 ||
-	    (r = duet_args_get_str(args, "ip", "dhcp", &ip)) < 0 ||
+	if ((r = duet_args_get_str(args, "ip", "dhcp", &ip)) < 0 ||
 	    (r = duet_args_get_str(args, "gw", NULL, &gw)) < 0 ||
 	    (r = duet_args_get_str(args, "ip6", NULL, &ip6)) < 0 ||
 	    (r = duet_args_get_bool(args, "slaac", true, &cfg->slaac)) < 0)
@@ -391,18 +388,21 @@ int duet__lwip_stack_create(struct duet_loop *loop, struct duet_netif *dev,
 	return 0;
 }
 
-int duet__net_boot_stack(struct duet_loop *loop, struct duet_stack **out)
+/* The provider the core makes lwIP through: over the netif it chose. */
+static int create(struct duet_loop *loop, struct duet_netif *dev,
+		  struct duet_stack **out)
 {
-	struct duet_args *args = duet_loop_args(loop);
 	struct duet_lwip_config cfg;
-	struct duet_netif *dev;
-	int r;
+	int r = duet__lwip_config_from_args(duet_loop_args(loop), &cfg);
 
-	r = duet__lwip_config_from_args(args, &cfg);
-	if (r < 0)
-		return r;
-	r = duet_netif_open(loop, cfg.netif_name, &dev);
 	if (r < 0)
 		return r;
 	return duet__lwip_stack_create(loop, dev, &cfg, out);
 }
+
+static const struct duet_stack_provider provider = {
+    .name = "lwip",
+    .over_netif = true,
+    .create = create,
+};
+DUET_STACK_PROVIDER(lwip, provider);

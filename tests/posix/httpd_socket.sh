@@ -159,7 +159,7 @@ pid=
 # ---------------------------------------------------------- boot args
 check "bad synthetic= is refused" 2 "synthetic=1q" -- "$httpd" port="$port" synthetic=1q
 check "bad addr= is refused" 2 "addr=nowhere: not an IP address" -- "$httpd" port="$port" addr=nowhere
-check "net= naming no netif is refused" 2 "net=net7: no such network interface" -- "$httpd" port="$port" net=net7
+check "net= naming no netif is refused" 2 "net=net7: no such network stack \\(this image has: lwip, socket\\)" -- "$httpd" port="$port" net=net7
 check "--net socket with net= given too is refused" 2 "'net' given twice" -- "$httpd" --net socket net=socket port="$port"
 check "--help lists httpd's arguments" 0 'idle_timeout=T' -- "$httpd" --help
 finish

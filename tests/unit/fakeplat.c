@@ -76,13 +76,6 @@ void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
 	(void)kind;
 }
 
-int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out)
-{
-	(void)loop;
-	(void)out;
-	return -ENOENT;
-}
-
 int duet_plat_entropy(void *buf, size_t len)
 {
 	unsigned char *p = buf;

@@ -32,13 +32,6 @@ static struct duet_tcp flistener;
 static duet_tcp_accept_cb accept_cb;
 static void *accept_arg;
 
-int duet__net_boot_stack(struct duet_loop *l, struct duet_stack **out)
-{
-	(void)l;
-	(void)out;
-	return -ENODEV;
-}
-
 static int f_listen(struct duet_stack *s, const struct duet_sockaddr *addr,
 		    int backlog, duet_tcp_accept_cb cb, void *arg,
 		    struct duet_tcp **out)

@@ -26,12 +26,11 @@ static int config(const char *line, struct duet_lwip_config *cfg)
 	return duet__lwip_config_from_args(&args, cfg);
 }
 
-Test(lwip_config, defaults_are_net0_dhcp_and_slaac)
+Test(lwip_config, defaults_are_dhcp_and_slaac)
 {
 	struct duet_lwip_config c;
 
 	cr_assert_eq(config("", &c), 0);
-	cr_assert_str_eq(c.netif_name, "net0");
 	cr_assert(c.ip4_dhcp && !c.ip4_static);
 	cr_assert(c.slaac);
 	cr_assert_eq(c.ip6_count, 0);
@@ -41,11 +40,10 @@ Test(lwip_config, static_addresses)
 {
 	struct duet_lwip_config c;
 
-	cr_assert_eq(config("net=net1 ip=10.1.2.3/16 gw=10.1.0.1 "
+	cr_assert_eq(config("ip=10.1.2.3/16 gw=10.1.0.1 "
 			    "ip6=2001:db8::5/64,fd00::5 slaac=no",
 			    &c),
 		     0);
-	cr_assert_str_eq(c.netif_name, "net1");
 	cr_assert(c.ip4_static && !c.ip4_dhcp);
 	cr_assert_eq(memcmp(c.ip4, "\x0a\x01\x02\x03", 4), 0);
 	cr_assert_eq(c.ip4_prefix, 16);
@@ -79,32 +77,42 @@ Test(lwip_config, bad_values_are_rejected)
 		  "%s", fakeplat_console());
 }
 
-/* Booting the stack the way an app does: duet_net_open() with the loop's
- * boot arguments. */
-Test(lwip_boot, net_open_creates_lwip_from_boot_arguments)
+/* A loop booted with the boot line `line`, over a netpair (net0, net1) if
+ * `netifs`. */
+static struct netpair boot_pair;
+
+static struct duet_loop *boot(const char *line, bool netifs)
 {
 	static struct duet_args args;
 	static struct duet_loop loop;
-	static struct netpair pair;
-	struct duet_stack *s, *again;
 	char err[128];
 
 	fakeplat_reset();
 	duet_args_init(&args);
-	cr_assert_eq(duet_args_parse_line(
-			 &args,
-			 "net=net1 ip=10.0.0.9/24 gw=10.0.0.254 ip6=fd00::9/64",
-			 err, sizeof(err)),
-		     0);
+	cr_assert_eq(duet_args_parse_line(&args, line, err, sizeof(err)), 0,
+		     "%s", err);
 	duet_loop_init(&loop, &args);
-	cr_assert_eq(netpair_init(&pair, &loop, "net0", "net1"), 0);
-	cr_assert_eq(duet_net_open(&loop, &s), 0);
+	if (netifs)
+		cr_assert_eq(netpair_init(&boot_pair, &loop, "net0", "net1"),
+			     0);
+	return &loop;
+}
+
+/* Booting the stack the way an app does: duet_net_open() with the loop's
+ * boot arguments. */
+Test(lwip_boot, net_open_creates_lwip_from_boot_arguments)
+{
+	struct duet_loop *loop = boot(
+	    "net=net1 ip=10.0.0.9/24 gw=10.0.0.254 ip6=fd00::9/64", true);
+	struct duet_stack *s, *again;
+
+	cr_assert_eq(duet_net_open(loop, &s), 0);
 	cr_assert_str_eq(duet_net_stack_name(s), "lwip");
 	cr_assert_not(duet_net_shares_host_addresses(s),
 		      "lwIP has addresses of its own");
-	cr_assert_eq(duet_net_open(&loop, &again), 0);
+	cr_assert_eq(duet_net_open(loop, &again), 0);
 	cr_assert_eq(s, again);
-	cr_assert_null(duet_args_unused(&args, 0),
+	cr_assert_null(duet_args_unused(duet_loop_args(loop), 0),
 		       "a stack argument was not read");
 	const char *log = fakeplat_console();
 	cr_assert(strstr(log, "lwIP on net1 (02:00:00:00:00:02, mtu 1500): "
@@ -115,20 +123,39 @@ Test(lwip_boot, net_open_creates_lwip_from_boot_arguments)
 	s->ops->destroy(s);
 }
 
-Test(lwip_boot, missing_netif_fails_with_enodev)
+/* net= that names neither a stack nor a netif is the user's mistake (exit
+ * code 2); no netif at all, with nothing asked, is the system's (1). */
+static int open_with(const char *line)
 {
-	static struct duet_args args;
-	static struct duet_loop loop;
 	struct duet_stack *s;
-	char err[128];
 
-	fakeplat_reset();
-	duet_args_init(&args);
-	cr_assert_eq(duet_args_parse_line(&args, "net=net7 ip=10.0.0.9/24", err,
-					  sizeof(err)),
+	return duet_net_open(boot(line, false), &s);
+}
+
+Test(lwip_boot, net_naming_nothing_is_a_usage_error)
+{
+	cr_assert_eq(open_with("net=net7 ip=10.0.0.9/24"), -EINVAL);
+	cr_assert(strstr(fakeplat_console(), "net7") != NULL, "%s",
+		  fakeplat_console());
+}
+
+Test(lwip_boot, missing_default_netif_fails_with_enodev)
+{
+	cr_assert_eq(open_with("ip=10.0.0.9/24"), -ENODEV);
+	cr_assert(strstr(fakeplat_console(), "net0") != NULL, "%s",
+		  fakeplat_console());
+}
+
+Test(lwip_boot, net_names_the_stack)
+{
+	struct duet_stack *s;
+
+	cr_assert_eq(duet_net_open(boot("net=lwip ip=10.0.0.9/24", true), &s),
 		     0);
-	duet_loop_init(&loop, &args);
-	cr_assert_eq(duet_net_open(&loop, &s), -ENODEV);
+	cr_assert_str_eq(duet_net_stack_name(s), "lwip");
+	cr_assert(strstr(fakeplat_console(), "lwIP on net0") != NULL, "%s",
+		  fakeplat_console());
+	s->ops->destroy(s);
 }
 
 /* DHCP: with no server the stack still starts at once and asks. */
@@ -547,31 +574,22 @@ Test(lwip_net, link_down_stops_traffic_and_link_up_restores_it)
 
 Test(lwip_boot, stack_starts_with_the_netifs_link_and_lets_go_of_it)
 {
-	static struct duet_args args;
-	static struct duet_loop loop;
-	static struct netpair pair;
+	struct duet_loop *loop = boot("net=net1 ip=10.0.0.9/24", true);
+	struct netpair *pair = &boot_pair;
 	struct duet_stack *s;
-	char err[128];
 
-	fakeplat_reset();
-	duet_args_init(&args);
-	cr_assert_eq(duet_args_parse_line(&args, "net=net1 ip=10.0.0.9/24", err,
-					  sizeof(err)),
-		     0);
-	duet_loop_init(&loop, &args);
-	cr_assert_eq(netpair_init(&pair, &loop, "net0", "net1"), 0);
-	duet_netif_set_link(&pair.end[1].nif, false);
-	cr_assert_eq(duet_net_open(&loop, &s), 0);
+	duet_netif_set_link(&pair->end[1].nif, false);
+	cr_assert_eq(duet_net_open(loop, &s), 0);
 	struct netif *n = &duet__lwip_stack(s)->netif;
 	cr_assert(netif_is_up(n));
 	cr_assert(!netif_is_link_up(n), "started with the link up");
-	duet_netif_set_link(&pair.end[1].nif, true);
+	duet_netif_set_link(&pair->end[1].nif, true);
 	cr_assert(netif_is_link_up(n));
 	s->ops->destroy(s);
-	cr_assert_null(pair.end[1].nif.link_cb, "the stack left its watcher");
+	cr_assert_null(pair->end[1].nif.link_cb, "the stack left its watcher");
 	/* Must not reach the freed stack (ASan would say so). */
-	duet_netif_set_link(&pair.end[1].nif, false);
-	netpair_fini(&pair);
+	duet_netif_set_link(&pair->end[1].nif, false);
+	netpair_fini(pair);
 }
 
 /* DHCP waits for the link, and asks again when it comes back. */

@@ -26,8 +26,8 @@ static struct duet_stack *make_stack(unsigned i, const char *netif,
 		cr_assert_eq(duet_args_parse_line(a, extra, err, sizeof(err)),
 			     0, "%s", err);
 	/* Defaults for what `extra` did not say. */
-	const char *defs[3][2] = {{"net", netif}, {"ip", ip}, {"ip6", ip6}};
-	for (unsigned k = 0; k < 3; k++) {
+	const char *defs[2][2] = {{"ip", ip}, {"ip6", ip6}};
+	for (unsigned k = 0; k < 2; k++) {
 		if (duet_args_peek(a, defs[k][0]) != NULL)
 			continue;
 		snprintf(tok, sizeof(tok), "%s=%s", defs[k][0], defs[k][1]);
@@ -35,7 +35,7 @@ static struct duet_stack *make_stack(unsigned i, const char *netif,
 			     err);
 	}
 	cr_assert_eq(duet__lwip_config_from_args(a, &cfg), 0);
-	cr_assert_eq(duet_netif_open(&env.loop, cfg.netif_name, &dev), 0);
+	cr_assert_eq(duet_netif_open(&env.loop, netif, &dev), 0);
 	cr_assert_eq(duet__lwip_stack_create(&env.loop, dev, &cfg, &s), 0);
 	return s;
 }

@@ -9,14 +9,6 @@
 
 #include "../../platform-posix/posix.h"
 
-/* The test links no stack module; the socket stack is installed below. */
-int duet__net_boot_stack(struct duet_loop *l, struct duet_stack **out)
-{
-	(void)l;
-	(void)out;
-	return -ENODEV;
-}
-
 static uv_loop_t uv;
 static struct duet_loop loop;
 static struct duet_stack *stack;
@@ -35,7 +27,6 @@ static void setup(void)
 	cr_assert_eq(uv_loop_init(&uv), 0);
 	duet__posix_plat_init(&uv);
 	duet_loop_init(&loop, NULL);
-	duet__posix_net_choose_socket(true);
 	cr_assert_eq(duet_net_open(&loop, &stack), 0);
 	cr_assert_str_eq(duet_net_stack_name(stack), "socket");
 	cr_assert(duet_net_shares_host_addresses(stack),

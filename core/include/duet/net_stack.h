@@ -1,24 +1,31 @@
 /* duet/net_stack.h — implementing a network stack behind duet/net.h.
  *
  * A stack implementation (net/lwip, platform-posix's socket stack) embeds
- * struct duet_stack in its state, fills an ops table and installs itself
- * with duet_net_set_stack() during boot, before the app starts. Its
- * connection and endpoint objects embed struct duet_tcp / struct duet_udp,
- * whose `stack` field the core's wrappers use to dispatch.
+ * struct duet_stack in its state and fills an ops table. Its connection and
+ * endpoint objects embed struct duet_tcp / struct duet_udp, whose `stack`
+ * field the core's wrappers use to dispatch.
  *
  * The wrappers in core/net.c check arguments (NULL, zero lengths, address
  * families the stack lacks, a connection already closed) before an op runs.
- * Every op is REQUIRED except `nodelay`, `pause` and `resume`, which a
- * stack MAY leave NULL (the wrappers then return 0 / do nothing).
+ * Every op is REQUIRED except `nodelay`, `pause`, `resume` and `destroy`,
+ * which a stack MAY leave NULL (the wrappers then return 0 / do nothing).
  *
- * Which stack an image gets: the first duet_net_open() asks the platform
- * (duet_plat_net_stack: POSIX gives its socket stack unless `--net
- * NAME=DRIVER:...` declared a netif), and otherwise calls
- * duet__net_boot_stack(), which the image's stack module defines (net/lwip:
- * lwIP over the netif named by `net=`, default net0, configured from
- * `ip=`, `gw=`, `ip6=`) — link-time bound, so an image without networking
- * links no stack at all. A stack that cannot be created (no netif, bad
- * `ip=`) logs why and returns the error, which fails the app's start.
+ * Stacks are providers: a module declares one with DUET_STACK_PROVIDER, and
+ * the link line pulls it in by name (`-Wl,-u,duet__stack_NAME`, which
+ * $(DUET_NET_LIBS) carries), so an image without networking links none.
+ * The core makes the stack at the first duet_net_open() and destroys it
+ * when duet_boot() ends, on every platform. Which provider it makes:
+ *
+ *   net=NAME naming a provider           that provider (POSIX: --net socket
+ *                                        is net=socket);
+ *   net=NETIF, or no net= and a netif    the provider that runs over a netif
+ *     was declared or found              (lwIP), over NETIF (default net0);
+ *   no net= and no netif declared        a host provider if the platform
+ *                                        links one (POSIX: socket), else the
+ *                                        netif provider over net0.
+ *
+ * A provider that cannot create its stack (no netif, bad `ip=`) logs why
+ * and returns the error, which fails the app's start.
  */
 #ifndef DUET_NET_STACK_H
 #define DUET_NET_STACK_H
@@ -50,7 +57,8 @@ struct duet_stack_ops {
 	int (*udp_local)(const struct duet_udp *u, struct duet_sockaddr *out);
 	void (*udp_close)(struct duet_udp *u);
 
-	/* Called once at shutdown, after the app's stop hooks. */
+	/* Called once by the core when duet_boot() ends, after the app's
+	 * stop hooks. */
 	void (*destroy)(struct duet_stack *s);
 };
 
@@ -79,10 +87,25 @@ struct duet_udp {
 	bool closed;
 };
 
-/* Defined by the image's stack module; see above. */
-int duet__net_boot_stack(struct duet_loop *loop, struct duet_stack **out);
+struct duet_netif;
 
-/* Installs the loop's stack (once). 0 or -EEXIST. */
+struct duet_stack_provider {
+	const char *name; /* what net= names it by */
+	/* true: runs over a netif (create gets it); false: a host stack
+	 * (create gets NULL). */
+	bool over_netif;
+	int (*create)(struct duet_loop *loop, struct duet_netif *netif,
+		      struct duet_stack **out);
+};
+
+/* Declares `provider` (a struct duet_stack_provider) under the link name
+ * duet__stack_NAME. */
+#define DUET_STACK_PROVIDER(NAME, provider)                                   \
+	const struct duet_stack_provider *const duet__stack_##NAME            \
+	    __attribute__((used, section("duet_stacks"))) = &(provider)
+
+/* Installs the loop's stack (once), for tests that bring their own:
+ * 0 or -EEXIST. */
 int duet_net_set_stack(struct duet_loop *loop, struct duet_stack *stack);
 struct duet_stack *duet_net_get_stack(struct duet_loop *loop);
 

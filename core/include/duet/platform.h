@@ -26,12 +26,9 @@
  *     so an image links the drivers of only the kinds it uses. A platform
  *     whose devices are declared before boot (POSIX: the command line) does
  *     nothing here.
- * duet_plat_net_stack(loop, &stack)
- *     The platform's own network stack, when the boot chose it (POSIX: the
- *     host-socket stack, unless a netif was declared): 0 and the stack, or
- *     -ENOENT to let the image's stack module build one over a netif
- *     (duet__net_boot_stack). Only duet_net_open() calls it, so images that
- *     do not use the network link no stack at all.
+ *
+ * A platform's own network stack (POSIX: the host-socket stack) is not a
+ * platform service but a stack provider (duet/net_stack.h).
  */
 #ifndef DUET_PLATFORM_H
 #define DUET_PLATFORM_H
@@ -42,7 +39,6 @@
 #include <duet/device.h>
 
 struct duet_loop;
-struct duet_stack;
 
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline);
 duet_time_t duet_plat_clock_monotonic(void);
@@ -50,6 +46,5 @@ duet_time_t duet_plat_clock_wall(void);
 void duet_plat_console_write(const char *buf, size_t len);
 int duet_plat_entropy(void *buf, size_t len);
 void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind);
-int duet_plat_net_stack(struct duet_loop *loop, struct duet_stack **out);
 
 #endif
