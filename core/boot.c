@@ -7,10 +7,11 @@
 #include <duet/log.h>
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/sys.h>
 
-static int read_core_args(struct duet_loop *loop)
+static int read_core_args(struct duet_sys *sys)
 {
-	struct duet_args *args = duet_loop_args(loop);
+	struct duet_args *args = sys->args;
 	const char *level_name;
 	enum duet_log_level level;
 
@@ -24,8 +25,8 @@ static int read_core_args(struct duet_loop *loop)
 		duet_log_set_level(level);
 	}
 	return duet_args_get_duration(args, "shutdown_timeout",
-				      loop->shutdown_timeout,
-				      &loop->shutdown_timeout);
+				      sys->shutdown_timeout,
+				      &sys->shutdown_timeout);
 }
 
 static int reject_unknown_args(struct duet_loop *loop)
@@ -56,25 +57,27 @@ static void report_unused_devices(struct duet_loop *loop)
 /* net= (POSIX: --net socket) names the network the app's stack uses; an
  * app that opened none never read it. Worth a warning, not a refusal: the
  * same command line may serve several images. */
-static void report_unused_network(struct duet_loop *loop)
+static void report_unused_network(struct duet_sys *sys)
 {
 	const char *net;
 
-	if (loop->stack != NULL)
+	if (sys->stack != NULL)
 		return;
-	duet_args_get_str(duet_loop_args(loop), "net", NULL, &net);
+	duet_args_get_str(sys->args, "net", NULL, &net);
 	if (net != NULL)
 		DUET_WARN("duet", "a network was asked for (net=%s), but %s "
 				  "does not use one",
 			  net, duet_app.name);
 }
 
-static int run(struct duet_loop *loop)
+static int run(struct duet_sys *sys)
 {
+	struct duet_loop *loop = &sys->loop;
+
 	DUET_DEBUG("duet", "%s %s on %s, commit %s", duet_app.name,
 		   duet_buildinfo.version, duet_buildinfo.platform,
 		   duet_buildinfo.commit);
-	if (read_core_args(loop) < 0)
+	if (read_core_args(sys) < 0)
 		return DUET_EXIT_USAGE;
 
 	int r = duet_app.start(loop, duet_app.arg);
@@ -85,21 +88,21 @@ static int run(struct duet_loop *loop)
 		return r == -EINVAL || r == -ERANGE ? DUET_EXIT_USAGE
 						    : DUET_EXIT_FAILURE;
 	}
-	report_unused_network(loop);
+	report_unused_network(sys);
 	if (reject_unknown_args(loop) < 0)
 		return DUET_EXIT_USAGE;
 	report_unused_devices(loop);
 	return duet_loop_run(loop);
 }
 
-int duet_boot(struct duet_loop *loop)
+int duet_boot(struct duet_sys *sys)
 {
-	int code = run(loop);
-	struct duet_stack *stack = loop->stack;
+	int code = run(sys);
+	struct duet_stack *stack = sys->stack;
 
 	/* The stack goes before the platform closes its devices: it may hold
 	 * a netif. Through its ops, so an image without one links no net. */
-	loop->stack = NULL;
+	sys->stack = NULL;
 	if (stack != NULL && stack->ops->destroy != NULL)
 		stack->ops->destroy(stack);
 	return code;

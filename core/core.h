@@ -6,7 +6,8 @@
 #include <duet/loop.h>
 
 void duet__timers_run(struct duet_loop *loop);
-void duet__shutdown_init(struct duet_loop *loop);
+struct duet_sys;
+void duet__shutdown_init(struct duet_sys *sys);
 
 /* Finds a device of a kind, logging the available names under `tag` when
  * there is none. */

@@ -8,6 +8,7 @@
 #include <duet/log.h>
 #include <duet/loop.h>
 #include <duet/platform.h>
+#include <duet/sys.h>
 
 #include "core.h"
 
@@ -30,7 +31,7 @@ static struct duet_device *find_any(struct duet_loop *loop, const char *name)
 {
 	struct duet_list *pos;
 
-	duet_list_foreach(pos, &loop->devices) {
+	duet_list_foreach(pos, &duet_sys_of(loop)->devices) {
 		struct duet_device *d =
 			duet_container_of(pos, struct duet_device, link);
 		if (strcmp(d->name, name) == 0)
@@ -52,7 +53,7 @@ int duet_device_register(struct duet_loop *loop, struct duet_device *dev,
 	dev->found = false;
 	strcpy(dev->name, name);
 	duet_list_init(&dev->link);
-	duet_list_insert_tail(&loop->devices, &dev->link);
+	duet_list_insert_tail(&duet_sys_of(loop)->devices, &dev->link);
 	return 0;
 }
 
@@ -65,8 +66,10 @@ void duet_device_unregister(struct duet_device *dev)
 struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 				     enum duet_device_kind kind)
 {
-	if ((loop->probed & (1u << kind)) == 0) {
-		loop->probed |= 1u << kind;
+	struct duet_sys *sys = duet_sys_of(loop);
+
+	if ((sys->probed & (1u << kind)) == 0) {
+		sys->probed |= 1u << kind;
 		duet_plat_probe(loop, kind);
 	}
 	struct duet_device *d = find_any(loop, name);
@@ -79,9 +82,10 @@ struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 struct duet_device *duet_device_next(struct duet_loop *loop,
 				     struct duet_device *prev)
 {
-	struct duet_list *next = prev != NULL ? prev->link.next : loop->devices.next;
+	struct duet_list *devices = &duet_sys_of(loop)->devices;
+	struct duet_list *next = prev != NULL ? prev->link.next : devices->next;
 
-	if (next == &loop->devices)
+	if (next == devices)
 		return NULL;
 	return duet_container_of(next, struct duet_device, link);
 }

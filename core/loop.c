@@ -5,10 +5,11 @@
 #include <duet/app.h>
 #include <duet/loop.h>
 #include <duet/platform.h>
+#include <duet/sys.h>
 
 #include "core.h"
 
-void duet_loop_init(struct duet_loop *loop, struct duet_args *args)
+void duet_loop_init(struct duet_loop *loop)
 {
 	loop->now = duet_plat_clock_monotonic();
 	loop->boot_time = loop->now;
@@ -18,11 +19,24 @@ void duet_loop_init(struct duet_loop *loop, struct duet_args *args)
 	duet_list_init(&loop->defers);
 	loop->stop_flag = false;
 	loop->exit_code = 0;
-	duet_list_init(&loop->devices);
-	loop->probed = 0;
-	loop->args = args;
-	loop->stack = NULL;
-	duet__shutdown_init(loop);
+	loop->sys = NULL;
+}
+
+void duet_sys_init(struct duet_sys *sys, struct duet_args *args)
+{
+	duet_loop_init(&sys->loop);
+	sys->loop.sys = sys;
+	sys->args = args;
+	duet_list_init(&sys->devices);
+	sys->probed = 0;
+	sys->stack = NULL;
+	duet__shutdown_init(sys);
+}
+
+struct duet_sys *duet_sys_of(const struct duet_loop *loop)
+{
+	assert(loop->sys != NULL && "a bare loop has no system (duet/sys.h)");
+	return loop->sys;
 }
 
 duet_time_t duet_loop_now(const struct duet_loop *loop)
@@ -42,7 +56,7 @@ duet_time_t duet_loop_uptime(const struct duet_loop *loop)
 
 struct duet_args *duet_loop_args(const struct duet_loop *loop)
 {
-	return loop->args;
+	return loop->sys != NULL ? loop->sys->args : NULL;
 }
 
 void duet_loop_stop(struct duet_loop *loop, int exit_code)

@@ -11,19 +11,22 @@
 #include <duet/net_stack.h>
 #include <duet/netif.h>
 #include <duet/platform.h>
+#include <duet/sys.h>
 
 int duet_net_set_stack(struct duet_loop *loop, struct duet_stack *stack)
 {
-	if (loop->stack != NULL)
+	struct duet_sys *sys = duet_sys_of(loop);
+
+	if (sys->stack != NULL)
 		return -EEXIST;
 	stack->loop = loop;
-	loop->stack = stack;
+	sys->stack = stack;
 	return 0;
 }
 
 struct duet_stack *duet_net_get_stack(struct duet_loop *loop)
 {
-	return loop->stack;
+	return duet_sys_of(loop)->stack;
 }
 
 /* The providers the link pulled in: the linker collects the pointers that
@@ -111,7 +114,9 @@ static int make_stack(struct duet_loop *loop, struct duet_stack **out)
 
 int duet_net_open(struct duet_loop *loop, struct duet_stack **out)
 {
-	if (loop->stack == NULL) {
+	struct duet_sys *sys = duet_sys_of(loop);
+
+	if (sys->stack == NULL) {
 		struct duet_stack *s;
 		int r = make_stack(loop, &s);
 
@@ -121,7 +126,7 @@ int duet_net_open(struct duet_loop *loop, struct duet_stack **out)
 		if (r < 0)
 			return r;
 	}
-	*out = loop->stack;
+	*out = sys->stack;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <duet/entropy.h>
 #include <duet/error.h>
 #include <duet/netif_driver.h>
+#include <duet/sys.h>
 
 #include "posix.h"
 
@@ -80,9 +81,11 @@ void duet__posix_devices_close(struct duet_loop *loop)
 {
 	/* Newest first (the registry's tail): a device may depend on one
 	 * declared before it. */
-	while (!duet_list_empty(&loop->devices)) {
+	struct duet_list *devices = &duet_sys_of(loop)->devices;
+
+	while (!duet_list_empty(devices)) {
 		struct duet_device *last = duet_container_of(
-		    loop->devices.prev, struct duet_device, link);
+		    devices->prev, struct duet_device, link);
 		if (last->kind == DUET_DEVICE_NETIF)
 			duet_netif_unregister(
 			    duet_container_of(last, struct duet_netif, dev));

@@ -19,11 +19,12 @@
 #include <duet/buildinfo.h>
 #include <duet/log.h>
 #include <duet/loop.h>
+#include <duet/sys.h>
 
 #include "posix.h"
 
 struct posix_boot {
-	struct duet_loop loop;
+	struct duet_sys sys;
 	struct duet_args args;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
@@ -75,10 +76,10 @@ static void on_signal(uv_signal_t *h, int signum)
 
 	if (pb->signals_seen++ == 0) {
 		DUET_INFO("duet", "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-		duet_shutdown(&pb->loop, DUET_EXIT_SUCCESS);
+		duet_shutdown(&pb->sys.loop, DUET_EXIT_SUCCESS);
 	} else {
 		DUET_WARN("duet", "second signal: stopping now");
-		duet_exit(&pb->loop, DUET_EXIT_SIGNAL);
+		duet_exit(&pb->sys.loop, DUET_EXIT_SIGNAL);
 	}
 }
 
@@ -176,7 +177,7 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 				}
 				continue;
 			}
-			if (declare_device(&pb->loop, net, decl, err, sizeof(err)) < 0) {
+			if (declare_device(&pb->sys.loop, net, decl, err, sizeof(err)) < 0) {
 				fprintf(stderr, "%s: %s\n", prog, err);
 				return DUET_EXIT_USAGE;
 			}
@@ -215,17 +216,17 @@ int main(int argc, char **argv)
 	}
 	duet__posix_plat_init(&uv);
 	duet_args_init(&pb.args);
-	duet_loop_init(&pb.loop, &pb.args);
+	duet_sys_init(&pb.sys, &pb.args);
 
 	code = parse_command_line(&pb, argc, argv);
 	if (code < 0) {
 		start_signal(&pb, &pb.sigint, SIGINT);
 		start_signal(&pb, &pb.sigterm, SIGTERM);
-		code = duet_boot(&pb.loop);
+		code = duet_boot(&pb.sys);
 		uv_close((uv_handle_t *)&pb.sigint, NULL);
 		uv_close((uv_handle_t *)&pb.sigterm, NULL);
 	}
-	duet__posix_devices_close(&pb.loop);
+	duet__posix_devices_close(&pb.sys.loop);
 	duet__posix_plat_close();
 	/* Let libuv finish the closes, then check nothing leaked a handle. */
 	uv_run(&uv, UV_RUN_DEFAULT);

@@ -38,6 +38,7 @@
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
+#include <duet/sys.h>
 #include <duet/platform.h>
 
 #include "backtrace.h"
@@ -45,7 +46,7 @@
 #include "xen.h"
 
 struct xen_boot {
-	struct duet_loop loop;
+	struct duet_sys sys;
 	struct duet_args args;
 	struct duet__xs_watch shutdown_watch;
 	struct duet_defer crash_defer;
@@ -133,15 +134,15 @@ static void on_shutdown_request(const char *path, void *arg)
 	}
 	/* Clearing the request acknowledges it to the toolstack. */
 	duet__xs_write(XS_TX_NONE, path, "");
-	if (duet_shutting_down(&xb->loop)) {
+	if (duet_shutting_down(&xb->sys.loop)) {
 		DUET_WARN("xen", "second %s request: stopping now", req);
-		duet_exit(&xb->loop, DUET_EXIT_SIGNAL);
+		duet_exit(&xb->sys.loop, DUET_EXIT_SIGNAL);
 		return;
 	}
 	DUET_INFO("xen", "toolstack asks for %s: shutting down", req);
 	if (strcmp(req, "reboot") == 0)
 		xb->end_reason = SHUTDOWN_reboot;
-	duet_shutdown(&xb->loop, DUET_EXIT_SUCCESS);
+	duet_shutdown(&xb->sys.loop, DUET_EXIT_SUCCESS);
 }
 
 /* Reads the command line into the args; returns an exit code or -1. The
@@ -233,7 +234,7 @@ static int platform_args(struct xen_boot *xb)
 	for (size_t i = 0; i < sizeof(crash_modes) / sizeof(crash_modes[0]);
 	     i++) {
 		if (strcmp(mode, crash_modes[i]) == 0) {
-			duet_defer_init(&xb->loop, &xb->crash_defer,
+			duet_defer_init(&xb->sys.loop, &xb->crash_defer,
 					crash_on_purpose,
 					(void *)crash_modes[i]);
 			duet_defer_post(&xb->crash_defer);
@@ -294,14 +295,14 @@ void duet__xen_start(start_info_t *si, unsigned long boot_rsp)
 	    si->nr_pages >> 8, duet__xen_mm_free_pages(), duet__xs_home(),
 	    (unsigned long long)(duet_plat_clock_wall() / DUET_NSEC_PER_SEC));
 
-	duet_loop_init(&xb.loop, &xb.args);
+	duet_sys_init(&xb.sys, &xb.args);
 	if (code < 0)
 		code = platform_args(&xb);
 	if (code < 0) {
 		if (duet__xs_watch(&xb.shutdown_watch, "control/shutdown",
 				   on_shutdown_request, &xb) < 0)
 			DUET_WARN("xen", "cannot watch control/shutdown");
-		code = duet_boot(&xb.loop);
+		code = duet_boot(&xb.sys);
 		duet__xs_unwatch(&xb.shutdown_watch);
 	}
 	finish(code, xb.end_reason);

@@ -8,6 +8,7 @@
 
 #include <duet/block_driver.h>
 #include <duet/error.h>
+#include <duet/sys.h>
 #include <duet/loop.h>
 
 #include "../../platform-posix/posix.h"
@@ -15,7 +16,8 @@
 #define SECTORS 128
 
 static uv_loop_t uv;
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static char path[64];
 static char err[256];
 
@@ -25,7 +27,7 @@ static void setup(void)
 
 	cr_assert_eq(uv_loop_init(&uv), 0);
 	duet__posix_plat_init(&uv);
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 	snprintf(path, sizeof(path), "/tmp/duet-blk-XXXXXX");
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
@@ -36,7 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	duet__posix_devices_close(&loop);
+	duet__posix_devices_close(loop);
 	duet__posix_plat_close();
 	uv_run(&uv, UV_RUN_DEFAULT);
 	cr_assert_eq(uv_loop_close(&uv), 0, "libuv handles left open");
@@ -51,9 +53,9 @@ static struct duet_block *open_disk(const char *opts)
 	struct duet_block *b;
 
 	snprintf(spec, sizeof(spec), "%s%s", path, opts);
-	cr_assert_eq(duet__posix_block_file_create(&loop, "disk0", spec, err, sizeof(err)), 0,
+	cr_assert_eq(duet__posix_block_file_create(loop, "disk0", spec, err, sizeof(err)), 0,
 		     "%s", err);
-	cr_assert_eq(duet_block_open(&loop, "disk0", &b), 0);
+	cr_assert_eq(duet_block_open(loop, "disk0", &b), 0);
 	return b;
 }
 
@@ -65,7 +67,7 @@ static void on_done(struct duet_block_req *req, int status, void *arg)
 	(void)req;
 	statuses[done++] = status;
 	if (arg != NULL && done == *(unsigned *)arg)
-		duet_loop_stop(&loop, 0);
+		duet_loop_stop(loop, 0);
 }
 
 static void hung(struct duet_timer *t, void *arg)
@@ -83,9 +85,9 @@ static void wait_for(unsigned n)
 
 	if (done >= n)
 		return;
-	duet_timer_init(&loop, &guard, hung, &n);
+	duet_timer_init(loop, &guard, hung, &n);
 	duet_timer_start(&guard, DUET_SEC(20), 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	duet_timer_stop(&guard);
 }
 
@@ -170,19 +172,19 @@ Test(block_file, read_only_disk_refuses_writes)
 
 Test(block_file, bad_declarations_say_why)
 {
-	cr_assert_eq(duet__posix_block_file_create(&loop, "disk0", "/nonexistent/x", err, sizeof(err)),
+	cr_assert_eq(duet__posix_block_file_create(loop, "disk0", "/nonexistent/x", err, sizeof(err)),
 		     -ENOENT);
 	cr_assert(strstr(err, "cannot open /nonexistent/x") != NULL, "%s", err);
 	char spec[128];
 	snprintf(spec, sizeof(spec), "%s,rw", path);
-	cr_assert_eq(duet__posix_block_file_create(&loop, "disk0", spec, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(duet__posix_block_file_create(loop, "disk0", spec, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "unknown option 'rw'") != NULL, "%s", err);
-	cr_assert_eq(duet__posix_block_file_create(&loop, "Disk!", path, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(duet__posix_block_file_create(&loop, "disk0", "/dev/null", err, sizeof(err)),
+	cr_assert_eq(duet__posix_block_file_create(loop, "Disk!", path, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(duet__posix_block_file_create(loop, "disk0", "/dev/null", err, sizeof(err)),
 		     -EINVAL);
 	cr_assert(strstr(err, "too small") != NULL, "%s", err);
 	open_disk("");
-	cr_assert_eq(duet__posix_block_file_create(&loop, "disk0", path, err, sizeof(err)), -EEXIST);
+	cr_assert_eq(duet__posix_block_file_create(loop, "disk0", path, err, sizeof(err)), -EEXIST);
 }
 
 Test(block_file, file_shrunk_underneath_gives_eio_not_a_hang)

@@ -12,7 +12,7 @@ static unsigned ntrace;
 static void setup(void)
 {
 	fakeplat_reset();
-	duet_loop_init(&loop, NULL);
+	duet_loop_init(&loop);
 	ntrace = 0;
 	trace[0] = '\0';
 }

@@ -5,15 +5,17 @@
 #include <duet/block_driver.h>
 #include <duet/error.h>
 #include <duet/netif_driver.h>
+#include <duet/sys.h>
 
 #include "fakeplat.h"
 
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 
 static void setup(void)
 {
 	fakeplat_reset();
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 }
 
 TestSuite(device, .init = setup);
@@ -26,17 +28,17 @@ Test(device, register_find_and_unregister)
 {
 	static struct duet_device a, b;
 
-	cr_assert_eq(duet_device_register(&loop, &a, DUET_DEVICE_NETIF, "net0"), 0);
-	cr_assert_eq(duet_device_register(&loop, &b, DUET_DEVICE_BLOCK, "disk0"), 0);
-	cr_assert_eq(duet_device_find(&loop, "net0", DUET_DEVICE_NETIF), &a);
-	cr_assert_null(duet_device_find(&loop, "net0", DUET_DEVICE_BLOCK));
-	cr_assert_null(duet_device_find(&loop, "net1", DUET_DEVICE_NETIF));
-	cr_assert_eq(duet_device_next(&loop, NULL), &a);
-	cr_assert_eq(duet_device_next(&loop, &a), &b);
-	cr_assert_null(duet_device_next(&loop, &b));
+	cr_assert_eq(duet_device_register(loop, &a, DUET_DEVICE_NETIF, "net0"), 0);
+	cr_assert_eq(duet_device_register(loop, &b, DUET_DEVICE_BLOCK, "disk0"), 0);
+	cr_assert_eq(duet_device_find(loop, "net0", DUET_DEVICE_NETIF), &a);
+	cr_assert_null(duet_device_find(loop, "net0", DUET_DEVICE_BLOCK));
+	cr_assert_null(duet_device_find(loop, "net1", DUET_DEVICE_NETIF));
+	cr_assert_eq(duet_device_next(loop, NULL), &a);
+	cr_assert_eq(duet_device_next(loop, &a), &b);
+	cr_assert_null(duet_device_next(loop, &b));
 	duet_device_unregister(&a);
-	cr_assert_null(duet_device_find(&loop, "net0", DUET_DEVICE_NETIF));
-	cr_assert_eq(duet_device_next(&loop, NULL), &b);
+	cr_assert_null(duet_device_find(loop, "net0", DUET_DEVICE_NETIF));
+	cr_assert_eq(duet_device_next(loop, NULL), &b);
 }
 
 Test(device, names_are_checked_and_unique_across_kinds)
@@ -45,10 +47,10 @@ Test(device, names_are_checked_and_unique_across_kinds)
 	const char *bad[] = {"", "Net0", "net 0", "sixteen-chars-xx", "a/b"};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(duet_device_register(&loop, &a, DUET_DEVICE_NETIF, bad[i]),
+		cr_assert_eq(duet_device_register(loop, &a, DUET_DEVICE_NETIF, bad[i]),
 			     -EINVAL, "accepted '%s'", bad[i]);
-	cr_assert_eq(duet_device_register(&loop, &a, DUET_DEVICE_NETIF, "x0"), 0);
-	cr_assert_eq(duet_device_register(&loop, &b, DUET_DEVICE_BLOCK, "x0"), -EEXIST);
+	cr_assert_eq(duet_device_register(loop, &a, DUET_DEVICE_NETIF, "x0"), 0);
+	cr_assert_eq(duet_device_register(loop, &b, DUET_DEVICE_BLOCK, "x0"), -EEXIST);
 }
 
 Test(device, list_names_for_messages)
@@ -56,11 +58,11 @@ Test(device, list_names_for_messages)
 	static struct duet_device a, b, c;
 	char buf[64];
 
-	cr_assert_str_eq(duet_device_list_names(&loop, DUET_DEVICE_BLOCK, buf, sizeof(buf)), "none");
-	duet_device_register(&loop, &a, DUET_DEVICE_BLOCK, "disk0");
-	duet_device_register(&loop, &b, DUET_DEVICE_NETIF, "net0");
-	duet_device_register(&loop, &c, DUET_DEVICE_BLOCK, "disk1");
-	cr_assert_str_eq(duet_device_list_names(&loop, DUET_DEVICE_BLOCK, buf, sizeof(buf)),
+	cr_assert_str_eq(duet_device_list_names(loop, DUET_DEVICE_BLOCK, buf, sizeof(buf)), "none");
+	duet_device_register(loop, &a, DUET_DEVICE_BLOCK, "disk0");
+	duet_device_register(loop, &b, DUET_DEVICE_NETIF, "net0");
+	duet_device_register(loop, &c, DUET_DEVICE_BLOCK, "disk1");
+	cr_assert_str_eq(duet_device_list_names(loop, DUET_DEVICE_BLOCK, buf, sizeof(buf)),
 			 "disk0, disk1");
 }
 
@@ -132,10 +134,10 @@ Test(netif, register_validates_ops_mac_and_mtu)
 	static const struct duet_netif_ops no_tx = {.start = fake_start};
 	const uint8_t mcast[6] = {0x01, 0, 0x5e, 0, 0, 1};
 
-	cr_assert_eq(duet_netif_register(&loop, &f.nif, "net0", &no_tx, mac0, 1500), -EINVAL);
-	cr_assert_eq(duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mcast, 1500), -EINVAL);
-	cr_assert_eq(duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 67), -EINVAL);
-	cr_assert_eq(duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500), 0);
+	cr_assert_eq(duet_netif_register(loop, &f.nif, "net0", &no_tx, mac0, 1500), -EINVAL);
+	cr_assert_eq(duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mcast, 1500), -EINVAL);
+	cr_assert_eq(duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 67), -EINVAL);
+	cr_assert_eq(duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500), 0);
 }
 
 Test(netif, open_by_name_and_unknown_name)
@@ -144,14 +146,14 @@ Test(netif, open_by_name_and_unknown_name)
 	struct duet_netif *n;
 	uint8_t mac[6];
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
-	cr_assert_eq(duet_netif_open(&loop, "net0", &n), 0);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	cr_assert_eq(duet_netif_open(loop, "net0", &n), 0);
 	cr_assert_eq(n, &f.nif);
 	duet_netif_mac(n, mac);
 	cr_assert_arr_eq(mac, mac0, 6);
 	cr_assert_eq(duet_netif_mtu(n), 1500);
 	cr_assert_str_eq(duet_netif_name(n), "net0");
-	cr_assert_eq(duet_netif_open(&loop, "net9", &n), -ENODEV);
+	cr_assert_eq(duet_netif_open(loop, "net9", &n), -ENODEV);
 	cr_assert(strstr(fakeplat_console(), "no network interface named 'net9' (available: net0)"),
 		  "%s", fakeplat_console());
 }
@@ -164,7 +166,7 @@ Test(netif, transmit_gathers_iovecs_and_counts)
 	struct duet_netif_stats st;
 
 	memset(payload, 0xab, sizeof(payload));
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	struct duet_iovec iov[2] = {{hdr, sizeof(hdr)}, {payload, sizeof(payload)}};
 	cr_assert_eq(duet_netif_transmit(&f.nif, iov, 2), 0);
 	cr_assert_eq(f.last_len, 114);
@@ -186,7 +188,7 @@ Test(netif, transmit_rejects_runt_and_oversize_frames_before_the_driver)
 	static unsigned char big[1600];
 	struct duet_netif_stats st;
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	struct duet_iovec runt = {big, 13};
 	struct duet_iovec max = {big, 1500 + 18};
 	struct duet_iovec over = {big, 1500 + 19};
@@ -204,7 +206,7 @@ Test(netif, receiver_install_start_stop_and_busy)
 	unsigned char frame[60] = {0};
 	int tag;
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	duet_netif_deliver(&f.nif, frame, sizeof(frame)); /* nobody listening */
 	cr_assert_eq(duet_netif_set_receiver(&f.nif, on_rx, &tag), 0);
 	cr_assert_eq(f.starts, 1);
@@ -233,7 +235,7 @@ Test(netif, unregister_closes_once_and_later_calls_fail_cleanly)
 	struct duet_iovec iov = {frame, sizeof(frame)};
 	struct duet_netif *n;
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	duet_netif_set_receiver(&f.nif, on_rx, NULL);
 	duet_netif_unregister(&f.nif);
 	duet_netif_unregister(&f.nif);
@@ -241,7 +243,7 @@ Test(netif, unregister_closes_once_and_later_calls_fail_cleanly)
 	cr_assert_eq(f.closes, 1);
 	cr_assert_eq(duet_netif_transmit(&f.nif, &iov, 1), -ENETDOWN);
 	cr_assert_eq(duet_netif_set_receiver(&f.nif, on_rx, NULL), -ENETDOWN);
-	cr_assert_eq(duet_netif_open(&loop, "net0", &n), -ENODEV);
+	cr_assert_eq(duet_netif_open(loop, "net0", &n), -ENODEV);
 }
 
 /* A driver's link comes and goes; the watcher hears each change once. */
@@ -263,7 +265,7 @@ Test(netif, link_starts_up_and_down_link_refuses_transmit_before_the_driver)
 	struct duet_iovec iov = {frame, sizeof(frame)};
 	struct duet_netif_stats st;
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	cr_assert(duet_netif_link_up(&f.nif));
 	duet_netif_set_link(&f.nif, false);
 	cr_assert(!duet_netif_link_up(&f.nif));
@@ -285,7 +287,7 @@ Test(netif, link_watcher_hears_each_change_once_until_removed)
 	static struct fake_nic f;
 	int tag;
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	link_calls = 0;
 	duet_netif_set_link_watcher(&f.nif, on_link, &tag);
 	duet_netif_set_link(&f.nif, true); /* already up: no change */
@@ -316,7 +318,7 @@ Test(netif, unregister_drops_the_link_watcher)
 {
 	static struct fake_nic f;
 
-	duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
+	duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500);
 	duet_netif_set_link(&f.nif, false);
 	duet_netif_set_link_watcher(&f.nif, on_link, NULL);
 	duet_netif_unregister(&f.nif);
@@ -324,7 +326,7 @@ Test(netif, unregister_drops_the_link_watcher)
 	duet_netif_set_link(&f.nif, true);
 	cr_assert_eq(link_calls, 0);
 	/* Registering again starts with the link up and no watcher. */
-	cr_assert_eq(duet_netif_register(&loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500), 0);
+	cr_assert_eq(duet_netif_register(loop, &f.nif, "net0", &fake_nic_ops, mac0, 1500), 0);
 	cr_assert(duet_netif_link_up(&f.nif));
 	cr_assert_null(f.nif.link_cb);
 }
@@ -383,7 +385,7 @@ static void on_done(struct duet_block_req *req, int status, void *arg)
 	cr_assert(!in_submit, "completion ran inside the submit call");
 	cb_status[ncb++] = status;
 	if (arg != NULL)
-		duet_loop_stop(&loop, 0);
+		duet_loop_stop(loop, 0);
 }
 
 Test(block, register_validates_geometry)
@@ -392,10 +394,10 @@ Test(block, register_validates_geometry)
 	struct duet_block_info bad = disk_info;
 
 	bad.sector_size = 1000;
-	cr_assert_eq(duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &bad), -EINVAL);
+	cr_assert_eq(duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &bad), -EINVAL);
 	bad.sector_size = 256;
-	cr_assert_eq(duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &bad), -EINVAL);
-	cr_assert_eq(duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &disk_info), 0);
+	cr_assert_eq(duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &bad), -EINVAL);
+	cr_assert_eq(duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info), 0);
 }
 
 Test(block, synchronous_driver_completion_is_delivered_later_exactly_once)
@@ -404,16 +406,16 @@ Test(block, synchronous_driver_completion_is_delivered_later_exactly_once)
 	struct duet_block_req w, r;
 	unsigned char out[1024], in[1024];
 
-	duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
 	memset(out, 0x5a, sizeof(out));
 	ncb = 0;
 	in_submit = true;
 	cr_assert_eq(duet_block_write(&d.blk, &w, 3, out, 2, on_done, NULL), 0);
-	cr_assert_eq(duet_block_read(&d.blk, &r, 3, in, 2, on_done, &loop), 0);
+	cr_assert_eq(duet_block_read(&d.blk, &r, 3, in, 2, on_done, loop), 0);
 	in_submit = false;
 	cr_assert_eq(ncb, 0);
 	cr_assert_eq(duet_block_in_flight(&d.blk), 2);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	cr_assert_eq(ncb, 2);
 	cr_assert_eq(cb_status[0], 0);
 	cr_assert_arr_eq(in, out, sizeof(in));
@@ -427,7 +429,7 @@ Test(block, range_readonly_and_arguments_checked_before_the_driver)
 	unsigned char buf[512];
 	struct duet_block_info ro = disk_info;
 
-	duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
 	cr_assert_eq(duet_block_read(&d.blk, &req, 64, buf, 1, on_done, NULL), -ERANGE);
 	cr_assert_eq(duet_block_read(&d.blk, &req, 63, buf, 2, on_done, NULL), -ERANGE);
 	cr_assert_eq(duet_block_read(&d.blk, &req, 1, buf, UINT64_MAX, on_done, NULL), -ERANGE);
@@ -437,7 +439,7 @@ Test(block, range_readonly_and_arguments_checked_before_the_driver)
 
 	static struct fake_disk r;
 	ro.read_only = true;
-	duet_block_register(&loop, &r.blk, "disk1", &fake_disk_ops, &ro);
+	duet_block_register(loop, &r.blk, "disk1", &fake_disk_ops, &ro);
 	cr_assert_eq(duet_block_write(&r.blk, &req, 0, buf, 1, on_done, NULL), -EROFS);
 	cr_assert_eq(r.submits, 0);
 	cr_assert_eq(duet_block_in_flight(&r.blk), 0);
@@ -449,7 +451,7 @@ Test(block, driver_error_at_submit_means_no_callback)
 	struct duet_block_req req;
 	unsigned char buf[512];
 
-	duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
 	d.fail = -EIO;
 	ncb = 0;
 	cr_assert_eq(duet_block_read(&d.blk, &req, 0, buf, 1, on_done, NULL), -EIO);
@@ -464,7 +466,7 @@ Test(block, async_completions_in_any_order_with_errors)
 	unsigned char buf[1024];
 
 	d.async = true;
-	duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
 	ncb = 0;
 	duet_block_read(&d.blk, &a, 0, buf, 1, on_done, NULL);
 	duet_block_read(&d.blk, &b, 1, buf + 512, 1, on_done, NULL);
@@ -482,10 +484,10 @@ Test(block, flush_on_a_device_without_volatile_cache_completes_without_the_drive
 	struct duet_block_info info = disk_info;
 
 	info.volatile_cache = false;
-	duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &info);
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &info);
 	ncb = 0;
-	cr_assert_eq(duet_block_flush(&d.blk, &f, on_done, &loop), 0);
-	duet_loop_run(&loop);
+	cr_assert_eq(duet_block_flush(&d.blk, &f, on_done, loop), 0);
+	duet_loop_run(loop);
 	cr_assert_eq(ncb, 1);
 	cr_assert_eq(d.submits, 0);
 }
@@ -497,11 +499,11 @@ Test(block, unregister_delivers_owed_completions_and_refuses_new_requests)
 	unsigned char buf[512] = {0};
 	struct duet_block *found;
 
-	duet_block_register(&loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
 	ncb = 0;
 	duet_block_write(&d.blk, &w, 0, buf, 1, on_done, NULL);
 	duet_block_unregister(&d.blk);
 	cr_assert_eq(ncb, 1);
 	cr_assert_eq(duet_block_read(&d.blk, &r, 0, buf, 1, on_done, NULL), -ENODEV);
-	cr_assert_eq(duet_block_open(&loop, "disk0", &found), -ENODEV);
+	cr_assert_eq(duet_block_open(loop, "disk0", &found), -ENODEV);
 }

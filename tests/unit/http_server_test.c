@@ -10,6 +10,7 @@
 #include <duet/log.h>
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/sys.h>
 
 #include "fakeplat.h"
 #include "files.h"
@@ -19,7 +20,8 @@
 
 /* ------------------------------------------------------------ fixtures */
 
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static struct httpd srv;
 static struct httpd_config cfg;
 static struct httpd_table table;
@@ -38,10 +40,10 @@ static void start(void)
 	struct httpd_source src;
 
 	fakeplat_reset();
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 	fstack =
 	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(&loop, &fstack);
+	duet_net_set_stack(loop, &fstack);
 	memset(big_file, 'z', sizeof(big_file));
 	httpd_table_init(&table);
 	cr_assert_eq(httpd_table_add_site(&table), 0);
@@ -56,7 +58,7 @@ static void start(void)
 	cfg.idle_timeout = DUET_SEC(5);
 	cfg.request_timeout = DUET_SEC(3);
 	memset(conns, 0, sizeof(conns));
-	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);
 }
 
 static void finish(void)
@@ -87,15 +89,15 @@ static void stop_cb(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static void run_for(duet_time_t d)
 {
 	static struct duet_timer end;
-	duet_timer_init(&loop, &end, stop_cb, NULL);
+	duet_timer_init(loop, &end, stop_cb, NULL);
 	duet_timer_start(&end, d, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 }
 
 static unsigned count(const char *hay, const char *needle)
@@ -391,7 +393,7 @@ Test(httpd, connections_over_the_limit_are_reset)
 	httpd_stop(&srv, NULL, NULL);
 	httpd_table_source(&table, &src);
 	cfg.max_conns = 2;
-	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);
 	connect_(0);
 	connect_(1);
 	struct fconn *f = connect_(2);
@@ -405,7 +407,7 @@ Test(httpd, access_log_off_is_silent)
 	httpd_stop(&srv, NULL, NULL);
 	httpd_table_source(&table, &src);
 	cfg.access_log = false;
-	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);
 	struct fconn *f = connect_(0);
 	send_str(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
 	cr_assert_null(strstr(fakeplat_console(), "\"GET / HTTP/1.1\""));
@@ -701,7 +703,7 @@ static void serve_slow(void)
 
 	httpd_stop(&srv, NULL, NULL);
 	memset(&pending, 0, sizeof(pending));
-	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);
 }
 
 Test(httpd, streamed_body_waits_for_reads_and_arrives_whole)

@@ -38,7 +38,7 @@ static bool serving;
 /* A RAM disk of `bytes` to write a tar image into, file by file. */
 static void new_image(size_t bytes)
 {
-	cr_assert_eq(duet_blk_mem_create(&loop, "mem0", 512, bytes / 512 + 4,
+	cr_assert_eq(duet_blk_mem_create(loop, "mem0", 512, bytes / 512 + 4,
 					 true, &mem),
 		     0);
 	img = duet_blk_mem_data(mem);
@@ -77,19 +77,19 @@ static void serve(bool faulty)
 	struct httpd_config cfg;
 
 	if (faulty) {
-		cr_assert_eq(duet_blk_fault_create(&loop, "disk0", dev, &fault),
+		cr_assert_eq(duet_blk_fault_create(loop, "disk0", dev, &fault),
 			     0);
 		dev = duet_blk_fault_block(fault);
 	}
-	cr_assert_eq(httpd_tar_load(&tar, &loop, dev, sync_plain_cb, &r), 0);
+	cr_assert_eq(httpd_tar_load(&tar, loop, dev, sync_plain_cb, &r), 0);
 	run_until(&r.done);
 	cr_assert_eq(r.status, 0);
 	fstack =
 	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(&loop, &fstack);
+	duet_net_set_stack(loop, &fstack);
 	httpd_config_default(&cfg);
 	httpd_tar_source(&tar, &src);
-	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
+	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);
 	serving = true;
 }
 
@@ -178,7 +178,7 @@ static void pump_cb(struct duet_timer *t, void *arg)
 		heap_peak = h > heap_peak ? h : heap_peak;
 	}
 	if (done_fn() || ++run_spins > 2000000)
-		duet_loop_stop(&loop, 0);
+		duet_loop_stop(loop, 0);
 	else
 		duet_timer_start(t, 0, 0);
 }
@@ -190,9 +190,9 @@ static void pump_until(bool (*done)(void), size_t step_bytes)
 	step = step_bytes;
 	done_fn = done;
 	run_spins = 0;
-	duet_timer_init(&loop, &t, pump_cb, NULL);
+	duet_timer_init(loop, &t, pump_cb, NULL);
 	duet_timer_start(&t, 0, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	duet_timer_stop(&t);
 	cr_assert(done(), "the loop went idle first");
 }

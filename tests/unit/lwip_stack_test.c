@@ -84,18 +84,18 @@ static struct netpair boot_pair;
 static struct duet_loop *boot(const char *line, bool netifs)
 {
 	static struct duet_args args;
-	static struct duet_loop loop;
+	static struct duet_sys sys;
 	char err[128];
 
 	fakeplat_reset();
 	duet_args_init(&args);
 	cr_assert_eq(duet_args_parse_line(&args, line, err, sizeof(err)), 0,
 		     "%s", err);
-	duet_loop_init(&loop, &args);
+	duet_sys_init(&sys, &args);
 	if (netifs)
-		cr_assert_eq(netpair_init(&boot_pair, &loop, "net0", "net1"),
+		cr_assert_eq(netpair_init(&boot_pair, &sys.loop, "net0", "net1"),
 			     0);
-	return &loop;
+	return &sys.loop;
 }
 
 /* Booting the stack the way an app does: duet_net_open() with the loop's
@@ -438,8 +438,8 @@ Test(lwip_net, second_stack_on_a_taken_netif_is_refused_harmlessly)
 					  err, sizeof(err)),
 		     0);
 	cr_assert_eq(duet__lwip_config_from_args(&args, &cfg), 0);
-	cr_assert_eq(duet_netif_open(&env.loop, "net1", &dev), 0);
-	cr_assert_eq(duet__lwip_stack_create(&env.loop, dev, &cfg, &s),
+	cr_assert_eq(duet_netif_open(env.loop, "net1", &dev), 0);
+	cr_assert_eq(duet__lwip_stack_create(env.loop, dev, &cfg, &s),
 		     -EBUSY);
 	cr_assert_not_null(dev->receive_cb, "the first stack lost its frames");
 	cr_assert_not_null(dev->link_cb, "the first stack lost its link");
@@ -483,7 +483,7 @@ static void stop_loop(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_loop_stop(&env.loop, 0);
+	duet_loop_stop(env.loop, 0);
 }
 
 Test(lwip_net, idle_stack_sleeps_until_lwips_next_timeout)
@@ -492,9 +492,9 @@ Test(lwip_net, idle_stack_sleeps_until_lwips_next_timeout)
 
 	lwip_env_run_for(DUET_SEC(3)); /* addresses settle */
 	unsigned before = fakeplat_wait_count();
-	duet_timer_init(&env.loop, &stop, stop_loop, NULL);
+	duet_timer_init(env.loop, &stop, stop_loop, NULL);
 	duet_timer_start(&stop, DUET_SEC(10), 0);
-	duet_loop_run(&env.loop);
+	duet_loop_run(env.loop);
 	unsigned waits = fakeplat_wait_count() - before;
 	cr_log_info("%u waits in 10 s idle", waits);
 	/* lwIP's quickest cyclic timeout is MLD's 100 ms: no busy polling,

@@ -571,14 +571,14 @@ Test(lwip_tcp, responses_through_a_device_that_refuses_frames)
 		cr_assert(lwip_env_run(client_connected, a, DUET_SEC(5)));
 		struct end *s = &servers[i];
 		netpair_refuse(&env.pair, 1, 100);
-		duet_time_t t0 = duet_loop_now(&env.loop);
+		duet_time_t t0 = duet_loop_now(env.loop);
 		s->to_send = 65536;
 		pump(s);
 		want_received = 65536;
 		cr_assert(lwip_env_run(response_received, a, DUET_SEC(30)),
 			  "response %u: received %llu", i,
 			  (unsigned long long)a->received);
-		duet_time_t dt = duet_loop_now(&env.loop) - t0;
+		duet_time_t dt = duet_loop_now(env.loop) - t0;
 		if (dt > worst)
 			worst = dt;
 		netpair_refuse(&env.pair, 1, 0);

@@ -35,8 +35,8 @@ static struct duet_stack *make_stack(unsigned i, const char *netif,
 			     err);
 	}
 	cr_assert_eq(duet__lwip_config_from_args(a, &cfg), 0);
-	cr_assert_eq(duet_netif_open(&env.loop, netif, &dev), 0);
-	cr_assert_eq(duet__lwip_stack_create(&env.loop, dev, &cfg, &s), 0);
+	cr_assert_eq(duet_netif_open(env.loop, netif, &dev), 0);
+	cr_assert_eq(duet__lwip_stack_create(env.loop, dev, &cfg, &s), 0);
 	return s;
 }
 
@@ -45,8 +45,9 @@ void lwip_env_setup_args(const char *a_args, const char *b_args)
 	memset(&env, 0, sizeof(env));
 	fakeplat_reset();
 	duet_log_set_level(DUET_LOG_INFO);
-	duet_loop_init(&env.loop, NULL);
-	cr_assert_eq(netpair_init(&env.pair, &env.loop, "net0", "net1"), 0);
+	duet_sys_init(&env.sys, NULL);
+	env.loop = &env.sys.loop;
+	cr_assert_eq(netpair_init(&env.pair, env.loop, "net0", "net1"), 0);
 	env.a = make_stack(0, "net0", "10.0.0.1/24", "fd00::1/64", a_args);
 	env.b = make_stack(1, "net1", "10.0.0.2/24", "fd00::2/64", b_args);
 }
@@ -68,12 +69,12 @@ static void watch(struct duet_timer *t, void *arg)
 	(void)t;
 	(void)arg;
 	if (env.done != NULL && env.done(env.done_arg)) {
-		duet_loop_stop(&env.loop, 0);
+		duet_loop_stop(env.loop, 0);
 		return;
 	}
-	if (duet_loop_now(&env.loop) >= env.limit) {
+	if (duet_loop_now(env.loop) >= env.limit) {
 		env.timed_out = true;
-		duet_loop_stop(&env.loop, 0);
+		duet_loop_stop(env.loop, 0);
 	}
 }
 
@@ -82,13 +83,13 @@ bool lwip_env_run(bool (*done)(void *arg), void *arg, duet_time_t limit)
 	env.done = done;
 	env.done_arg = arg;
 	env.timed_out = false;
-	duet_loop_update_time(&env.loop);
-	env.limit = duet_loop_now(&env.loop) + limit;
+	duet_loop_update_time(env.loop);
+	env.limit = duet_loop_now(env.loop) + limit;
 	/* Checked every virtual millisecond; the clock only moves while the
 	 * loop is idle, so a busy transfer runs between two checks. */
-	duet_timer_init(&env.loop, &env.watch, watch, NULL);
+	duet_timer_init(env.loop, &env.watch, watch, NULL);
 	duet_timer_start(&env.watch, DUET_MSEC(1), DUET_MSEC(1));
-	duet_loop_run(&env.loop);
+	duet_loop_run(env.loop);
 	duet_timer_stop(&env.watch);
 	env.done = NULL;
 	return done == NULL || done(arg);

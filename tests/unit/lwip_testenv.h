@@ -17,12 +17,14 @@
 
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/sys.h>
 
 #include "lwip_stack.h"
 #include "netpair.h"
 
 struct lwip_env {
-	struct duet_loop loop;
+	struct duet_sys sys;
+	struct duet_loop *loop; /* &sys.loop */
 	struct netpair pair;
 	struct duet_stack *a, *b;
 	struct duet_timer watch;

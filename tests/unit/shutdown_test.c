@@ -8,11 +8,13 @@
 #include <duet/args.h>
 #include <duet/error.h>
 #include <duet/log.h>
+#include <duet/sys.h>
 #include <duet/loop.h>
 
 #include "fakeplat.h"
 
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static struct duet_args args;
 static int start_result;
 static int started;
@@ -23,7 +25,7 @@ static void app_quit(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_shutdown(&loop, 9);
+	duet_shutdown(loop, 9);
 }
 
 static int test_start(struct duet_loop *l, void *arg)
@@ -55,7 +57,7 @@ static void setup(void)
 	fakeplat_reset();
 	duet_log_set_level(DUET_LOG_INFO);
 	duet_args_init(&args);
-	duet_loop_init(&loop, &args);
+	duet_sys_init(&sys, &args);
 	start_result = 0;
 	open_disk = NULL;
 	started = 0;
@@ -90,8 +92,8 @@ static void finish_later(struct duet_timer *t, void *arg)
 static void begin_shutdown(struct duet_timer *t, void *arg)
 {
 	(void)t;
-	duet_shutdown(&loop, (int)(intptr_t)arg);
-	duet_shutdown(&loop, 99); /* ignored: already shutting down */
+	duet_shutdown(loop, (int)(intptr_t)arg);
+	duet_shutdown(loop, 99); /* ignored: already shutting down */
 }
 
 Test(shutdown, hooks_run_newest_first_and_the_loop_ends_with_the_code)
@@ -100,11 +102,11 @@ Test(shutdown, hooks_run_newest_first_and_the_loop_ends_with_the_code)
 	static struct duet_timer t;
 	norder = 0;
 
-	duet_on_stop(&loop, &a, hook_now, "a");
-	duet_on_stop(&loop, &b, hook_now, "b");
-	duet_timer_init(&loop, &t, begin_shutdown, (void *)4);
+	duet_on_stop(loop, &a, hook_now, "a");
+	duet_on_stop(loop, &b, hook_now, "b");
+	duet_timer_init(loop, &t, begin_shutdown, (void *)4);
 	duet_timer_start(&t, DUET_MSEC(1), 0);
-	cr_assert_eq(duet_loop_run(&loop), 4);
+	cr_assert_eq(duet_loop_run(loop), 4);
 	cr_assert_eq(norder, 2);
 	cr_assert_eq(order[0], 'b');
 	cr_assert_eq(order[1], 'a');
@@ -116,14 +118,14 @@ Test(shutdown, waits_for_a_hook_that_finishes_later)
 	static struct duet_timer t, later;
 	norder = 0;
 
-	duet_on_stop(&loop, &a, hook_later, "a");
-	duet_timer_init(&loop, &t, begin_shutdown, (void *)0);
-	duet_timer_init(&loop, &later, finish_later, NULL);
+	duet_on_stop(loop, &a, hook_later, "a");
+	duet_timer_init(loop, &t, begin_shutdown, (void *)0);
+	duet_timer_init(loop, &later, finish_later, NULL);
 	duet_timer_start(&t, DUET_MSEC(1), 0);
 	duet_timer_start(&later, DUET_MSEC(500), 0);
-	duet_time_t start = duet_loop_now(&loop);
-	cr_assert_eq(duet_loop_run(&loop), 0);
-	cr_assert_eq(duet_loop_now(&loop) - start, DUET_MSEC(500));
+	duet_time_t start = duet_loop_now(loop);
+	cr_assert_eq(duet_loop_run(loop), 0);
+	cr_assert_eq(duet_loop_now(loop) - start, DUET_MSEC(500));
 }
 
 Test(shutdown, a_hook_that_never_finishes_hits_the_timeout)
@@ -132,12 +134,12 @@ Test(shutdown, a_hook_that_never_finishes_hits_the_timeout)
 	static struct duet_timer t;
 	norder = 0;
 
-	duet_on_stop(&loop, &a, hook_later, "a");
-	duet_timer_init(&loop, &t, begin_shutdown, (void *)0);
+	duet_on_stop(loop, &a, hook_later, "a");
+	duet_timer_init(loop, &t, begin_shutdown, (void *)0);
 	duet_timer_start(&t, 0, 0);
-	duet_time_t start = duet_loop_now(&loop);
-	cr_assert_eq(duet_loop_run(&loop), DUET_EXIT_STOP_TIMEOUT);
-	cr_assert_eq(duet_loop_now(&loop) - start, DUET_SEC(5));
+	duet_time_t start = duet_loop_now(loop);
+	cr_assert_eq(duet_loop_run(loop), DUET_EXIT_STOP_TIMEOUT);
+	cr_assert_eq(duet_loop_now(loop) - start, DUET_SEC(5));
 	cr_assert(strstr(fakeplat_console(), "still running after the timeout"));
 }
 
@@ -145,7 +147,7 @@ static void force_exit(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_exit(&loop, DUET_EXIT_SIGNAL);
+	duet_exit(loop, DUET_EXIT_SIGNAL);
 }
 
 Test(shutdown, exit_during_a_shutdown_stops_at_once_with_its_code)
@@ -153,13 +155,13 @@ Test(shutdown, exit_during_a_shutdown_stops_at_once_with_its_code)
 	static struct duet_stop_hook a;
 	static struct duet_timer t, f;
 
-	duet_on_stop(&loop, &a, hook_later, "a");
-	duet_timer_init(&loop, &t, begin_shutdown, (void *)0);
-	duet_timer_init(&loop, &f, force_exit, NULL);
+	duet_on_stop(loop, &a, hook_later, "a");
+	duet_timer_init(loop, &t, begin_shutdown, (void *)0);
+	duet_timer_init(loop, &f, force_exit, NULL);
 	duet_timer_start(&t, 0, 0);
 	duet_timer_start(&f, DUET_MSEC(100), 0);
-	cr_assert_eq(duet_loop_run(&loop), DUET_EXIT_SIGNAL);
-	cr_assert(duet_shutting_down(&loop));
+	cr_assert_eq(duet_loop_run(loop), DUET_EXIT_SIGNAL);
+	cr_assert(duet_shutting_down(loop));
 }
 
 Test(shutdown, removed_hook_is_not_called_and_no_hooks_means_prompt_exit)
@@ -168,11 +170,11 @@ Test(shutdown, removed_hook_is_not_called_and_no_hooks_means_prompt_exit)
 	static struct duet_timer t;
 	norder = 0;
 
-	duet_on_stop(&loop, &a, hook_now, "a");
+	duet_on_stop(loop, &a, hook_now, "a");
 	duet_stop_hook_remove(&a);
-	duet_timer_init(&loop, &t, begin_shutdown, (void *)6);
+	duet_timer_init(loop, &t, begin_shutdown, (void *)6);
 	duet_timer_start(&t, 0, 0);
-	cr_assert_eq(duet_loop_run(&loop), 6);
+	cr_assert_eq(duet_loop_run(loop), 6);
 	cr_assert_eq(norder, 0);
 	cr_assert_eq(fakeplat_wait_count(), 0);
 }
@@ -180,21 +182,21 @@ Test(shutdown, removed_hook_is_not_called_and_no_hooks_means_prompt_exit)
 Test(boot, exit_from_the_start_function_is_honoured)
 {
 	duet_args_add(&args, "n=5", NULL, 0);
-	cr_assert_eq(duet_boot(&loop), 42);
+	cr_assert_eq(duet_boot(&sys), 42);
 	cr_assert_eq(fakeplat_wait_count(), 0);
 }
 
 Test(boot, runs_the_app_until_it_shuts_down)
 {
 	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
-	cr_assert_eq(duet_boot(&loop), 9);
+	cr_assert_eq(duet_boot(&sys), 9);
 	cr_assert_eq(started, 1);
 }
 
 Test(boot, unknown_argument_ends_with_usage_and_names_it)
 {
 	duet_args_add(&args, "tpyo=1", NULL, 0);
-	cr_assert_eq(duet_boot(&loop), DUET_EXIT_USAGE);
+	cr_assert_eq(duet_boot(&sys), DUET_EXIT_USAGE);
 	cr_assert(strstr(fakeplat_console(), "unknown boot argument 'tpyo'"),
 		  "%s", fakeplat_console());
 	cr_assert(strstr(fakeplat_console(), "n=N  a number"));
@@ -203,14 +205,14 @@ Test(boot, unknown_argument_ends_with_usage_and_names_it)
 Test(boot, malformed_app_argument_is_a_usage_error)
 {
 	duet_args_add(&args, "n=seven", NULL, 0);
-	cr_assert_eq(duet_boot(&loop), DUET_EXIT_USAGE);
+	cr_assert_eq(duet_boot(&sys), DUET_EXIT_USAGE);
 	cr_assert(strstr(fakeplat_console(), "n=seven: not an integer"));
 }
 
 Test(boot, start_failure_is_exit_failure_with_the_reason)
 {
 	start_result = -ENOMEM;
-	cr_assert_eq(duet_boot(&loop), DUET_EXIT_FAILURE);
+	cr_assert_eq(duet_boot(&sys), DUET_EXIT_FAILURE);
 	cr_assert(strstr(fakeplat_console(), "testapp failed to start: out of memory"));
 }
 
@@ -220,16 +222,16 @@ Test(boot, unused_devices_and_network_are_reported)
 {
 	static struct duet_device used, unused;
 
-	cr_assert_eq(duet_device_register(&loop, &used, DUET_DEVICE_BLOCK,
+	cr_assert_eq(duet_device_register(loop, &used, DUET_DEVICE_BLOCK,
 					  "disk0"),
 		     0);
-	cr_assert_eq(duet_device_register(&loop, &unused, DUET_DEVICE_BLOCK,
+	cr_assert_eq(duet_device_register(loop, &unused, DUET_DEVICE_BLOCK,
 					  "disk1"),
 		     0);
 	open_disk = "disk0";
 	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
 	cr_assert_eq(duet_args_add(&args, "net=socket", NULL, 0), 0);
-	cr_assert_eq(duet_boot(&loop), 9);
+	cr_assert_eq(duet_boot(&sys), 9);
 	const char *out = fakeplat_console();
 	cr_assert(strstr(out, "disk1 (a block device) is not used by testapp"),
 		  "%s", out);
@@ -242,13 +244,13 @@ Test(boot, unused_devices_and_network_are_reported)
 Test(boot, core_arguments_log_level_and_shutdown_timeout)
 {
 	duet_args_add(&args, "log=nonsense", NULL, 0);
-	cr_assert_eq(duet_boot(&loop), DUET_EXIT_USAGE);
+	cr_assert_eq(duet_boot(&sys), DUET_EXIT_USAGE);
 	cr_assert_eq(started, 0);
 
 	setup();
 	duet_args_add(&args, "log=error", NULL, 0);
 	duet_args_add(&args, "shutdown_timeout=2s", NULL, 0);
-	cr_assert_eq(duet_boot(&loop), 9);
+	cr_assert_eq(duet_boot(&sys), 9);
 	cr_assert_eq(duet_log_get_level(), DUET_LOG_ERROR);
-	cr_assert_eq(loop.shutdown_timeout, DUET_SEC(2));
+	cr_assert_eq(sys.shutdown_timeout, DUET_SEC(2));
 }

@@ -6,11 +6,13 @@
 #include <duet/error.h>
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/sys.h>
 
 #include "../../platform-posix/posix.h"
 
 static uv_loop_t uv;
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static struct duet_stack *stack;
 static struct duet_timer guard;
 static bool in_call; /* set around every call into the stack */
@@ -26,12 +28,12 @@ static void setup(void)
 {
 	cr_assert_eq(uv_loop_init(&uv), 0);
 	duet__posix_plat_init(&uv);
-	duet_loop_init(&loop, NULL);
-	cr_assert_eq(duet_net_open(&loop, &stack), 0);
+	duet_sys_init(&sys, NULL);
+	cr_assert_eq(duet_net_open(loop, &stack), 0);
 	cr_assert_str_eq(duet_net_stack_name(stack), "socket");
 	cr_assert(duet_net_shares_host_addresses(stack),
 		  "the socket stack uses the host's addresses");
-	duet_timer_init(&loop, &guard, hung, NULL);
+	duet_timer_init(loop, &guard, hung, NULL);
 }
 
 static void teardown(void)
@@ -47,7 +49,7 @@ TestSuite(socket_stack, .init = setup, .fini = teardown);
 static void run(void)
 {
 	duet_timer_start(&guard, 10 * DUET_NSEC_PER_SEC, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	duet_timer_stop(&guard);
 }
 
@@ -56,14 +58,14 @@ static void stop_cb(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static void run_for_ms(unsigned ms)
 {
 	struct duet_timer t;
 
-	duet_timer_init(&loop, &t, stop_cb, NULL);
+	duet_timer_init(loop, &t, stop_cb, NULL);
 	duet_timer_start(&t, ms * DUET_NSEC_PER_MSEC, 0);
 	run();
 }
@@ -88,7 +90,7 @@ static void peer_recv(struct duet_tcp *c, const void *d, size_t len, void *arg)
 	p->recvs++;
 	if (len == 0) {
 		p->eof = true;
-		duet_loop_stop(&loop, 0);
+		duet_loop_stop(loop, 0);
 		return;
 	}
 	p->received += len;
@@ -96,7 +98,7 @@ static void peer_recv(struct duet_tcp *c, const void *d, size_t len, void *arg)
 	if (p->echo)
 		cr_assert_eq(duet_tcp_send(c, d, len), (long)len);
 	if (p->stop_at != 0 && p->received >= p->stop_at)
-		duet_loop_stop(&loop, 0);
+		duet_loop_stop(loop, 0);
 }
 
 static void peer_writable(struct duet_tcp *c, void *arg)
@@ -106,7 +108,7 @@ static void peer_writable(struct duet_tcp *c, void *arg)
 
 	cr_assert(!in_call, "writable inside a call");
 	p->writables++;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static void peer_error(struct duet_tcp *c, int err, void *arg)
@@ -117,7 +119,7 @@ static void peer_error(struct duet_tcp *c, int err, void *arg)
 	cr_assert(!in_call, "error inside a call");
 	p->error = err;
 	p->tcp = NULL;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static void peer_connected(struct duet_tcp *c, void *arg)
@@ -127,7 +129,7 @@ static void peer_connected(struct duet_tcp *c, void *arg)
 
 	cr_assert(!in_call, "connected inside a call");
 	p->connected = true;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static const struct duet_tcp_callbacks peer_cbs = {
@@ -147,7 +149,7 @@ static void on_accept(struct duet_tcp *l, struct duet_tcp *c, void *arg)
 	duet_tcp_set_callbacks(c, &peer_cbs, &server);
 	if (server.paused_on_accept)
 		duet_tcp_pause(c);
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 /* A listener on loopback (port chosen by the kernel) and one connected
@@ -355,7 +357,7 @@ static void udp_recv(struct duet_udp *u, const void *d, size_t len,
 	cr_assert(!in_call, "udp recv inside a call");
 	udp_len = len;
 	udp_from = *from;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 Test(socket_stack, udp_roundtrip_ipv4_and_ipv6)

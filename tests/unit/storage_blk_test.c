@@ -53,7 +53,7 @@ Test(blk_mem, write_read_flush_and_stats)
 	struct duet_blk_mem_stats st;
 	struct duet_block_info info;
 
-	cr_assert_eq(duet_block_open(&loop, "disk0", &b), 0);
+	cr_assert_eq(duet_block_open(loop, "disk0", &b), 0);
 	cr_assert_eq(b, duet_blk_mem_block(m));
 	duet_block_get_info(b, &info);
 	cr_assert_eq(info.sector_count, 16);
@@ -70,11 +70,11 @@ Test(blk_mem, write_read_flush_and_stats)
 	cr_assert_eq(st.flushes, 1);
 	cr_assert_eq(st.bytes_written, 1024);
 	struct duet_blk_mem *ro;
-	cr_assert_eq(duet_blk_mem_create(&loop, "disk1", 512, 4, true, &ro), 0);
+	cr_assert_eq(duet_blk_mem_create(loop, "disk1", 512, 4, true, &ro), 0);
 	cr_assert_eq(
 	    io_sync(duet_blk_mem_block(ro), DUET_BLOCK_WRITE, 0, out, 1),
 	    -EROFS);
-	cr_assert_eq(duet_blk_mem_create(&loop, "disk1", 512, 4, false, &ro),
+	cr_assert_eq(duet_blk_mem_create(loop, "disk1", 512, 4, false, &ro),
 		     -EEXIST);
 	duet_block_unregister(b);
 }
@@ -84,7 +84,7 @@ static struct duet_blk_fault *fault_over(struct duet_blk_mem **lower)
 	struct duet_blk_fault *f;
 
 	*lower = mem_disk("lower", 512, 16);
-	cr_assert_eq(duet_blk_fault_create(&loop, "disk0",
+	cr_assert_eq(duet_blk_fault_create(loop, "disk0",
 					   duet_blk_mem_block(*lower), &f),
 		     0);
 	return f;
@@ -187,7 +187,7 @@ Test(blk_fault, crash_tears_a_write_at_a_sector)
 	struct duet_blk_fault *g;
 	duet_block_unregister(b);
 	cr_assert_eq(
-	    duet_blk_fault_create(&loop, "disk1", duet_blk_mem_block(m), &g),
+	    duet_blk_fault_create(loop, "disk1", duet_blk_mem_block(m), &g),
 	    0);
 	io_sync(duet_blk_fault_block(g), DUET_BLOCK_WRITE, 8, out, 4);
 	crash_sync(g,

@@ -242,7 +242,7 @@ static bool crash_once(const struct workload *w, const uint8_t *image,
 
 	memcpy(duet_blk_mem_data(m), image, size);
 	cr_assert_eq(
-	    duet_blk_fault_create(&loop, "disk0", duet_blk_mem_block(m), &f),
+	    duet_blk_fault_create(loop, "disk0", duet_blk_mem_block(m), &f),
 	    0);
 	struct duet_kv *kv = run_workload(w, r, f, cut);
 	bool reached = duet_blk_fault_dead(f);

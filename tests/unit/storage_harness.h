@@ -16,10 +16,12 @@
 #include <duet/kv.h>
 #include <duet/logstore.h>
 #include <duet/tar.h>
+#include <duet/sys.h>
 
 #include "fakeplat.h"
 
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static bool *run_flag;
 static unsigned long run_spins;
 static struct duet_timer run_poll;
@@ -28,7 +30,7 @@ static inline void run_poll_cb(struct duet_timer *t, void *arg)
 {
 	(void)arg;
 	if (*run_flag || ++run_spins > 5000000)
-		duet_loop_stop(&loop, 0);
+		duet_loop_stop(loop, 0);
 	else
 		duet_timer_start(t, 0, 0);
 }
@@ -38,9 +40,9 @@ static inline void run_until(bool *flag)
 {
 	run_flag = flag;
 	run_spins = 0;
-	duet_timer_init(&loop, &run_poll, run_poll_cb, NULL);
+	duet_timer_init(loop, &run_poll, run_poll_cb, NULL);
 	duet_timer_start(&run_poll, 0, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	duet_timer_stop(&run_poll);
 	cr_assert(*flag, "the loop went idle before the awaited callback");
 }
@@ -48,7 +50,7 @@ static inline void run_until(bool *flag)
 static inline void harness_setup(void)
 {
 	fakeplat_reset();
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 }
 
 struct sync_result {
@@ -85,7 +87,7 @@ static inline struct duet_blk_mem *mem_disk(const char *name, uint32_t ssz,
 {
 	struct duet_blk_mem *m;
 
-	cr_assert_eq(duet_blk_mem_create(&loop, name, ssz, sectors, false, &m),
+	cr_assert_eq(duet_blk_mem_create(loop, name, ssz, sectors, false, &m),
 		     0);
 	return m;
 }
@@ -93,7 +95,7 @@ static inline struct duet_blk_mem *mem_disk(const char *name, uint32_t ssz,
 static inline int format_sync(struct duet_block *dev)
 {
 	struct sync_result r = {0};
-	int e = duet_logstore_format(&loop, dev, sync_plain_cb, &r);
+	int e = duet_logstore_format(loop, dev, sync_plain_cb, &r);
 
 	if (e < 0)
 		return e;
@@ -104,7 +106,7 @@ static inline int format_sync(struct duet_block *dev)
 static inline int log_mount_sync(struct duet_block *dev, struct duet_kv **out)
 {
 	struct sync_result r = {0};
-	int e = duet_logstore_mount(&loop, dev, sync_mount_cb, &r);
+	int e = duet_logstore_mount(loop, dev, sync_mount_cb, &r);
 
 	if (e < 0)
 		return e;
@@ -116,7 +118,7 @@ static inline int log_mount_sync(struct duet_block *dev, struct duet_kv **out)
 static inline int tar_mount_sync(struct duet_block *dev, struct duet_kv **out)
 {
 	struct sync_result r = {0};
-	int e = duet_tar_mount(&loop, dev, sync_mount_cb, &r);
+	int e = duet_tar_mount(loop, dev, sync_mount_cb, &r);
 
 	if (e < 0)
 		return e;

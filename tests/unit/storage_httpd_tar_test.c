@@ -30,7 +30,7 @@ static struct duet_blk_mem *mem;
 
 static struct duet_block *disk(void)
 {
-	cr_assert_eq(duet_blk_mem_create(&loop, "disk0", 512,
+	cr_assert_eq(duet_blk_mem_create(loop, "disk0", 512,
 					 sizeof(image) / 512, true, &mem),
 		     0);
 	memcpy(duet_blk_mem_data(mem), image, sizeof(image));
@@ -63,7 +63,7 @@ static int read_sync(const struct httpd_source *src, const struct httpd_file *f,
 static int load(struct httpd_tar *t)
 {
 	struct sync_result r = {0};
-	int e = httpd_tar_load(t, &loop, disk(), sync_plain_cb, &r);
+	int e = httpd_tar_load(t, loop, disk(), sync_plain_cb, &r);
 
 	if (e < 0)
 		return e;

@@ -273,13 +273,13 @@ Test(logstore, foreign_images_are_refused)
 	cr_assert_eq(log_mount_sync(duet_blk_mem_block(m), &kv), -EBADMSG);
 	cr_assert(strstr(fakeplat_console(), "both superblocks are damaged"));
 	struct duet_blk_mem *ro;
-	cr_assert_eq(duet_blk_mem_create(&loop, "disk1", 512, 64, true, &ro),
+	cr_assert_eq(duet_blk_mem_create(loop, "disk1", 512, 64, true, &ro),
 		     0);
-	cr_assert_eq(duet_logstore_mount(&loop, duet_blk_mem_block(ro),
+	cr_assert_eq(duet_logstore_mount(loop, duet_blk_mem_block(ro),
 					 sync_mount_cb, NULL),
 		     -EROFS);
 	struct duet_blk_mem *tiny = mem_disk("disk2", 512, 10);
-	cr_assert_eq(duet_logstore_format(&loop, duet_blk_mem_block(tiny),
+	cr_assert_eq(duet_logstore_format(loop, duet_blk_mem_block(tiny),
 					  sync_plain_cb, NULL),
 		     -ENOSPC);
 }
@@ -322,7 +322,7 @@ Test(logstore, write_errors_fail_the_store_until_remount)
 
 	cr_assert_eq(format_sync(duet_blk_mem_block(m)), 0);
 	cr_assert_eq(
-	    duet_blk_fault_create(&loop, "disk0", duet_blk_mem_block(m), &f),
+	    duet_blk_fault_create(loop, "disk0", duet_blk_mem_block(m), &f),
 	    0);
 	cr_assert_eq(log_mount_sync(duet_blk_fault_block(f), &kv), 0);
 	cr_assert_eq(kv_set_sync(kv, "a", "1", 1), 0);
@@ -646,7 +646,7 @@ Test(logstore, random_operations_match_a_model)
 		struct duet_kv *kv = NULL;
 
 		snprintf(name, sizeof(name), "rnd%u", round);
-		cr_assert_eq(duet_blk_mem_create(&loop, name, ssz, 2 + 2 * half,
+		cr_assert_eq(duet_blk_mem_create(loop, name, ssz, 2 + 2 * half,
 						 false, &m),
 			     0);
 		cr_assert_eq(format_sync(duet_blk_mem_block(m)), 0);

@@ -108,13 +108,13 @@ static struct duet_block *tb_disk(uint32_t ssz)
 	uint64_t sectors = (tb.len + ssz - 1) / ssz;
 	struct duet_blk_mem *m;
 	struct duet_device *old =
-	    duet_device_find(&loop, "disk0", DUET_DEVICE_BLOCK);
+	    duet_device_find(loop, "disk0", DUET_DEVICE_BLOCK);
 
 	if (old != NULL)
 		duet_block_unregister(
 		    duet_container_of(old, struct duet_block, dev));
 
-	cr_assert_eq(duet_blk_mem_create(&loop, "disk0", ssz,
+	cr_assert_eq(duet_blk_mem_create(loop, "disk0", ssz,
 					 sectors ? sectors : 1, true, &m),
 		     0);
 	memcpy(duet_blk_mem_data(m), tb.buf, tb.len);

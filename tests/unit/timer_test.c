@@ -11,7 +11,7 @@ static struct duet_loop loop;
 static void setup(void)
 {
 	fakeplat_reset();
-	duet_loop_init(&loop, NULL);
+	duet_loop_init(&loop);
 }
 
 TestSuite(timer, .init = setup);

@@ -12,12 +12,14 @@
 #include <duet/error.h>
 #include <duet/loop.h>
 #include <duet/netif_driver.h>
+#include <duet/sys.h>
 
 #include "../../platform-posix/posix.h"
 #include "../../platform-posix/vwire.h"
 
 static uv_loop_t uv;
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static char dir[64], path[96], spec[160], err[256];
 static int hub = -1;
 static struct sockaddr_un endpoint;
@@ -61,7 +63,7 @@ static void setup(void)
 {
 	cr_assert_eq(uv_loop_init(&uv), 0);
 	duet__posix_plat_init(&uv);
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 	strcpy(dir, "/tmp/duet-vwire-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/hub", dir);
@@ -71,7 +73,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	duet__posix_devices_close(&loop);
+	duet__posix_devices_close(loop);
 	duet__posix_plat_close();
 	uv_run(&uv, UV_RUN_DEFAULT);
 	cr_assert_eq(uv_loop_close(&uv), 0, "libuv handles left open");
@@ -87,10 +89,10 @@ static struct duet_netif *attach(void)
 	struct duet_netif *n;
 	char hello[32];
 
-	cr_assert_eq(duet__posix_netif_vwire_create(&loop, "net0", spec, err,
+	cr_assert_eq(duet__posix_netif_vwire_create(loop, "net0", spec, err,
 						    sizeof(err)),
 		     0, "%s", err);
-	cr_assert_eq(duet_netif_open(&loop, "net0", &n), 0);
+	cr_assert_eq(duet_netif_open(loop, "net0", &n), 0);
 	cr_assert_eq(hub_recv(hello, sizeof(hello)), (ssize_t)VWIRE_HELLO_LEN);
 	cr_assert_eq(memcmp(hello, VWIRE_HELLO, VWIRE_HELLO_LEN), 0);
 	return n;
@@ -105,14 +107,14 @@ static void on_frame(struct duet_netif *n, const void *f, size_t len, void *arg)
 	(void)arg;
 	memcpy(got, f, len);
 	got_len = len;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static void stop_cb(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 /* Runs the loop until a frame arrives or `ms` pass. */
@@ -120,9 +122,9 @@ static void run_for_ms(unsigned ms)
 {
 	struct duet_timer t;
 
-	duet_timer_init(&loop, &t, stop_cb, NULL);
+	duet_timer_init(loop, &t, stop_cb, NULL);
 	duet_timer_start(&t, ms * DUET_NSEC_PER_MSEC, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	duet_timer_stop(&t);
 }
 
@@ -131,7 +133,7 @@ Test(vwire, no_hub_is_a_clear_error)
 	char nohub[160];
 
 	snprintf(nohub, sizeof(nohub), "%s/none", dir);
-	cr_assert_lt(duet__posix_netif_vwire_create(&loop, "net0", nohub, err,
+	cr_assert_lt(duet__posix_netif_vwire_create(loop, "net0", nohub, err,
 						    sizeof(err)),
 		     0);
 	cr_assert_not_null(strstr(err, "no vwire hub there"), "%s", err);
@@ -147,15 +149,15 @@ Test(vwire, options_set_mac_and_mtu)
 	cr_assert_eq(mac[5], 0x0a);
 	cr_assert_eq(duet_netif_mtu(n), 1500);
 	snprintf(spec, sizeof(spec), "%s,mtu=9000", path);
-	cr_assert_eq(duet__posix_netif_vwire_create(&loop, "net1", spec, err,
+	cr_assert_eq(duet__posix_netif_vwire_create(loop, "net1", spec, err,
 						    sizeof(err)),
 		     0, "%s", err);
-	cr_assert_eq(duet_netif_open(&loop, "net1", &n), 0);
+	cr_assert_eq(duet_netif_open(loop, "net1", &n), 0);
 	cr_assert_eq(duet_netif_mtu(n), 9000);
 	duet_netif_mac(n, mac);
 	cr_assert_eq(mac[0] & 3, 2, "random MACs are local and unicast");
 	snprintf(spec, sizeof(spec), "%s,mtu=12", path);
-	cr_assert_eq(duet__posix_netif_vwire_create(&loop, "net2", spec, err,
+	cr_assert_eq(duet__posix_netif_vwire_create(loop, "net2", spec, err,
 						    sizeof(err)),
 		     -EINVAL);
 	cr_assert_not_null(strstr(err, "bad mtu"), "%s", err);

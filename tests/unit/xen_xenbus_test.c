@@ -9,6 +9,8 @@
 
 #include <xen/io/xenbus.h>
 
+#include <duet/sys.h>
+
 #include "fakeplat.h"
 #include "xenbus.h"
 
@@ -194,7 +196,8 @@ struct drv {
 
 static struct drv drv;
 static struct duet__xb_front fe;
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 
 static int d_prepare(void *arg)
 {
@@ -267,7 +270,7 @@ static const struct duet__xb_ops ops = {
 static void setup(void)
 {
 	fakeplat_reset();
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 	memset(store, 0, sizeof(store));
 	memset(&drv, 0, sizeof(drv));
 	tx_open = false;
@@ -283,7 +286,7 @@ static void setup(void)
 
 static void start(int publish_state)
 {
-	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, publish_state, true,
+	cr_assert_eq(duet__xb_init(&fe, loop, "net0", FRONT, publish_state, true,
 				   &ops, &drv),
 		     0);
 	cr_assert_eq(front_key("state"), XenbusStateInitialising);
@@ -481,16 +484,16 @@ static void stop_loop(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 /* Runs the loop (its timers: the release retries) for `t` of virtual
  * time. */
 static void run_for(duet_time_t t)
 {
-	duet_timer_init(&loop, &stopper, stop_loop, NULL);
+	duet_timer_init(loop, &stopper, stop_loop, NULL);
 	duet_timer_start(&stopper, t, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 }
 
 /* blkback finishing the old connection's requests after a rebind: the
@@ -645,22 +648,22 @@ Test(xenbus, xenstore_errors_change_nothing)
 Test(xenbus, bad_backend_keys_are_rejected)
 {
 	put(store, NKEYS, FRONT "/backend-id", "-3");
-	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, XenbusStateConnected,
+	cr_assert_eq(duet__xb_init(&fe, loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -EINVAL);
 	put(store, NKEYS, FRONT "/backend-id", "zero");
-	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, XenbusStateConnected,
+	cr_assert_eq(duet__xb_init(&fe, loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -EINVAL);
 	duet__xs_rm(XS_TX_NONE, FRONT "/backend");
-	cr_assert_eq(duet__xb_init(&fe, &loop, "net0", FRONT, XenbusStateConnected,
+	cr_assert_eq(duet__xb_init(&fe, loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -ENOENT);
 }
 
 Test(xenbus, no_reconnect_when_not_allowed)
 {
-	cr_assert_eq(duet__xb_init(&fe, &loop, "disk0", FRONT, XenbusStateInitialised,
+	cr_assert_eq(duet__xb_init(&fe, loop, "disk0", FRONT, XenbusStateInitialised,
 				   false, &ops, &drv),
 		     0);
 	connect_now();

@@ -77,9 +77,4 @@ void duet_shutdown(struct duet_loop *loop, int exit_code);
 void duet_exit(struct duet_loop *loop, int exit_code);
 bool duet_shutting_down(const struct duet_loop *loop);
 
-/* The boot sequence both platforms run once their devices are registered:
- * reads the core's own boot arguments (log=, shutdown_timeout=), starts the
- * app, rejects unknown arguments, runs the loop. Returns the exit code. */
-int duet_boot(struct duet_loop *loop);
-
 #endif

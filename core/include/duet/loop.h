@@ -20,8 +20,9 @@
  * stopping and posting never allocate and may be done from any callback,
  * including the object's own. The fields of these structs are private.
  *
- * There is exactly one loop per system; the platform creates it and hands it
- * to the app's start function (duet/app.h).
+ * There is exactly one loop per system; the platform creates it (as part of
+ * its struct duet_sys) and hands it to the app's start function
+ * (duet/app.h).
  */
 #ifndef DUET_LOOP_H
 #define DUET_LOOP_H
@@ -36,7 +37,7 @@ struct duet_loop;
 struct duet_timer;
 struct duet_defer;
 struct duet_args;
-struct duet_stack;
+struct duet_sys;
 
 typedef void (*duet_timer_cb)(struct duet_timer *timer, void *arg);
 typedef void (*duet_defer_cb)(struct duet_defer *defer, void *arg);
@@ -75,25 +76,12 @@ struct duet_loop {
 	struct duet_list defers;
 	bool stop_flag;
 	int exit_code;
-	/* shutdown (duet/app.h) */
-	struct duet_list stop_hooks;
-	unsigned stop_hooks_pending;
-	bool shutting_down;
-	int shutdown_code;
-	duet_time_t shutdown_timeout;
-	struct duet_timer shutdown_timer;
-	struct duet_defer shutdown_defer;
-	/* device registry (duet/device.h) */
-	struct duet_list devices;
-	unsigned probed; /* 1 << kind: duet_plat_probe() already ran */
-	/* boot arguments (duet/args.h) */
-	struct duet_args *args;
-	/* the network stack (duet/net_stack.h), if the boot made one */
-	struct duet_stack *stack;
+	struct duet_sys *sys; /* the system that owns it (duet/sys.h), or NULL */
 };
 
-/* Initialises a loop whose "now" starts at the current monotonic time. */
-void duet_loop_init(struct duet_loop *loop, struct duet_args *args);
+/* Initialises a bare loop (no system: duet/sys.h) whose "now" starts at the
+ * current monotonic time. */
+void duet_loop_init(struct duet_loop *loop);
 
 /* Runs iterations until duet_loop_stop(); returns the exit code it was given.
  * Must not be called from inside a callback of the same loop. */
@@ -112,7 +100,8 @@ void duet_loop_update_time(struct duet_loop *loop);
 /* Time since duet_loop_init(), in nanoseconds. */
 duet_time_t duet_loop_uptime(const struct duet_loop *loop);
 
-/* The boot arguments this loop was initialised with (may be NULL in tests). */
+/* The boot arguments of the loop's system (NULL for a bare loop or a system
+ * without any, in tests). */
 struct duet_args *duet_loop_args(const struct duet_loop *loop);
 
 /* The earliest active timer's deadline, or DUET_TIME_INFINITE. */
