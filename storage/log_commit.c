@@ -80,8 +80,8 @@ static void batch_durable(struct log_store *s, uint64_t new_end)
 		if (req->op != DUET_KV_SET && req->op != DUET_KV_DELETE)
 			continue;
 		if (duet__log_apply(s, req->op == DUET_KV_SET, req->key,
-				    req->key_len, req->store_u64[0],
-				    req->store_u64[1],
+				    req->key_len, req->store.write.at,
+				    req->store.write.seq,
 				    (uint32_t)req->len) < 0) {
 			/* Durable but not indexable: reads would be wrong,
 			 * so stop writing (a remount finds it). */
@@ -180,8 +180,8 @@ static uint64_t encode_batch(struct log_store *s)
 			memcpy(r + LOG_REC_HDR + req->key_len, req->value,
 			       rec.value_len);
 		log_rec_seal(r, s->sb.salt, len);
-		req->store_u64[0] = at;
-		req->store_u64[1] = rec.seq;
+		req->store.write.at = at;
+		req->store.write.seq = rec.seq;
 		pos = at + len;
 	}
 	return pos;
@@ -199,7 +199,7 @@ static void refuse(struct duet_list *refused, struct duet_kv_req *req,
 		   int status)
 {
 	duet_list_unlink(&req->store_link);
-	req->store_u64[2] = (uint64_t)(int64_t)status;
+	req->store.write.refused = status;
 	duet_list_insert_tail(refused, &req->store_link);
 }
 
@@ -286,7 +286,7 @@ static void commit(struct log_store *s)
 		struct duet_kv_req *req = duet_container_of(
 		    refused.next, struct duet_kv_req, store_link);
 		duet_list_unlink(&req->store_link);
-		duet_kv_complete(req, (int)(int64_t)req->store_u64[2]);
+		duet_kv_complete(req, req->store.write.refused);
 	}
 }
 
@@ -322,7 +322,7 @@ void duet__log_read_done(struct duet_kv_req *req, int status)
 	/* A compaction waiting means requests in flight: the callback
 	 * cannot close the store then. */
 	bool drained = s->state == LOG_COMPACTING && s->reads[region] == 0;
-	duet_kv_complete(req, status < 0 ? status : (int)req->store_u64[1]);
+	duet_kv_complete(req, status < 0 ? status : (int)duet__rr_len(req));
 	if (drained)
 		duet__log_compact_reads_drained(s);
 }

@@ -9,8 +9,6 @@
 /* One direct read at most this big, so drivers never see a huge request. */
 #define RR_DIRECT_MAX (4u << 20)
 
-enum { OFF, LEN, DONE, BOUNCE };
-
 static void rr_step(struct duet__rr *rr, struct duet_kv_req *req);
 
 int duet__rr_init(struct duet__rr *rr, struct duet_block *dev,
@@ -49,10 +47,10 @@ void duet__rr_fini(struct duet__rr *rr)
 /* A bounce buffer is held only while its read is in flight. */
 static void rr_release(struct duet__rr *rr, struct duet_kv_req *req)
 {
-	uint8_t *b = (uint8_t *)(uintptr_t)req->store_u64[BOUNCE];
+	uint8_t *b = req->store.read.bounce;
 
 	if (b != NULL) {
-		req->store_u64[BOUNCE] = 0;
+		req->store.read.bounce = NULL;
 		rr->free[rr->nfree++] = b;
 	}
 }
@@ -82,8 +80,8 @@ static void rr_finish(struct duet__rr *rr, struct duet_kv_req *req, int status)
 static void rr_read_done(struct duet_block_req *blk, int status, void *arg)
 {
 	struct duet_kv_req *req = arg;
-	struct duet__rr *rr = req->store_ptr[1];
-	uint8_t *b = (uint8_t *)(uintptr_t)req->store_u64[BOUNCE];
+	struct duet__rr *rr = req->store.read.rr;
+	uint8_t *b = req->store.read.bounce;
 	(void)blk;
 
 	if (status < 0) {
@@ -91,18 +89,18 @@ static void rr_read_done(struct duet_block_req *blk, int status, void *arg)
 		return;
 	}
 	if (b != NULL) {
-		uint64_t cur = req->store_u64[OFF] + req->store_u64[DONE];
+		uint64_t cur = req->store.read.off + req->store.read.done;
 		size_t in = (size_t)(cur % rr->ssz);
 		size_t got = (size_t)(blk->count * rr->ssz) - in;
 		size_t rem =
-		    (size_t)(req->store_u64[LEN] - req->store_u64[DONE]);
+		    (size_t)(req->store.read.len - req->store.read.done);
 		size_t n = got < rem ? got : rem;
-		memcpy((uint8_t *)req->store_ptr[0] + req->store_u64[DONE],
+		memcpy(req->store.read.dst + req->store.read.done,
 		       b + in, n);
-		req->store_u64[DONE] += n;
+		req->store.read.done += n;
 		rr_release(rr, req);
 	} else {
-		req->store_u64[DONE] += blk->count * rr->ssz;
+		req->store.read.done += blk->count * rr->ssz;
 	}
 	bool more = !duet_list_empty(&rr->waiting);
 	rr_step(rr, req);
@@ -112,8 +110,8 @@ static void rr_read_done(struct duet_block_req *blk, int status, void *arg)
 
 static void rr_step(struct duet__rr *rr, struct duet_kv_req *req)
 {
-	uint64_t done = req->store_u64[DONE], len = req->store_u64[LEN];
-	uint64_t cur = req->store_u64[OFF] + done;
+	uint64_t done = req->store.read.done, len = req->store.read.len;
+	uint64_t cur = req->store.read.off + done;
 	uint64_t sector = cur / rr->ssz, rem = len - done;
 	size_t in = (size_t)(cur % rr->ssz);
 	uint8_t *b;
@@ -126,8 +124,8 @@ static void rr_step(struct duet__rr *rr, struct duet_kv_req *req)
 	if (in == 0 && rem >= rr->ssz) {
 		uint64_t n =
 		    (rem < RR_DIRECT_MAX ? rem : RR_DIRECT_MAX) / rr->ssz;
-		r = duet_block_read(rr->dev, &req->blk, sector,
-				    (uint8_t *)req->store_ptr[0] + done, n,
+		r = duet_block_read(rr->dev, &req->store.read.blk, sector,
+				    req->store.read.dst + done, n,
 				    rr_read_done, req);
 	} else {
 		if (rr->nfree == 0) {
@@ -135,14 +133,14 @@ static void rr_step(struct duet__rr *rr, struct duet_kv_req *req)
 			return;
 		}
 		b = rr->free[--rr->nfree];
-		req->store_u64[BOUNCE] = (uintptr_t)b;
+		req->store.read.bounce = b;
 		uint64_t n = (in + rem + rr->ssz - 1) / rr->ssz;
 		uint64_t max = rr->bounce_size / rr->ssz;
 		if (n > max)
 			n = max;
 		if (n > rr->sectors - sector)
 			n = rr->sectors - sector;
-		r = duet_block_read(rr->dev, &req->blk, sector, b, n,
+		r = duet_block_read(rr->dev, &req->store.read.blk, sector, b, n,
 				    rr_read_done, req);
 	}
 	if (r < 0)
@@ -152,12 +150,12 @@ static void rr_step(struct duet__rr *rr, struct duet_kv_req *req)
 void duet__rr_read(struct duet__rr *rr, struct duet_kv_req *req, uint64_t off,
 		   void *dst, size_t len)
 {
-	req->store_ptr[0] = dst;
-	req->store_ptr[1] = rr;
-	req->store_u64[OFF] = off;
-	req->store_u64[LEN] = len;
-	req->store_u64[DONE] = 0;
-	req->store_u64[BOUNCE] = 0;
+	req->store.read.dst = dst;
+	req->store.read.rr = rr;
+	req->store.read.off = off;
+	req->store.read.len = len;
+	req->store.read.done = 0;
+	req->store.read.bounce = NULL;
 	rr_step(rr, req);
 }
 

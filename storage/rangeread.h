@@ -3,8 +3,8 @@
  * at either end goes through one of a few bounce buffers owned by the
  * reader (a request waits when all are busy), so gets never allocate.
  *
- * A read uses the request's blk, store_ptr[] and store_u64[] fields until
- * `done` runs with 0 or a negative errno. */
+ * A read uses the request's store.read state until `done` runs with 0 or a
+ * negative errno. */
 #ifndef DUET_STORAGE_RANGEREAD_H
 #define DUET_STORAGE_RANGEREAD_H
 
@@ -37,10 +37,15 @@ void duet__rr_read(struct duet__rr *rr, struct duet_kv_req *req, uint64_t off,
  * for, counting the read in *reads (if not NULL) before it starts. */
 void duet__rr_get(struct duet__rr *rr, struct duet_kv_req *req,
 		  uint64_t value_off, uint64_t value_len, unsigned *reads);
-/* The device offset a read in flight started at (store_u64[0]). */
+/* The device offset a read started at, and the bytes it was asked for. */
 static inline uint64_t duet__rr_offset(const struct duet_kv_req *req)
 {
-	return req->store_u64[0];
+	return req->store.read.off;
+}
+
+static inline uint64_t duet__rr_len(const struct duet_kv_req *req)
+{
+	return req->store.read.len;
 }
 
 #endif

@@ -119,7 +119,7 @@ static void fill_stat(const struct tar_entry *e, struct duet_kv_stat *st)
 
 static void get_done(struct duet_kv_req *req, int status)
 {
-	duet_kv_complete(req, status < 0 ? status : (int)req->store_u64[1]);
+	duet_kv_complete(req, status < 0 ? status : (int)duet__rr_len(req));
 }
 
 static void tar_submit(struct duet_kv *kv, struct duet_kv_req *req)

@@ -66,6 +66,7 @@
 
 struct duet_kv;
 struct duet_kv_req;
+struct duet__rr;
 
 enum duet_kv_op {
 	DUET_KV_GET = 1,
@@ -101,14 +102,28 @@ struct duet_kv_req {
 	duet_kv_entry_cb entry;
 	duet_kv_cb cb;
 	void *arg;
-	/* private */
+	/* private: the wrappers' (storage/kv.c) */
 	struct duet_kv *kv;
 	struct duet_list link;
 	bool in_flight;
-	struct duet_block_req blk;
+	/* private: the store's, while it holds the request */
 	struct duet_list store_link;
-	void *store_ptr[2];
-	uint64_t store_u64[4];
+	union {
+		/* a byte-range read from the device (storage/rangeread.h) */
+		struct {
+			struct duet_block_req blk;
+			struct duet__rr *rr;
+			uint8_t *dst;
+			uint8_t *bounce; /* held while its read is in flight */
+			uint64_t off, len, done;
+		} read;
+		/* a set or delete of the log store (storage/log_commit.c) */
+		struct {
+			uint64_t at;  /* where its record starts on the device */
+			uint64_t seq; /* the record's sequence number */
+			int refused;  /* the error it is answered with */
+		} write;
+	} store;
 };
 
 /* Reads [offset, offset + len) of the value into buf (a whole value: offset
