@@ -8,7 +8,8 @@
 
 #include "core.h"
 
-static void deliver_completed(struct duet_defer *d, void *arg);
+static void deliver_completed(struct duet_cq *cq, struct duet_list *item,
+			      void *arg);
 
 static bool is_pow2(uint32_t v)
 {
@@ -28,8 +29,7 @@ int duet_block_register(struct duet_loop *loop, struct duet_block *dev,
 	dev->in_flight = 0;
 	dev->in_submit = false;
 	dev->closed = false;
-	duet_list_init(&dev->completed);
-	duet_defer_init(loop, &dev->deliver, deliver_completed, dev);
+	duet_cq_init(loop, &dev->completed, deliver_completed, dev);
 	return duet_device_register(loop, &dev->dev, DUET_DEVICE_BLOCK, name);
 }
 
@@ -40,8 +40,7 @@ void duet_block_unregister(struct duet_block *dev)
 	dev->closed = true;
 	duet_device_unregister(&dev->dev);
 	/* Completions the driver made inside submit are still owed. */
-	duet_defer_cancel(&dev->deliver);
-	deliver_completed(&dev->deliver, dev);
+	duet_cq_flush(&dev->completed);
 	/* Last: close may free the memory dev lives in. */
 	if (dev->ops->close != NULL)
 		dev->ops->close(dev);
@@ -83,17 +82,12 @@ static void finish(struct duet_block_req *req)
 	req->cb(req, req->status, req->arg);
 }
 
-static void deliver_completed(struct duet_defer *d, void *arg)
+static void deliver_completed(struct duet_cq *cq, struct duet_list *item,
+			      void *arg)
 {
-	struct duet_block *dev = arg;
-	(void)d;
-
-	while (!duet_list_empty(&dev->completed)) {
-		struct duet_block_req *req = duet_container_of(
-			dev->completed.next, struct duet_block_req, link);
-		duet_list_unlink(&req->link);
-		finish(req);
-	}
+	(void)cq;
+	(void)arg;
+	finish(duet_container_of(item, struct duet_block_req, link));
 }
 
 void duet_block_complete(struct duet_block_req *req, int status)
@@ -104,8 +98,7 @@ void duet_block_complete(struct duet_block_req *req, int status)
 	assert(status <= 0);
 	req->status = status;
 	if (dev->in_submit) {
-		duet_list_insert_tail(&dev->completed, &req->link);
-		duet_defer_post(&dev->deliver);
+		duet_cq_push(&dev->completed, &req->link);
 		return;
 	}
 	finish(req);
@@ -141,8 +134,7 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 	req->in_flight = true;
 	dev->in_flight++;
 	if (op == DUET_BLOCK_FLUSH && !dev->info.volatile_cache) {
-		duet_list_insert_tail(&dev->completed, &req->link);
-		duet_defer_post(&dev->deliver);
+		duet_cq_push(&dev->completed, &req->link);
 		return 0;
 	}
 	dev->in_submit = true;

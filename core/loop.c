@@ -83,6 +83,57 @@ static void defers_run(struct duet_loop *loop)
 	}
 }
 
+static void cq_run(struct duet_defer *d, void *arg)
+{
+	struct duet_cq *cq = arg;
+	struct duet_list batch;
+	(void)d;
+
+	duet_list_move_all(&cq->items, &batch);
+	while (!duet_list_empty(&batch)) {
+		struct duet_list *item = batch.next;
+
+		duet_list_unlink(item);
+		cq->run(cq, item, cq->arg);
+	}
+}
+
+void duet_cq_init(struct duet_loop *loop, struct duet_cq *cq, duet_cq_cb run,
+		  void *arg)
+{
+	assert(run != NULL);
+	duet_list_init(&cq->items);
+	duet_defer_init(loop, &cq->defer, cq_run, cq);
+	cq->run = run;
+	cq->arg = arg;
+}
+
+void duet_cq_push(struct duet_cq *cq, struct duet_list *item)
+{
+	if (!duet_list_empty(item))
+		return;
+	duet_list_insert_tail(&cq->items, item);
+	duet_defer_post(&cq->defer);
+}
+
+void duet_cq_flush(struct duet_cq *cq)
+{
+	duet_defer_cancel(&cq->defer);
+	while (!duet_list_empty(&cq->items)) {
+		struct duet_list *item = cq->items.next;
+
+		duet_list_unlink(item);
+		cq->run(cq, item, cq->arg);
+	}
+}
+
+void duet_cq_cancel(struct duet_cq *cq)
+{
+	duet_defer_cancel(&cq->defer);
+	while (!duet_list_empty(&cq->items))
+		duet_list_unlink(cq->items.next);
+}
+
 int duet_loop_run(struct duet_loop *loop)
 {
 	/* A stop requested before the run (an app that exits from its start

@@ -7,23 +7,16 @@
 #include <duet/error.h>
 #include <duet/kv.h>
 
-static void dispatch(struct duet_defer *d, void *arg)
+static void dispatch(struct duet_cq *cq, struct duet_list *item, void *arg)
 {
 	struct duet_kv *kv = arg;
-	struct duet_list batch;
-	(void)d;
+	struct duet_kv_req *req = duet_container_of(item, struct duet_kv_req, link);
+	(void)cq;
 
-	/* Requests submitted by callbacks below wait for the next run. */
-	duet_list_move_all(&kv->queue, &batch);
-	while (!duet_list_empty(&batch)) {
-		struct duet_kv_req *req =
-		    duet_container_of(batch.next, struct duet_kv_req, link);
-		duet_list_unlink(&req->link);
-		if (req->op == DUET_KV_SYNC && kv->read_only)
-			duet_kv_complete(req, 0);
-		else
-			kv->ops->submit(kv, req);
-	}
+	if (req->op == DUET_KV_SYNC && kv->read_only)
+		duet_kv_complete(req, 0);
+	else
+		kv->ops->submit(kv, req);
 }
 
 void duet_kv_init(struct duet_kv *kv, struct duet_loop *loop, const char *kind,
@@ -35,8 +28,7 @@ void duet_kv_init(struct duet_kv *kv, struct duet_loop *loop, const char *kind,
 	kv->kind = kind;
 	kv->read_only = read_only;
 	kv->in_flight = 0;
-	duet_list_init(&kv->queue);
-	duet_defer_init(loop, &kv->dispatch, dispatch, kv);
+	duet_cq_init(loop, &kv->queue, dispatch, kv);
 }
 
 void duet_kv_complete(struct duet_kv_req *req, int status)
@@ -85,8 +77,8 @@ static int submit(struct duet_kv *kv, struct duet_kv_req *req,
 	memset(&req->stat, 0, sizeof(req->stat));
 	req->in_flight = true;
 	kv->in_flight++;
-	duet_list_insert_tail(&kv->queue, &req->link);
-	duet_defer_post(&kv->dispatch);
+	duet_list_init(&req->link);
+	duet_cq_push(&kv->queue, &req->link);
 	return 0;
 }
 
@@ -162,7 +154,7 @@ int duet_kv_close(struct duet_kv *kv)
 {
 	if (kv->in_flight > 0)
 		return -EBUSY;
-	duet_defer_cancel(&kv->dispatch);
+	duet_cq_cancel(&kv->queue);
 	if (kv->ops->close != NULL)
 		kv->ops->close(kv);
 	return 0;

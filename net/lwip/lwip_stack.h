@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <duet/list.h>
+#include <duet/loop.h>
 #include <duet/net_stack.h>
 #include <duet/netif.h>
 
@@ -41,6 +42,7 @@ struct duet_lwip_stack {
 	struct netif netif;
 	struct duet_lwip_config cfg;
 	struct duet_list tcps; /* every struct lwip_tcp not yet freed */
+	struct duet_cq tcp_events; /* connections with events to deliver */
 	struct duet_list udps;
 	uint8_t *udp_buf;   /* a chained datagram made contiguous for the app */
 	uint8_t *tx_bounce; /* a frame whose pbuf chain outgrows the iovec */

@@ -26,6 +26,7 @@
 #include "lwip/netif.h"
 
 #include "lwip_stack.h"
+#include "tcp_conn.h"
 
 #define TAG "net"
 
@@ -304,6 +305,7 @@ static void log_config(struct duet_lwip_stack *s)
  * failures and for destroy(). */
 static void free_stack(struct duet_lwip_stack *s)
 {
+	duet_cq_cancel(&s->tcp_events);
 	free(s->udp_buf);
 	free(s->tx_bounce);
 	free(s);
@@ -362,6 +364,7 @@ int duet__lwip_stack_create(struct duet_loop *loop, struct duet_netif *dev,
 	s->dev = dev;
 	s->cfg = *cfg;
 	duet_list_init(&s->tcps);
+	duet_cq_init(loop, &s->tcp_events, duet__lwip_tcp_dispatch, s);
 	duet_list_init(&s->udps);
 	s->udp_buf = malloc(0xffff);
 	s->tx_bounce = malloc((size_t)duet_netif_mtu(dev) + DUET_ETH_HLEN +

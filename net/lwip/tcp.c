@@ -39,7 +39,6 @@ static const struct lwip_tcp *to_cconn(const struct duet_tcp *c)
 	return duet_container_of(c, const struct lwip_tcp, base);
 }
 
-static void dispatch(struct duet_defer *d, void *arg);
 static void linger_expired(struct duet_timer *t, void *arg);
 
 struct lwip_tcp *duet__lwip_conn_new(struct duet_lwip_stack *s,
@@ -54,7 +53,7 @@ struct lwip_tcp *duet__lwip_conn_new(struct duet_lwip_stack *s,
 	c->state = st;
 	duet_list_init(&c->accept_link);
 	duet_list_init(&c->accept_q);
-	duet_defer_init(s->base.loop, &c->ev, dispatch, c);
+	duet_list_init(&c->ev_link);
 	duet_timer_init(s->base.loop, &c->linger, linger_expired, c);
 	duet_list_insert_tail(&s->tcps, &c->link);
 	return c;
@@ -67,7 +66,7 @@ void duet__lwip_conn_release(struct lwip_tcp *c)
 		c->free_pending = true;
 		return;
 	}
-	duet_defer_cancel(&c->ev);
+	duet_list_unlink(&c->ev_link);
 	duet_timer_stop(&c->linger);
 	if (c->rx != NULL)
 		pbuf_free(c->rx);
@@ -76,10 +75,11 @@ void duet__lwip_conn_release(struct lwip_tcp *c)
 	free(c);
 }
 
-static void post(struct lwip_tcp *c)
+void duet__lwip_conn_post(struct lwip_tcp *c)
 {
-	duet_defer_post(&c->ev);
+	duet_cq_push(&c->stack->tcp_events, &c->ev_link);
 }
+
 
 /* Stops every lwIP callback for the PCB (it may live on without us). */
 static void detach(struct tcp_pcb *pcb)
@@ -130,7 +130,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		pbuf_cat(c->rx, p);
 	}
 	if (c->handed)
-		post(c);
+		duet__lwip_conn_post(c);
 	return ERR_OK;
 }
 
@@ -153,7 +153,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 		c->want_writable = false;
 		c->writable_pending = true;
 		if (c->handed)
-			post(c);
+			duet__lwip_conn_post(c);
 	}
 	return ERR_OK;
 }
@@ -178,7 +178,7 @@ static void on_err(void *arg, err_t err)
 					   : duet__lwip_errno(err);
 	}
 	if (c->handed)
-		post(c);
+		duet__lwip_conn_post(c);
 }
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -189,7 +189,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	(void)err; /* always ERR_OK in lwIP 2.1 */
 	c->state = TCP_OPEN;
 	c->connected_pending = true;
-	post(c);
+	duet__lwip_conn_post(c);
 	return ERR_OK;
 }
 
@@ -231,11 +231,13 @@ static void deliver_data(struct lwip_tcp *c)
 	}
 }
 
-static void dispatch(struct duet_defer *d, void *arg)
+void duet__lwip_tcp_dispatch(struct duet_cq *cq, struct duet_list *item,
+			     void *arg)
 {
-	struct lwip_tcp *c = arg;
+	struct lwip_tcp *c = duet_container_of(item, struct lwip_tcp, ev_link);
 
-	(void)d;
+	(void)cq;
+	(void)arg;
 	if (c->state == TCP_DEAD) {
 		duet__lwip_conn_release(c);
 		return;
@@ -384,7 +386,7 @@ void duet__lwip_tcp_resume(struct duet_tcp *base)
 
 	c->paused = false;
 	if (c->rx != NULL || (c->rx_eof && !c->eof_delivered))
-		post(c);
+		duet__lwip_conn_post(c);
 }
 
 /* The app is done with it: no more callbacks; free from the loop. */
@@ -394,7 +396,7 @@ void duet__lwip_conn_retire(struct lwip_tcp *c)
 	if (c->in_dispatch)
 		c->free_pending = true;
 	else
-		post(c);
+		duet__lwip_conn_post(c);
 }
 
 void duet__lwip_tcp_close(struct duet_tcp *base)
@@ -438,7 +440,7 @@ void duet__lwip_tcp_close(struct duet_tcp *base)
 	}
 	c->state = TCP_LINGER;
 	tcp_recv(pcb, NULL); /* lwIP refuses data after a close itself */
-	duet_defer_cancel(&c->ev);
+	duet_list_unlink(&c->ev_link);
 	duet_timer_start(&c->linger, LINGER_TIMEOUT, 0);
 }
 

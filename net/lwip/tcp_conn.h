@@ -28,7 +28,7 @@ struct lwip_tcp {
 	enum conn_state state;
 	struct duet_list link;	      /* in the stack's tcps */
 	struct duet_list accept_link; /* in a listener's accept_q */
-	struct duet_defer ev;
+	struct duet_list ev_link; /* in the stack's tcp_events: events to deliver */
 	struct duet_timer linger;
 	struct pbuf *rx; /* received, not yet given to the app */
 	int err;	 /* to report: the PCB died */
@@ -51,6 +51,12 @@ struct lwip_tcp *duet__lwip_conn_new(struct duet_lwip_stack *s,
 				     enum conn_state st);
 /* Frees now, or at the end of the dispatch that is running for it. */
 void duet__lwip_conn_release(struct lwip_tcp *c);
+/* Has the stack deliver c's pending events from the loop. */
+void duet__lwip_conn_post(struct lwip_tcp *c);
+/* The stack's tcp_events run: one connection's events, in duet/net.h's
+ * order. */
+void duet__lwip_tcp_dispatch(struct duet_cq *cq, struct duet_list *item,
+			     void *arg);
 /* Takes the PCB and its lwIP callbacks. */
 void duet__lwip_conn_watch(struct lwip_tcp *c, struct tcp_pcb *pcb);
 /* Resets (or, for a listener, closes) the PCB with no callback. */

@@ -91,7 +91,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	}
 	duet__lwip_conn_watch(c, pcb);
 	duet_list_insert_tail(&l->accept_q, &c->accept_link);
-	duet_defer_post(&l->ev);
+	duet__lwip_conn_post(l);
 	return ERR_OK;
 }
 
@@ -110,7 +110,7 @@ void duet__lwip_listener_deliver(struct lwip_tcp *l)
 			duet_tcp_abort(&c->base);
 			continue;
 		}
-		duet_defer_post(&c->ev);
+		duet__lwip_conn_post(c);
 	}
 }
 

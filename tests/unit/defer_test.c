@@ -155,3 +155,77 @@ Test(defer, posted_by_a_device_event_runs_after_the_wait)
 	/* Nothing was pending, so the loop waited without a deadline. */
 	cr_assert_eq(fakeplat_last_deadline(), DUET_TIME_INFINITE);
 }
+
+/* ----------------------------------------------------- completion queues */
+
+struct item {
+	struct duet_list link;
+	char name;
+};
+
+static struct duet_cq cq;
+static struct item items[4];
+static unsigned run_calls;
+
+static void item_run(struct duet_cq *q, struct duet_list *l, void *arg)
+{
+	struct item *it = duet_container_of(l, struct item, link);
+
+	cr_assert_eq(q, &cq);
+	cr_assert_eq(arg, &run_calls);
+	run_calls++;
+	trace[ntrace++] = it->name;
+	trace[ntrace] = '\0';
+	/* Pushed from inside a run: waits for the next one. */
+	if (it->name == 'a')
+		duet_cq_push(&cq, &items[3].link);
+}
+
+static void cq_setup(void)
+{
+	setup();
+	run_calls = 0;
+	duet_cq_init(&loop, &cq, item_run, &run_calls);
+	for (unsigned i = 0; i < 4; i++) {
+		duet_list_init(&items[i].link);
+		items[i].name = (char)('a' + i);
+	}
+}
+
+static void run_once(void)
+{
+	static struct duet_defer stop;
+
+	duet_defer_init(&loop, &stop, stop_cb, NULL);
+	duet_defer_post(&stop);
+	cr_assert_eq(duet_loop_run(&loop), 7);
+}
+
+Test(cq, runs_in_push_order_from_the_loop_once_per_item, .init = cq_setup)
+{
+	duet_cq_push(&cq, &items[1].link);
+	duet_cq_push(&cq, &items[0].link);
+	duet_cq_push(&cq, &items[1].link); /* queued already: no second run */
+	duet_cq_push(&cq, &items[2].link);
+	cr_assert_eq(run_calls, 0, "ran inside push");
+	duet_list_unlink(&items[2].link); /* taken back: never runs */
+	run_once();
+	cr_assert_str_eq(trace, "ba", "'d' (pushed during the run) ran in it");
+	run_once();
+	cr_assert_str_eq(trace, "bad");
+	cr_assert(duet_list_empty(&items[3].link), "a run item stays linked");
+}
+
+Test(cq, flush_runs_everything_now_and_cancel_forgets, .init = cq_setup)
+{
+	duet_cq_push(&cq, &items[0].link);
+	duet_cq_push(&cq, &items[1].link);
+	duet_cq_flush(&cq);
+	/* 'a' pushed 'd' during the flush: a flush leaves nothing behind. */
+	cr_assert_str_eq(trace, "abd");
+	duet_cq_push(&cq, &items[2].link);
+	duet_cq_cancel(&cq);
+	cr_assert(duet_list_empty(&items[2].link));
+	run_once();
+	cr_assert_str_eq(trace, "abd", "a cancelled item ran");
+}

@@ -36,8 +36,7 @@ struct duet_block {
 	unsigned in_flight;
 	bool in_submit;
 	bool closed;
-	struct duet_list completed; /* completed inside submit, not yet delivered */
-	struct duet_defer deliver;
+	struct duet_cq completed; /* completed inside submit, not yet delivered */
 };
 
 /* Validates ops and geometry, then registers. 0, -EINVAL or -EEXIST. */

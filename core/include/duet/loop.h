@@ -127,4 +127,33 @@ void duet_defer_post(struct duet_defer *defer);
 void duet_defer_cancel(struct duet_defer *defer);
 bool duet_defer_pending(const struct duet_defer *defer);
 
+/* Completion queues: the one way a module keeps "never call back inside
+ * the caller's call" (block requests, key-value requests, a connection's
+ * events). Items are list links the owner embeds; a pushed item is handed
+ * to `run` from the loop, in push order. Each run takes what was queued
+ * before it began: items pushed from inside `run` wait for the next
+ * iteration. An item (initialised with duet_list_init) is in at most one
+ * queue at a time; pushing it while it is queued does nothing, and the
+ * owner may take it back out with duet_list_unlink() before it runs. */
+struct duet_cq;
+typedef void (*duet_cq_cb)(struct duet_cq *cq, struct duet_list *item,
+			   void *arg);
+
+struct duet_cq {
+	struct duet_list items;
+	struct duet_defer defer;
+	duet_cq_cb run;
+	void *arg;
+};
+
+void duet_cq_init(struct duet_loop *loop, struct duet_cq *cq, duet_cq_cb run,
+		  void *arg);
+/* Queues `item` unless it is queued already. */
+void duet_cq_push(struct duet_cq *cq, struct duet_list *item);
+/* Runs every queued item now, including ones pushed meanwhile (a teardown
+ * that must not leave any behind). */
+void duet_cq_flush(struct duet_cq *cq);
+/* Forgets every queued item without running it. */
+void duet_cq_cancel(struct duet_cq *cq);
+
 #endif

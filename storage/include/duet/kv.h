@@ -171,8 +171,7 @@ struct duet_kv {
 	bool read_only;
 	/* private */
 	unsigned in_flight;
-	struct duet_list queue; /* submitted, not yet handed to the store */
-	struct duet_defer dispatch;
+	struct duet_cq queue; /* submitted, not yet handed to the store */
 };
 
 void duet_kv_init(struct duet_kv *kv, struct duet_loop *loop, const char *kind,
