@@ -85,7 +85,7 @@ stage_image() {
 # One regex a line, surrounding blanks dropped (cases indent them).
 regex_lines() { printf '%s\n' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d'; }
 
-# read_case FILE: the case's keys as bash assignments. The case file is
+# read_case FILE: the case's keys and values, NUL-separated. The case file is
 # sourced by a clean bash (case files are the project's own and may use
 # $DUET_XEN_ROOT, $DUET_XEN_KVER, $DUET_TOP, $DUET_XEN_BUILD), so it cannot
 # clobber this script's variables; a key this harness does not know is an
@@ -109,14 +109,14 @@ read_case() {
 					echo "unknown key $_v= (known: $2)" >&2
 					exit 1
 				fi
-				printf "%s=%q\n" "$_v" "${!_v}"
+				printf "%s\0%s\0" "$_v" "${!_v}"
 			done' read-case "$1" "${case_keys[*]}" </dev/null
 }
 
 # prepare_case FILE INDEX NAME: check a case and write its plan for dom0.
 # Runs in a subshell; errors go to stderr and make the case fail.
 prepare_case() (
-	local file=$1 idx=$2 name=$3 pd assignments
+	local file=$1 idx=$2 name=$3 pd key value
 	pd=$stage/duet/plan/$(printf '%03d' "$idx")-$name
 
 	# shellcheck disable=SC2034 # description is for readers of the case
@@ -124,8 +124,12 @@ prepare_case() (
 	local memory=32 vcpus=1 vif=no mac='' disks='' hotplug=light extra='' xl_extra=''
 	local action='' post='' expect='' expect_not='' expect_shutdown=poweroff
 	local timeout=60 selftest_expect='' selftest_reason='' host_check='' deploy=''
-	assignments=$(read_case "$file") || return 1
-	eval "$assignments"
+	# Key and value pairs, NUL-separated: values are data, never code.
+	read_case "$file" >"$run/meta/$name.kv" || return 1
+	while IFS= read -r -d '' key && IFS= read -r -d '' value; do
+		[[ " ${case_keys[*]} " == *" $key "* ]] || { echo "unknown key $key=" >&2; return 1; }
+		printf -v "$key" '%s' "$value"
+	done <"$run/meta/$name.kv"
 
 	# What the host needs to judge the result.
 	{
