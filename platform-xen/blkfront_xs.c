@@ -1,7 +1,7 @@
 /* The Xen PV block front end, discovery and the XenbusState protocol with
  * each backend (xenbus.h runs it; this file says what is block-specific).
  *
- * Each device/vbd/N (in the order of N) becomes disk0, disk1, ...:
+ * Each device/vbd/N becomes disk0, disk1, ... (duet__xb_enumerate):
  *   - at the backend's InitWait we read feature-max-indirect-segments (boot
  *     argument xen.blk.indirect=0 ignores it), grant the ring and the
  *     bounce pages, allocate an event channel, and publish ring-ref,
@@ -208,20 +208,18 @@ static void nap(void *arg)
 }
 
 static int start_vbd(struct duet_loop *loop, struct vbd *v, unsigned index,
-		     const char *id)
+		     const struct duet__xb_found *found)
 {
-	char node[DUET__XB_PATH_MAX], name[8];
+	const char *name = found->name, *id = found->id;
 	int r;
 
 	v->loop = loop;
 	snprintf(v->id, sizeof(v->id), "%s", id);
-	snprintf(node, sizeof(node), "device/vbd/%s", id);
-	snprintf(name, sizeof(name), "disk%u", index);
 	v->bf = duet__blkfront_new(loop, index, &v->xb);
 	if (v->bf == NULL)
 		return -ENOMEM;
-	if ((r = duet__xb_init(&v->xb, loop, name, node, XenbusStateInitialised,
-			       true, &xb_ops, v)) < 0)
+	if ((r = duet__xb_init(&v->xb, loop, name, found->node,
+			       XenbusStateInitialised, true, &xb_ops, v)) < 0)
 		return r;
 	r = duet__xb_boot(&v->xb,
 			  duet_plat_clock_monotonic() + HANDSHAKE_TIMEOUT, nap,
@@ -233,45 +231,27 @@ static int start_vbd(struct duet_loop *loop, struct vbd *v, unsigned index,
 	return r;
 }
 
-static int by_number(const void *a, const void *b)
-{
-	unsigned long x = strtoul(*(const char *const *)a, NULL, 10);
-	unsigned long y = strtoul(*(const char *const *)b, NULL, 10);
-
-	return x < y ? -1 : x > y;
-}
-
 int duet__xen_blkfront_init(struct duet_loop *loop)
 {
-	char names[256];
-	const char *ids[DUET__BF_MAX_DISKS];
-	const char *p = names;
-	unsigned n = 0, up = 0;
-	int count =
-	    duet__xs_directory(XS_TX_NONE, "device/vbd", names, sizeof(names));
+	struct duet__xb_found found[DUET__BF_MAX_DISKS];
+	unsigned n = duet__xb_enumerate("device/vbd", "disk", found,
+					DUET__BF_MAX_DISKS), up = 0;
 
-	if (count <= 0)
+	if (n == 0)
 		return 0;
 	if (duet_args_get_bool(duet_loop_args(loop), "xen.blk.indirect", true,
 			       &use_indirect) < 0)
 		use_indirect = true; /* the bad value is logged */
-	for (int i = 0; i < count && n < DUET__BF_MAX_DISKS; i++) {
-		ids[n++] = p;
-		p += strlen(p) + 1;
-	}
-	if (count > DUET__BF_MAX_DISKS)
-		DUET_WARN("blkfront", "%d vbds: using the first %d", count,
-			  DUET__BF_MAX_DISKS);
-	qsort(ids, n, sizeof(ids[0]), by_number);
-	/* A disk's number is its place in that order, connected or not. */
+	/* A disk's number is its place in xenstore's order, connected or
+	 * not. */
 	for (unsigned i = 0; i < n; i++) {
-		int r = start_vbd(loop, &vbds[i], i, ids[i]);
+		int r = start_vbd(loop, &vbds[i], i, &found[i]);
 
 		if (r == 0)
 			up++;
 		else if (r != -ETIMEDOUT)
 			DUET_ERROR("blkfront", "vbd %s: handshake failed: %s",
-				   ids[i], duet_strerror(r));
+				   found[i].id, duet_strerror(r));
 	}
 	return (int)up;
 }

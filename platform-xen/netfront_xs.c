@@ -158,24 +158,16 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 
 int duet__xen_netfront_init(struct duet_loop *loop)
 {
-	char names[256];
-	int n =
-	    duet__xs_directory(XS_TX_NONE, "device/vif", names, sizeof(names));
+	struct duet__xb_found found[NF_MAX_VIFS];
+	unsigned n = duet__xb_enumerate("device/vif", "net", found,
+					NF_MAX_VIFS);
 	int registered = 0;
 
-	if (n <= 0)
-		return 0; /* no vif: nothing to do */
-	const char *name = names;
-	for (int i = 0; i < n; i++, name += strlen(name) + 1) {
-		char *end;
-		unsigned long idx = strtoul(name, &end, 10);
-		if (end == name || *end != '\0' || idx >= NF_MAX_VIFS) {
-			DUET_WARN("netfront", "ignoring device/vif/%s", name);
-			continue;
-		}
-		struct duet__netfront *nf = &vifs[idx];
-		snprintf(nf->name, sizeof(nf->name), "net%lu", idx);
-		snprintf(nf->node, sizeof(nf->node), "device/vif/%lu", idx);
+	for (unsigned i = 0; i < n; i++) {
+		struct duet__netfront *nf = &vifs[i];
+
+		snprintf(nf->name, sizeof(nf->name), "%s", found[i].name);
+		snprintf(nf->node, sizeof(nf->node), "%s", found[i].node);
 		int r = start_vif(loop, nf);
 		if (r < 0) {
 			DUET_ERROR("netfront", "%s: not connected: %s",

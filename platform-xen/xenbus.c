@@ -1,6 +1,7 @@
 /* A PV front-end's XenbusState protocol with its backend (xenbus.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xen/io/xenbus.h>
@@ -41,6 +42,50 @@ int duet__xb_write_ul(uint32_t tx, const char *dir, const char *key,
 }
 
 /* Whole string, base 10, in range. */
+unsigned duet__xb_enumerate(const char *dir, const char *prefix,
+			    struct duet__xb_found *out, unsigned max)
+{
+	unsigned long ids[32];
+	char names[512];
+	int count = duet__xs_directory(XS_TX_NONE, dir, names, sizeof(names));
+	const char *p = names;
+	unsigned n = 0, seen = 0;
+
+	if (max > sizeof(ids) / sizeof(ids[0]))
+		max = sizeof(ids) / sizeof(ids[0]);
+	/* The `max` lowest numbers, kept sorted as they come (a handful). */
+	for (int i = 0; i < count; i++, p += strlen(p) + 1) {
+		char *end;
+		unsigned long id = strtoul(p, &end, 10);
+		unsigned at = n;
+
+		if (end == p || *end != '\0' || strlen(p) >= sizeof(out->id)) {
+			DUET_WARN("xen", "ignoring %s/%s: not a device number",
+				  dir, p);
+			continue;
+		}
+		seen++;
+		while (at > 0 && ids[at - 1] > id)
+			at--;
+		if (at == max)
+			continue;
+		if (n < max)
+			n++;
+		memmove(&ids[at + 1], &ids[at], (n - 1 - at) * sizeof(ids[0]));
+		ids[at] = id;
+	}
+	if (seen > n)
+		DUET_WARN("xen", "%s: %u devices: using the %u lowest numbered",
+			  dir, seen, n);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(out[i].id, sizeof(out[i].id), "%lu", ids[i]);
+		snprintf(out[i].name, sizeof(out[i].name), "%s%u", prefix, i);
+		snprintf(out[i].node, sizeof(out[i].node), "%s/%lu", dir,
+			 ids[i]);
+	}
+	return n;
+}
+
 static bool parse_ll(const char *s, long long *out)
 {
 	return duet_parse_int(s, out) == 0;

@@ -113,6 +113,21 @@ int duet__xb_init(struct duet__xb_front *f, struct duet_loop *loop,
 		  const char *name, const char *node, int publish_state,
 		  bool reconnect, const struct duet__xb_ops *ops, void *arg);
 
+/* The devices of one class the toolstack gave the domain (device/vif,
+ * device/vbd), for the drivers' probes. The one naming rule: sorted by
+ * their number in xenstore, the i-th is PREFIXi (the vifs 0 and 1 are net0
+ * and net1; the vbds 51712 and 51728, xvda and xvdb, are disk0 and disk1).
+ * Entries that are not numbers are skipped with a warning; of more than
+ * `max` (at most 32), the lowest numbered are kept (said once). Returns
+ * how many, 0 if none. */
+struct duet__xb_found {
+	char id[12];		      /* "51712" */
+	char name[16];		      /* "disk0" */
+	char node[DUET__XB_PATH_MAX]; /* "device/vbd/51712" */
+};
+unsigned duet__xb_enumerate(const char *dir, const char *prefix,
+			    struct duet__xb_found *out, unsigned max);
+
 /* Makes every transition the backend's current state allows; returns the
  * phase reached. */
 enum duet__xb_phase duet__xb_step(struct duet__xb_front *f);

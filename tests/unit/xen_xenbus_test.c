@@ -92,13 +92,32 @@ int duet__xs_rm(uint32_t tx, const char *path)
 	return 0;
 }
 
+/* The distinct first components under path/, in the store's order. */
 int duet__xs_directory(uint32_t tx, const char *path, char *buf, size_t size)
 {
+	size_t len = strlen(path), used = 0;
+	int n = 0;
+
 	(void)tx;
-	(void)path;
-	(void)buf;
-	(void)size;
-	return -ENOSYS;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *p = store[i].path;
+		if (!store[i].used || strncmp(p, path, len) != 0 || p[len] != '/')
+			continue;
+		p += len + 1;
+		size_t clen = strcspn(p, "/");
+		bool seen = false;
+		for (size_t at = 0; at < used && !seen; at += strlen(buf + at) + 1)
+			seen = strlen(buf + at) == clen &&
+			       strncmp(buf + at, p, clen) == 0;
+		if (seen)
+			continue;
+		cr_assert_lt(used + clen + 1, size, "directory buffer full");
+		memcpy(buf + used, p, clen);
+		buf[used + clen] = '\0';
+		used += clen + 1;
+		n++;
+	}
+	return n;
 }
 
 int duet__xs_tx_start(uint32_t *tx)
@@ -671,4 +690,41 @@ Test(xenbus, no_reconnect_when_not_allowed)
 	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
 	cr_assert_eq(drv.releases, 1);
 	cr_assert_eq(front_key("state"), XenbusStateClosed);
+}
+
+/* ---- enumeration: one naming rule for every device class ---------------- */
+
+Test(xenbus_enumerate, sorted_by_number_named_by_place)
+{
+	struct duet__xb_found found[4];
+
+	memset(store, 0, sizeof(store));
+	put(store, NKEYS, "device/vbd/51728/backend", "b");
+	put(store, NKEYS, "device/vbd/51712/backend", "a");
+	put(store, NKEYS, "device/vbd/51712/state", "1");
+	put(store, NKEYS, "device/vbd/bogus/backend", "c");
+	put(store, NKEYS, "device/vbd/768/backend", "d");
+	cr_assert_eq(duet__xb_enumerate("device/vbd", "disk", found, 4), 3);
+	cr_assert_str_eq(found[0].id, "768");
+	cr_assert_str_eq(found[0].name, "disk0");
+	cr_assert_str_eq(found[0].node, "device/vbd/768");
+	cr_assert_str_eq(found[1].id, "51712");
+	cr_assert_str_eq(found[1].name, "disk1");
+	cr_assert_str_eq(found[2].node, "device/vbd/51728");
+	cr_assert_str_eq(found[2].name, "disk2");
+}
+
+Test(xenbus_enumerate, vifs_keep_their_numbers_and_max_bounds)
+{
+	struct duet__xb_found found[2];
+
+	memset(store, 0, sizeof(store));
+	put(store, NKEYS, "device/vif/2/mac", "m");
+	put(store, NKEYS, "device/vif/1/mac", "m");
+	put(store, NKEYS, "device/vif/0/mac", "m");
+	cr_assert_eq(duet__xb_enumerate("device/vif", "net", found, 2), 2);
+	cr_assert_str_eq(found[0].name, "net0");
+	cr_assert_str_eq(found[0].node, "device/vif/0");
+	cr_assert_str_eq(found[1].node, "device/vif/1");
+	cr_assert_eq(duet__xb_enumerate("device/nothing", "x", found, 2), 0);
 }
