@@ -260,42 +260,41 @@ static void handle_response(struct duet__bf_ring *r,
 	finish_if_done(r, req);
 }
 
+static int next_response(void *arg, RING_IDX idx)
+{
+	struct duet__bf_ring *r = arg;
+	blkif_response_t rsp = *RING_GET_RESPONSE(&r->ring, idx);
+
+	handle_response(r, &rsp);
+	return r->broken ? -EPROTO : 0;
+}
+
 int duet__bf_poll(struct duet__bf_ring *r, bool *notify)
 {
-	RING_IDX prod;
-	int handled = 0, more;
+	bool again;
+	int handled;
 
 	*notify = false;
 	r->again = false;
 	if (r->broken)
 		return 0;
-	prod = r->ring.sring->rsp_prod;
-	xen_rmb(); /* the responses before the index that covers them */
-	if (prod - r->ring.rsp_cons > r->ring.req_prod_pvt - r->ring.rsp_cons) {
+	/* One pass (ring_poll.h): completions run callbacks that may issue
+	 * more, and a quick backend answers them at once. */
+	handled = duet__ring_poll(DUET__RING_CURSOR(&r->ring), next_response,
+				  r, &again);
+	if (handled == -ERANGE) {
 		/* Failed first, as in duet__bf_expire(): the error
 		 * handler takes the device down and must find nothing to
 		 * hold for a new backend. */
 		duet__bf_fail_all(r, -EIO);
-		r->ops->error(true, "response producer index", (long)prod,
-			      r->arg);
-		return handled;
+		r->ops->error(true, "response producer index",
+			      (long)r->ring.sring->rsp_prod, r->arg);
+		return 0;
 	}
-	/* One pass over what is there now: completions run callbacks that
-	 * may issue more, and a quick backend answers them at once, so
-	 * looping until the ring is empty could keep the loop here. */
-	while (r->ring.rsp_cons != prod) {
-		blkif_response_t rsp =
-		    *RING_GET_RESPONSE(&r->ring, r->ring.rsp_cons);
-
-		r->ring.rsp_cons++;
-		handle_response(r, &rsp);
-		handled++;
-	}
-	if (!r->broken) {
-		RING_FINAL_CHECK_FOR_RESPONSES(&r->ring, more);
-		r->again = more != 0;
-		issue_waiting(r, notify);
-	}
+	if (handled < 0)
+		return 0; /* broken by a response: handle_response said why */
+	r->again = again;
+	issue_waiting(r, notify);
 	return handled;
 }
 

@@ -50,7 +50,7 @@
 #include <duet/block.h>
 #include <duet/clock.h>
 
-#include "ring_barriers.h"
+#include "ring_poll.h"
 
 #define DUET__BF_PAGE_SIZE 4096u
 #define DUET__BF_SEGS	   BLKIF_MAX_SEGMENTS_PER_REQUEST

@@ -67,6 +67,14 @@ static const struct duet__nf_ops ring_ops = {
     .error = on_error,
 };
 
+/* Responses that came in during a poll raised no event: poll again from
+ * the next loop iteration (ring_poll.h). */
+static void repoll_if_more(struct duet__netfront *nf)
+{
+	if (nf->ring.tx_again || nf->ring.rx_again)
+		duet_defer_post(&nf->repoll);
+}
+
 static void poll_rings(struct duet__netfront *nf)
 {
 	if (!nf->up)
@@ -75,12 +83,25 @@ static void poll_rings(struct duet__netfront *nf)
 		return; /* on_error took the device down */
 	if (duet__nf_rx_refill(&nf->ring) > 0)
 		notify(nf);
+	repoll_if_more(nf);
 }
 
 static void on_event(evtchn_port_t port, void *arg)
 {
 	(void)port;
 	poll_rings(arg);
+}
+
+static void on_repoll(struct duet_defer *d, void *arg)
+{
+	(void)d;
+	poll_rings(arg);
+}
+
+void duet__netfront_init(struct duet__netfront *nf, struct duet_loop *loop)
+{
+	nf->loop = loop;
+	duet_defer_init(loop, &nf->repoll, on_repoll, nf);
 }
 
 static int nf_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
@@ -93,6 +114,7 @@ static int nf_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 	int r = duet__nf_tx_send(&nf->ring, iov, iovcnt, len);
 	if (r > 0)
 		notify(nf);
+	repoll_if_more(nf); /* a full ring reaped */
 	return r > 0 ? 0 : r;
 }
 
@@ -220,6 +242,7 @@ void duet__netfront_down(struct duet__netfront *nf, const char *why)
 		return;
 	nf->up = false;
 	nf->ring.broken = true;
+	duet_defer_cancel(&nf->repoll);
 	duet__xen_evtchn_mask(nf->port);
 	DUET_WARN("netfront", "%s: down (%s)", nf->name, why);
 	if (nf->registered)

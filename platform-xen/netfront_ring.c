@@ -34,53 +34,44 @@ static void drop(struct duet__nf_ring *r, enum duet__nf_fault fault,
 	r->ops->error(fault, what, value, r->arg);
 }
 
-/* The backend's producer index, checked: it may not have answered more
- * than we asked (which also bounds it by the ring's size). Returns the
- * number of new responses or -1. */
-static long new_responses(RING_IDX prod, RING_IDX cons, RING_IDX req_prod)
+static int tx_one(void *arg, RING_IDX idx)
 {
-	RING_IDX avail = prod - cons;
+	struct duet__nf_ring *r = arg;
+	netif_tx_response_t rsp;
 
-	if (avail > req_prod - cons)
-		return -1;
-	return (long)avail;
+	memcpy(&rsp, RING_GET_RESPONSE(&r->tx, idx), sizeof(rsp));
+	if (rsp.id >= DUET__NF_TX_SLOTS || !r->tx_busy[rsp.id])
+		return fail(r, "tx response for an id never issued", rsp.id);
+	r->tx_busy[rsp.id] = false;
+	r->tx_free[r->tx_nfree++] = rsp.id;
+	if (rsp.status != NETIF_RSP_OKAY)
+		drop(r, DUET__NF_TX_DROP, "tx frame failed with status",
+		     rsp.status);
+	return 0;
+}
+
+/* A poll's result: a count, or the ring broken (by the index, said here,
+ * or by a handler, said there). */
+static int polled(struct duet__nf_ring *r, int n, const char *what,
+		  RING_IDX prod, RING_IDX cons)
+{
+	if (n == -ERANGE)
+		return fail(r, what, (long)(prod - cons));
+	return n < 0 ? -EPROTO : n;
 }
 
 int duet__nf_tx_reap(struct duet__nf_ring *r)
 {
-	int done = 0;
-	int more;
+	RING_IDX cons = r->tx.rsp_cons;
+	bool again;
+	int n;
 
 	if (r->broken)
 		return -EPROTO;
-	do {
-		RING_IDX prod =
-		    __atomic_load_n(&r->tx.sring->rsp_prod, __ATOMIC_ACQUIRE);
-		long n =
-		    new_responses(prod, r->tx.rsp_cons, r->tx.req_prod_pvt);
-		if (n < 0)
-			return fail(r, "tx response index out of range",
-				    (long)(prod - r->tx.rsp_cons));
-		for (; n > 0; n--) {
-			netif_tx_response_t rsp;
-			memcpy(&rsp, RING_GET_RESPONSE(&r->tx, r->tx.rsp_cons),
-			       sizeof(rsp));
-			r->tx.rsp_cons++;
-			if (rsp.id >= DUET__NF_TX_SLOTS || !r->tx_busy[rsp.id])
-				return fail(r,
-					    "tx response for an id never "
-					    "issued",
-					    rsp.id);
-			r->tx_busy[rsp.id] = false;
-			r->tx_free[r->tx_nfree++] = rsp.id;
-			done++;
-			if (rsp.status != NETIF_RSP_OKAY)
-				drop(r, DUET__NF_TX_DROP,
-				     "tx frame failed with status", rsp.status);
-		}
-		RING_FINAL_CHECK_FOR_RESPONSES(&r->tx, more);
-	} while (more);
-	return done;
+	n = duet__ring_poll(DUET__RING_CURSOR(&r->tx), tx_one, r, &again);
+	r->tx_again = again;
+	return polled(r, n, "tx response index out of range",
+		      r->tx.sring->rsp_prod, cons);
 }
 
 int duet__nf_tx_send(struct duet__nf_ring *r, const struct duet_iovec *iov,
@@ -153,36 +144,30 @@ static int rx_one(struct duet__nf_ring *r, const netif_rx_response_t *rsp)
 	return 0;
 }
 
+static int rx_next(void *arg, RING_IDX idx)
+{
+	struct duet__nf_ring *r = arg;
+	netif_rx_response_t rsp;
+
+	memcpy(&rsp, RING_GET_RESPONSE(&r->rx, idx), sizeof(rsp));
+	/* Broken also when the receiver closed the device. The deliver
+	 * callback may send frames, never post RX buffers, so req_prod_pvt
+	 * stays the bound. */
+	return rx_one(r, &rsp) < 0 || r->broken ? -EPROTO : 0;
+}
+
 int duet__nf_rx_poll(struct duet__nf_ring *r)
 {
-	int done = 0;
-	int more;
+	RING_IDX cons = r->rx.rsp_cons;
+	bool again;
+	int n;
 
 	if (r->broken)
 		return -EPROTO;
-	do {
-		RING_IDX prod =
-		    __atomic_load_n(&r->rx.sring->rsp_prod, __ATOMIC_ACQUIRE);
-		long n =
-		    new_responses(prod, r->rx.rsp_cons, r->rx.req_prod_pvt);
-		if (n < 0)
-			return fail(r, "rx response index out of range",
-				    (long)(prod - r->rx.rsp_cons));
-		for (; n > 0; n--) {
-			netif_rx_response_t rsp;
-			memcpy(&rsp, RING_GET_RESPONSE(&r->rx, r->rx.rsp_cons),
-			       sizeof(rsp));
-			r->rx.rsp_cons++;
-			/* Broken also when the receiver closed the device. */
-			if (rx_one(r, &rsp) < 0 || r->broken)
-				return -EPROTO;
-			done++;
-		}
-		/* The deliver callback may have sent frames, never posted
-		 * RX buffers, so req_prod_pvt bounds this loop. */
-		RING_FINAL_CHECK_FOR_RESPONSES(&r->rx, more);
-	} while (more);
-	return done;
+	n = duet__ring_poll(DUET__RING_CURSOR(&r->rx), rx_next, r, &again);
+	r->rx_again = again;
+	return polled(r, n, "rx response index out of range",
+		      r->rx.sring->rsp_prod, cons);
 }
 
 int duet__nf_rx_refill(struct duet__nf_ring *r)

@@ -35,7 +35,7 @@
 
 #include <duet/netif.h>
 
-#include "ring_barriers.h"
+#include "ring_poll.h"
 
 #define DUET__NF_PAGE_SIZE 4096u
 /* Fewer slots than the rings hold (256 each): 96 pages of buffers keep a
@@ -67,6 +67,7 @@ struct duet__nf_ring {
 	void *arg;
 	bool broken;
 	bool rx_skip; /* dropping the rest of a frame spread over slots */
+	bool tx_again, rx_again; /* responses came in during the last poll */
 
 	/* Filled in by the caller after duet__nf_init(): one page each,
 	 * granted to the backend (TX read-only, RX writable). */
@@ -93,12 +94,14 @@ void duet__nf_init(struct duet__nf_ring *r, netif_tx_sring_t *tx_sring,
 int duet__nf_tx_send(struct duet__nf_ring *r, const struct duet_iovec *iov,
 		     unsigned iovcnt, size_t len);
 
-/* Frees the TX slots the backend has answered. Returns how many, or
- * -EPROTO if the ring is (now) broken. */
+/* Frees the TX slots the backend has answered (one pass: ring_poll.h;
+ * tx_again says more came meanwhile). Returns how many, or -EPROTO if the
+ * ring is (now) broken. */
 int duet__nf_tx_reap(struct duet__nf_ring *r);
 
-/* Delivers the received frames and takes their buffers back. Returns how
- * many responses were handled, or -EPROTO if the ring is (now) broken. */
+/* Delivers the received frames and takes their buffers back (one pass:
+ * ring_poll.h; rx_again says more came meanwhile). Returns how many
+ * responses were handled, or -EPROTO if the ring is (now) broken. */
 int duet__nf_rx_poll(struct duet__nf_ring *r);
 
 /* Posts every RX buffer not on the ring. Returns 1 if the backend must be
@@ -126,7 +129,11 @@ struct duet__netfront {
 	unsigned nwarn;			/* frame errors logged so far */
 	bool registered;		/* netif registered (once, for good) */
 	bool up;			/* connected and not broken */
+	struct duet_defer repoll;	/* responses came in while polling */
 };
+
+/* Once, before the protocol starts. */
+void duet__netfront_init(struct duet__netfront *nf, struct duet_loop *loop);
 
 /* netfront.c, called by the protocol (xenbus.h's ops): the rings, buffers
  * and event channel, granted to the backend (setup); their release, false

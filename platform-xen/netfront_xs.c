@@ -129,7 +129,7 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 	char buf[32];
 	int r;
 
-	nf->loop = loop;
+	duet__netfront_init(nf, loop);
 	if ((r = duet__xb_read(nf->node, "mac", buf, sizeof(buf))) < 0)
 		return r;
 	if (parse_mac(buf, nf->mac) < 0) {

@@ -28,6 +28,9 @@ static uint8_t *grant_table[NGREFS]; /* gref -> page, as the backend sees */
 static unsigned delivered, fatal_errors, frame_errors, rx_drops;
 static uint8_t last_frame[FRAME_MAX];
 static size_t last_len;
+static unsigned answer_during_delivery; /* frames the backend adds then */
+static uint8_t *be_rx_answer(const void *data, int16_t status, uint16_t offset,
+			     uint16_t flags, int id);
 
 static void on_deliver(const void *frame, size_t len, void *arg)
 {
@@ -36,6 +39,10 @@ static void on_deliver(const void *frame, size_t len, void *arg)
 	memcpy(last_frame, frame, len);
 	last_len = len;
 	delivered++;
+	if (answer_during_delivery > 0) {
+		answer_during_delivery--;
+		be_rx_answer(frame, (int16_t)len, 0, 0, -1);
+	}
 }
 
 static void on_error(enum duet__nf_fault fault, const char *what, long value,
@@ -83,6 +90,7 @@ static void setup(void)
 		grant_table[RX_GREF0 + i] = pages[DUET__NF_TX_SLOTS + i];
 	}
 	delivered = fatal_errors = frame_errors = rx_drops = 0;
+	answer_during_delivery = 0;
 	last_len = 0;
 }
 
@@ -458,4 +466,23 @@ Test(netfront, indexes_wrap_around_32_bits)
 		duet__nf_rx_refill(&ring);
 	}
 	cr_expect_eq(fatal_errors + frame_errors, 0);
+}
+
+/* One pass (ring_poll.h): what the backend answers while frames are being
+ * delivered waits for the next poll, which the ring asks for. */
+Test(netfront, responses_during_a_poll_wait_for_the_next)
+{
+	uint8_t frame[64];
+
+	duet__nf_rx_refill(&ring);
+	fill(frame, sizeof(frame), 4);
+	be_rx_answer(frame, 64, 0, 0, -1);
+	answer_during_delivery = 1;
+	cr_expect_eq(duet__nf_rx_poll(&ring), 1);
+	cr_expect(ring.rx_again, "a response came during the poll");
+	cr_expect_eq(delivered, 1);
+	cr_expect_eq(duet__nf_rx_poll(&ring), 1);
+	cr_expect_not(ring.rx_again);
+	cr_expect_eq(delivered, 2);
+	cr_expect_eq(fatal_errors, 0);
 }
