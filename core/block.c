@@ -26,6 +26,12 @@ int duet_block_register(struct duet_loop *loop, struct duet_block *dev,
 		return -EINVAL;
 	dev->ops = ops;
 	dev->info = *info;
+	if (dev->info.io_size == 0)
+		dev->info.io_size = DUET_BLOCK_IO_SIZE_DEFAULT;
+	/* Whole sectors, at least one. */
+	dev->info.io_size -= dev->info.io_size % info->sector_size;
+	if (dev->info.io_size == 0)
+		dev->info.io_size = info->sector_size;
 	dev->in_flight = 0;
 	dev->in_submit = false;
 	dev->closed = false;

@@ -233,6 +233,7 @@ int duet__posix_block_file_create(struct duet_loop *loop, const char *name,
 		.sector_count = (uint64_t)size / FILE_SECTOR,
 		.read_only = ro,
 		.volatile_cache = !ro,
+		.io_size = 1u << 20, /* a pread or pwrite of any size is one call */
 	};
 	int r = duet_block_register(loop, &d->blk, name, &file_ops, &info);
 	if (r < 0) {

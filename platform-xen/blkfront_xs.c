@@ -109,6 +109,8 @@ static int read_geometry(const struct vbd *v, struct duet_block_info *info,
 	info->read_only =
 	    (vinfo & VDISK_READONLY_BIT) != 0 || strcmp(mode, "r") == 0;
 	info->volatile_cache = !info->read_only;
+	/* One ring request: its slot's pages (more with indirect segments). */
+	info->io_size = duet__bf_slot_pages(v->indirect_segs) * DUET__BF_PAGE_SIZE;
 	*flush_op = flush     ? BLKIF_OP_FLUSH_DISKCACHE
 		    : barrier ? BLKIF_OP_WRITE_BARRIER
 			      : DUET__BF_NO_FLUSH;

@@ -27,6 +27,7 @@ void duet_kv_init(struct duet_kv *kv, struct duet_loop *loop, const char *kind,
 	kv->loop = loop;
 	kv->kind = kind;
 	kv->read_only = read_only;
+	kv->io_size = 0;
 	kv->in_flight = 0;
 	duet_cq_init(loop, &kv->queue, dispatch, kv);
 }
@@ -143,6 +144,11 @@ bool duet_kv_read_only(const struct duet_kv *kv)
 const char *duet_kv_kind(const struct duet_kv *kv)
 {
 	return kv->kind;
+}
+
+uint32_t duet_kv_io_size(const struct duet_kv *kv)
+{
+	return kv->io_size;
 }
 
 unsigned duet_kv_in_flight(const struct duet_kv *kv)

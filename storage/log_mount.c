@@ -521,6 +521,7 @@ int duet_logstore_mount(struct duet_loop *loop, struct duet_block *dev,
 	duet_list_init(&s->batch);
 	duet_defer_init(loop, &s->kick, kick_cb, s);
 	duet_kv_init(&s->kv, loop, "log", &duet__log_ops, false);
+	s->kv.io_size = duet__rr_io_size(&s->rr);
 	r = duet_block_read(dev, &m->req, 0, m->win, LOG_SB_SLOTS,
 			    mount_io_done, s);
 	if (r < 0)

@@ -35,6 +35,14 @@ int duet__rr_init(struct duet__rr *rr, struct duet_block *dev,
 	return 0;
 }
 
+uint32_t duet__rr_io_size(const struct duet__rr *rr)
+{
+	struct duet_block_info info;
+
+	duet_block_get_info(rr->dev, &info);
+	return info.io_size;
+}
+
 void duet__rr_fini(struct duet__rr *rr)
 {
 	for (unsigned i = 0; i < DUET__RR_BOUNCE; i++) {

@@ -27,6 +27,8 @@ struct duet__rr {
 int duet__rr_init(struct duet__rr *rr, struct duet_block *dev,
 		  void (*done)(struct duet_kv_req *req, int status));
 void duet__rr_fini(struct duet__rr *rr);
+/* The device's preferred I/O size (duet/block.h). */
+uint32_t duet__rr_io_size(const struct duet__rr *rr);
 /* Reads device bytes [off, off + len) into dst; the range must be on the
  * device. */
 void duet__rr_read(struct duet__rr *rr, struct duet_kv_req *req, uint64_t off,

@@ -400,6 +400,25 @@ Test(block, register_validates_geometry)
 	cr_assert_eq(duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info), 0);
 }
 
+/* The preferred I/O size: the driver's, in whole sectors, or the default. */
+Test(block, io_size_is_whole_sectors_with_a_default)
+{
+	static struct fake_disk a, b, c;
+	struct duet_block_info info = disk_info, got;
+
+	cr_assert_eq(duet_block_register(loop, &a.blk, "disk0", &fake_disk_ops, &info), 0);
+	duet_block_get_info(&a.blk, &got);
+	cr_assert_eq(got.io_size, DUET_BLOCK_IO_SIZE_DEFAULT);
+	info.io_size = 45056 + 100; /* 11 pages and a bit */
+	cr_assert_eq(duet_block_register(loop, &b.blk, "disk1", &fake_disk_ops, &info), 0);
+	duet_block_get_info(&b.blk, &got);
+	cr_assert_eq(got.io_size, 45056);
+	info.io_size = 100; /* less than a sector */
+	cr_assert_eq(duet_block_register(loop, &c.blk, "disk2", &fake_disk_ops, &info), 0);
+	duet_block_get_info(&c.blk, &got);
+	cr_assert_eq(got.io_size, 512);
+}
+
 Test(block, synchronous_driver_completion_is_delivered_later_exactly_once)
 {
 	static struct fake_disk d;

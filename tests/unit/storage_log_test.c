@@ -34,6 +34,7 @@ Test(logstore, set_get_stat_delete)
 
 	cr_assert_str_eq(duet_kv_kind(kv), "log");
 	cr_assert(!duet_kv_read_only(kv));
+	cr_assert_eq(duet_kv_io_size(kv), DUET_BLOCK_IO_SIZE_DEFAULT);
 	cr_assert_eq(kv_get_sync(kv, "a", 0, buf, sizeof(buf), NULL), -ENOENT);
 	cr_assert_eq(kv_set_sync(kv, "a", "hello", 5), 0);
 	cr_assert_eq(kv_get_sync(kv, "a", 0, buf, sizeof(buf), &st), 5);

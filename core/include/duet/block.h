@@ -50,7 +50,15 @@ struct duet_block_info {
 	uint64_t sector_count;
 	bool read_only;
 	bool volatile_cache; /* writes need a flush to become durable */
+	/* The preferred I/O size in bytes: the largest request the device
+	 * takes in one go (blkfront: one ring request's pages). Bigger ones
+	 * work, split by the driver; users sizing their buffers use this. A
+	 * whole number of sectors; a driver that says 0 gets
+	 * DUET_BLOCK_IO_SIZE_DEFAULT, rounded to sectors. */
+	uint32_t io_size;
 };
+
+#define DUET_BLOCK_IO_SIZE_DEFAULT (128u << 10)
 
 /* Caller-allocated. The fields are set by the submit calls; drivers may read
  * them and use `driver_data`; callers should not touch them while in flight. */

@@ -148,6 +148,10 @@ int duet_kv_sync(struct duet_kv *kv, struct duet_kv_req *req, duet_kv_cb cb,
 bool duet_kv_read_only(const struct duet_kv *kv);
 const char *duet_kv_kind(const struct duet_kv *kv); /* "tar", "log" */
 unsigned duet_kv_in_flight(const struct duet_kv *kv);
+/* The size of a get that reads best (one request of the store's device:
+ * duet/block.h's io_size); 0 if the store has no preference. Readers that
+ * stream a value piecewise size their pieces by it. */
+uint32_t duet_kv_io_size(const struct duet_kv *kv);
 
 /* Unmounts: nothing may be in flight (-EBUSY otherwise). Acknowledged
  * writes are already durable, so closing never loses data. */
@@ -169,6 +173,7 @@ struct duet_kv {
 	struct duet_loop *loop;
 	const char *kind;
 	bool read_only;
+	uint32_t io_size; /* duet_kv_io_size(); 0 after duet_kv_init() */
 	/* private */
 	unsigned in_flight;
 	struct duet_cq queue; /* submitted, not yet handed to the store */
