@@ -73,15 +73,27 @@ static int cmp_entry(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The first of the first n entries whose name is >= key. */
+/* A name against key[0..len), in strcmp's (unsigned byte) order; the key
+ * need not end with a NUL, nor be free of one. */
+static int cmp_key(const char *name, const char *key, size_t len)
+{
+	size_t nlen = strlen(name);
+	int c = memcmp(name, key, nlen < len ? nlen : len);
+
+	if (c != 0)
+		return c;
+	return nlen < len ? -1 : nlen > len;
+}
+
+/* The first of the first n entries whose name is >= key[0..len). */
 static size_t lower_bound_n(const struct tar_store *t, size_t n,
-			    const char *key)
+			    const char *key, size_t len)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(t->ents[mid].name, key) < 0)
+		if (cmp_key(t->ents[mid].name, key, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -89,17 +101,20 @@ static size_t lower_bound_n(const struct tar_store *t, size_t n,
 	return lo;
 }
 
-static size_t lower_bound(const struct tar_store *t, const char *key)
+static size_t lower_bound(const struct tar_store *t, const char *key,
+			  size_t len)
 {
-	return lower_bound_n(t, t->n, key);
+	return lower_bound_n(t, t->n, key, len);
 }
 
-static struct tar_entry *find(struct tar_store *t, const char *key)
+static const struct tar_entry *find(const struct tar_store *t,
+				    const char *key, size_t len)
 {
-	size_t i = lower_bound(t, key);
+	size_t i = lower_bound(t, key, len);
 
-	return i < t->n && strcmp(t->ents[i].name, key) == 0 ? &t->ents[i]
-							     : NULL;
+	return i < t->n && cmp_key(t->ents[i].name, key, len) == 0
+		   ? &t->ents[i]
+		   : NULL;
 }
 
 static void fill_stat(const struct tar_entry *e, struct duet_kv_stat *st)
@@ -125,12 +140,12 @@ static void get_done(struct duet_kv_req *req, int status)
 static void tar_submit(struct duet_kv *kv, struct duet_kv_req *req)
 {
 	struct tar_store *t = store_of(kv);
-	struct tar_entry *e;
+	const struct tar_entry *e;
 
 	switch (req->op) {
 	case DUET_KV_GET:
 	case DUET_KV_STAT:
-		e = find(t, req->key);
+		e = find(t, req->key, req->key_len);
 		if (e == NULL) {
 			duet_kv_complete(req, -ENOENT);
 			return;
@@ -139,7 +154,8 @@ static void tar_submit(struct duet_kv *kv, struct duet_kv_req *req)
 		duet__rr_get(&t->rr, req, e->off, e->size, NULL);
 		return;
 	case DUET_KV_LIST:
-		for (size_t i = lower_bound(t, req->key); i < t->n; i++) {
+		for (size_t i = lower_bound(t, req->key, req->key_len); i < t->n;
+		     i++) {
 			struct duet_kv_stat st;
 			e = &t->ents[i];
 			if (strncmp(e->name, req->key, req->key_len) != 0)
@@ -173,6 +189,37 @@ size_t duet_tar_count(const struct duet_kv *kv)
 	return duet_container_of(kv, const struct tar_store, kv)->n;
 }
 
+static void entry_out(const struct tar_entry *e, struct duet_tar_entry *out)
+{
+	out->key = e->name;
+	out->key_len = strlen(e->name);
+	fill_stat(e, &out->stat);
+}
+
+int duet_tar_find(const struct duet_kv *kv, const char *key, size_t len,
+		  struct duet_tar_entry *out)
+{
+	const struct tar_entry *e =
+	    find(duet_container_of(kv, const struct tar_store, kv), key, len);
+
+	if (e == NULL)
+		return -ENOENT;
+	entry_out(e, out);
+	return 0;
+}
+
+int duet_tar_entry_at(const struct duet_kv *kv, size_t i,
+		      struct duet_tar_entry *out)
+{
+	const struct tar_store *t =
+	    duet_container_of(kv, const struct tar_store, kv);
+
+	if (i >= t->n)
+		return -ENOENT;
+	entry_out(&t->ents[i], out);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- mount */
 
 static void mount_continue(struct tar_store *t);
@@ -202,7 +249,8 @@ static int resolve_links(struct tar_store *t)
 			const struct tar_entry *src = NULL;
 			if (l->done)
 				continue;
-			for (size_t j = lower_bound_n(t, n, l->target);
+			for (size_t j = lower_bound_n(t, n, l->target,
+						      strlen(l->target));
 			     j < n && strcmp(t->ents[j].name, l->target) == 0;
 			     j++)
 				if (t->ents[j].order < l->order)
@@ -463,6 +511,7 @@ int duet_tar_mount(struct duet_loop *loop, struct duet_block *dev,
 		return -ENOMEM;
 	}
 	duet_kv_init(&t->kv, loop, "tar", &tar_ops, true);
+	t->kv.io_size = info.io_size;
 	/* The first read is started from the loop like every later step, so
 	 * cb never runs inside this call. */
 	duet_defer_init(loop, &t->start, mount_start, t);

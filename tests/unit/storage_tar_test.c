@@ -184,6 +184,8 @@ Test(tar, ustar_files_directories_and_prefixes)
 	struct duet_kv *kv = mount_ok(512);
 	cr_assert_str_eq(duet_kv_kind(kv), "tar");
 	cr_assert(duet_kv_read_only(kv));
+	/* The RAM disk's preferred I/O size, through the store. */
+	cr_assert_eq(duet_kv_io_size(kv), DUET_BLOCK_IO_SIZE_DEFAULT);
 	cr_assert_eq(duet_tar_count(kv), 3);
 	expect_file(kv, "index.html", "<h1>hi</h1>", 11);
 	expect_file(kv, "css/site.css", "body{}", 6);
@@ -199,6 +201,23 @@ Test(tar, ustar_files_directories_and_prefixes)
 	cr_assert_eq(listed, 3);
 	cr_assert_str_eq(list_names[0], "css/site.css");
 	cr_assert_str_eq(list_names[2], "index.html");
+
+	/* The index in place: what stat says, without a request, for a key
+	 * given by length (a request path, not NUL-terminated). */
+	struct duet_tar_entry e;
+	const char path[] = "index.html?x=1";
+	cr_assert_eq(duet_tar_find(kv, path, 10, &e), 0);
+	cr_assert_str_eq(e.key, "index.html");
+	cr_assert_eq(e.key_len, 10);
+	cr_assert_eq(e.stat.size, 11);
+	cr_assert_eq(e.stat.version, st.version);
+	cr_assert_eq(duet_tar_find(kv, path, 5, &e), -ENOENT, "a prefix matched");
+	cr_assert_eq(duet_tar_find(kv, "index.html\0", 11, &e), -ENOENT,
+		     "a NUL inside the key matched");
+	cr_assert_eq(duet_tar_find(kv, "css", 3, &e), -ENOENT);
+	cr_assert_eq(duet_tar_entry_at(kv, 0, &e), 0);
+	cr_assert_str_eq(e.key, "css/site.css");
+	cr_assert_eq(duet_tar_entry_at(kv, 3, &e), -ENOENT);
 	cr_assert_eq(duet_kv_close(kv), 0);
 }
 

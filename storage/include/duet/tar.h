@@ -35,4 +35,20 @@ int duet_tar_mount(struct duet_loop *loop, struct duet_block *dev,
 /* Files in a mounted tar store. */
 size_t duet_tar_count(const struct duet_kv *kv);
 
+/* The index, read in place, without I/O and at once: for a reader that
+ * would otherwise list the store into a copy of its own (httpd's file
+ * source). An entry's key is the stored name, NUL-terminated and valid
+ * until the store is closed; its stat is what a stat request gives. */
+struct duet_tar_entry {
+	const char *key;
+	size_t key_len;
+	struct duet_kv_stat stat;
+};
+/* The entry named key[0..len) (no NUL needed): 0, or -ENOENT. */
+int duet_tar_find(const struct duet_kv *kv, const char *key, size_t len,
+		  struct duet_tar_entry *out);
+/* The i-th entry in key order (i < duet_tar_count()): 0, or -ENOENT. */
+int duet_tar_entry_at(const struct duet_kv *kv, size_t i,
+		      struct duet_tar_entry *out);
+
 #endif
