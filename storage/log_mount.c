@@ -456,13 +456,20 @@ static void mount_continue(struct log_store *s)
 		m->phase = 2;
 		/* fall through */
 	case 2:
+		/* The partial sector the log ends in, if any, is kept to be
+		 * rewritten whole with the next records. The window may
+		 * be far past the end (damage found behind it): it is
+		 * touched only for bytes to keep. */
 		start = s->end - s->end % s->ssz;
 		keep = s->end - start;
-		if (keep > 0 && !cover(s, start, keep, &err)) {
-			r = err < 0 ? err : -EAGAIN;
-			break;
+		if (keep > 0) {
+			if (!cover(s, start, keep, &err)) {
+				r = err < 0 ? err : -EAGAIN;
+				break;
+			}
+			memcpy(s->tail, m->win + (start - m->win_off),
+			       (size_t)keep);
 		}
-		memcpy(s->tail, m->win + (start - m->win_off), (size_t)keep);
 		memset(m->win, 0, s->ssz);
 		log_sb_encode(&s->sb, m->win);
 		m->phase = 3;

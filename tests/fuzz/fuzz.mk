@@ -6,6 +6,7 @@
 FUZZ_DIR = tests/fuzz
 TARGETS_FILE = $(top_srcdir)/tests/fuzz/targets
 CPPFLAGS = -I$(top_srcdir)/core/include -I$(top_srcdir)/storage/include \
+	-I$(top_srcdir)/storage \
 	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz \
 	-I$(top_srcdir)/apps/httpd -I$(top_srcdir)/apps/dns \
 	-I$(top_srcdir)/platform-xen \
@@ -46,3 +47,13 @@ vpath %.c $(top_srcdir)
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
 
 .PHONY: all targets
+
+# The log store's seeds come from the store itself (tests/fuzz/mkseeds.c).
+$(FUZZ_DIR)/mkseeds: $(FUZZ_DIR)/obj/tests/fuzz/mkseeds.o $(FUZZ_LIBS)
+	@echo "  FUZZLD   $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(FUZZ_LIBS) \
+	  -Wl,--end-group $(FUZZ_LDLIBS)
+seeds: $(FUZZ_DIR)/mkseeds
+	@mkdir -p $(top_srcdir)/tests/fuzz/corpus/log_mount
+	$(FUZZ_DIR)/mkseeds $(top_srcdir)/tests/fuzz/corpus/log_mount
+.PHONY: seeds

@@ -412,6 +412,39 @@ Test(logstore, random_bit_flips_are_detected_and_the_intact_prefix_kept)
 	free(pristine);
 }
 
+/* Damage at a sector boundary far behind the read window: the mount keeps
+ * no partial tail sector and must not point into the window for one (the
+ * fuzz target log_mount found this: a pointer computed outside the window
+ * when nothing is kept). The first record is longer than the 256 KiB
+ * window, so the scan past it has moved the window on. */
+Test(logstore, damage_behind_the_read_window_keeps_no_tail)
+{
+	struct duet_blk_mem *m;
+	struct duet_kv *kv = fresh(&m, 512, 2 + 2 * 1024);
+	static uint8_t big[300 << 10];
+	struct duet_logstore_report rep;
+	char buf[8];
+
+	fill_value(big, sizeof(big), 1, 1);
+	cr_assert_eq(kv_set_sync(kv, "big", big, sizeof(big)), 0);
+	cr_assert_eq(kv_set_sync(kv, "after", "x", 1), 0);
+	duet_kv_close(kv);
+	/* One bit of the big value (region 0 starts at sector 2). */
+	duet_blk_mem_data(m)[1024 + 1000] ^= 1;
+	cr_assert_eq(log_mount_sync(duet_blk_mem_block(m), &kv), 0);
+	duet_logstore_report(kv, &rep);
+	cr_assert(rep.damaged);
+	cr_assert_eq(rep.damage_offset, 0);
+	cr_assert_eq(rep.dropped_records, 2);
+	cr_assert_eq(rep.keys, 0);
+	cr_assert_eq(kv_set_sync(kv, "new", "y", 1), 0);
+	kv = remount(kv, m);
+	cr_assert_eq(kv_get_sync(kv, "new", 0, buf, sizeof(buf), NULL), 1);
+	cr_assert_eq(kv_get_sync(kv, "after", 0, buf, sizeof(buf), NULL),
+		     -ENOENT);
+	duet_kv_close(kv);
+}
+
 /* Records past a damaged end are dropped, and stay dropped even when a
  * later session's record ends exactly where one of them begins. */
 Test(logstore, records_past_the_end_never_come_back)
