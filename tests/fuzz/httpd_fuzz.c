@@ -17,6 +17,7 @@
 #include "fuzz_kv.h"
 #include "httpd_fakestack.h"
 #include "server.h"
+#include "tar_header.h"
 
 #define NCONNS 4
 
@@ -33,20 +34,8 @@ static size_t image_len;
 static void tar_add(const char *name, const uint8_t *data, size_t size)
 {
 	uint8_t *h = image + image_len;
-	unsigned sum = 0;
 
-	memset(h, 0, 512);
-	memcpy(h, name, strlen(name));
-	memcpy(h + 100, "0000644", 7);
-	snprintf((char *)h + 124, 12, "%011zo", size);
-	memcpy(h + 136, "14000000000", 11);
-	h[156] = '0';
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	memset(h + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
+	tar_file_header(h, name, size);
 	memcpy(h + 512, data, size);
 	image_len += 512 + (size + 511) / 512 * 512;
 	FUZZ_CHECK(image_len + 1024 <= sizeof(image));
