@@ -123,4 +123,21 @@ static inline bool fuzz_run_until(struct duet_loop *loop, bool *flag,
 	return *flag;
 }
 
+/* Runs the loop for d of virtual time. */
+static inline void fuzz_run_for_end(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	duet_loop_stop(arg, 0);
+}
+
+static inline void fuzz_run_for(struct duet_loop *loop, duet_time_t d)
+{
+	struct duet_timer end;
+
+	duet_timer_init(loop, &end, fuzz_run_for_end, loop);
+	duet_timer_start(&end, d, 0);
+	duet_loop_run(loop);
+	duet_timer_stop(&end);
+}
+
 #endif

@@ -52,23 +52,6 @@ static void make_files(void)
 	tar_add("big.bin", big_file, sizeof(big_file));
 }
 
-static void stop_cb(struct duet_timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	duet_loop_stop(&fuzz_loop, 0);
-}
-
-static void run_for(duet_time_t d)
-{
-	struct duet_timer end;
-
-	duet_timer_init(&fuzz_loop, &end, stop_cb, NULL);
-	duet_timer_start(&end, d, 0);
-	duet_loop_run(&fuzz_loop);
-	duet_timer_stop(&end);
-}
-
 static void loaded(void *arg, int status)
 {
 	struct fuzz_sync *r = arg;
@@ -156,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				duet_tcp_deliver_writable(&f->base);
 			break;
 		case 8: /* time passes */
-			run_for(DUET_MSEC(50) * (1 + fuzz_u8(&in)));
+			fuzz_run_for(&fuzz_loop, DUET_MSEC(50) * (1 + fuzz_u8(&in)));
 			break;
 		case 9: /* the client half-closes */
 			if (live[c] && !f->closed && !f->aborted)
@@ -169,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		default: /* the loop runs once */
-			run_for(0);
+			fuzz_run_for(&fuzz_loop, 0);
 			break;
 		}
 		if (f->closed || f->aborted)
@@ -182,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (live[c] && !conns[c].closed && !conns[c].aborted)
 			duet_tcp_deliver_writable(&conns[c].base);
 	}
-	run_for(DUET_SEC(30));
+	fuzz_run_for(&fuzz_loop, DUET_SEC(30));
 	bool done = false;
 	httpd_stop(&srv, drained, &done);
 	FUZZ_CHECK(fuzz_run_until(&fuzz_loop, &done, FUZZ_KV_SPINS));
