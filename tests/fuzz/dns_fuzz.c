@@ -167,7 +167,9 @@ static void tcp_script(struct fuzz_in *in)
 			f->space = SIZE_MAX;
 			accept_cb(&flistener, &f->base, accept_arg);
 			break;
-		case 1: case 2: case 3:
+		case 1:
+		case 2:
+		case 3:
 			n = fuzz_bytes(in, 255, &b);
 			if (usable(f) && !f->shut && n > 0)
 				duet_tcp_deliver_recv(&f->base, b, n);

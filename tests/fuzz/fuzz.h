@@ -20,13 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A property of the code under test does not hold: the input is a
  * finding. */
-#define FUZZ_CHECK(cond)                                                    \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define FUZZ_CHECK(cond)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* The input as a string (NUL-terminated copy); free() it. */
@@ -47,7 +47,10 @@ struct fuzz_in {
 	size_t left;
 };
 
-static inline bool fuzz_more(const struct fuzz_in *in) { return in->left > 0; }
+static inline bool fuzz_more(const struct fuzz_in *in)
+{
+	return in->left > 0;
+}
 
 /* The next byte; 0 once the input is used up. */
 static inline uint8_t fuzz_u8(struct fuzz_in *in)

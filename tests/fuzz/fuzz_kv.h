@@ -87,8 +87,8 @@ static inline int fuzz_get(struct duet_kv *kv, const char *key, uint64_t off,
 	return e;
 }
 
-static inline int fuzz_set(struct duet_kv *kv, const char *key,
-			   const void *v, size_t len)
+static inline int fuzz_set(struct duet_kv *kv, const char *key, const void *v,
+			   size_t len)
 {
 	struct fuzz_sync r = {0};
 	struct duet_kv_req req;
@@ -144,8 +144,8 @@ static inline void fuzz_walk_store(struct duet_kv *kv)
 
 	w.n = 0;
 	w.r = (struct fuzz_sync){0};
-	int e = fuzz_wait(&w.r, duet_kv_list(kv, &req, "", fuzz_walk_entry,
-					     fuzz_kv_cb, &w));
+	int e = fuzz_wait(
+	    &w.r, duet_kv_list(kv, &req, "", fuzz_walk_entry, fuzz_kv_cb, &w));
 	if (e < 0)
 		return; /* a damaged image may refuse to list */
 	for (unsigned i = 0; i < w.n; i++) {

@@ -9,7 +9,8 @@
 
 static bool inside(const char *p, size_t n, const char *buf, size_t len)
 {
-	return p == NULL || (p >= buf && n <= len && p - buf <= (long)(len - n));
+	return p == NULL ||
+	       (p >= buf && n <= len && p - buf <= (long)(len - n));
 }
 
 static void check_fields(const struct http_request *r, const char *buf,
@@ -50,14 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r <= (long)size);
 	if (r > 0) {
 		check_fields(&req, buf, (size_t)r);
-		FUZZ_CHECK(http_parse_request(buf, (size_t)r, lim, &again) == r);
+		FUZZ_CHECK(http_parse_request(buf, (size_t)r, lim, &again) ==
+			   r);
 		FUZZ_CHECK(again.method == req.method &&
 			   again.content_length == req.content_length &&
 			   again.keep_alive == req.keep_alive);
-		FUZZ_CHECK(http_parse_request(buf, (size_t)r - 1, lim,
-					      &again) == 0);
-		FUZZ_CHECK(http_parse_request(buf, (size_t)r / 2, lim,
-					      &again) == 0);
+		FUZZ_CHECK(
+		    http_parse_request(buf, (size_t)r - 1, lim, &again) == 0);
+		FUZZ_CHECK(
+		    http_parse_request(buf, (size_t)r / 2, lim, &again) == 0);
 	} else if (r == 0) {
 		FUZZ_CHECK(size <= lim->max_head);
 		/* However it ends, a blank line completes or refuses it. */
@@ -65,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long end = http_parse_request(buf, size + 4, lim, &again);
 		FUZZ_CHECK(end != 0 || size + 4 <= lim->max_head);
 	} else {
-		FUZZ_CHECK(r == -400 || r == -413 || r == -414 ||
-			   r == -431 || r == -501 || r == -505);
+		FUZZ_CHECK(r == -400 || r == -413 || r == -414 || r == -431 ||
+			   r == -501 || r == -505);
 		memcpy(buf + size, "\r\n\r\n", 4);
 		FUZZ_CHECK(http_parse_request(buf, size + 4, lim, &again) == r);
 	}

@@ -59,14 +59,17 @@ static void loaded(void *arg, int status)
 	r->status = status;
 }
 
-static void drained(void *arg) { *(bool *)arg = true; }
+static void drained(void *arg)
+{
+	*(bool *)arg = true;
+}
 
 /* What a connection received is a sequence of HTTP/1.1 responses. */
 static void check_output(const struct fconn *f)
 {
-	FUZZ_CHECK(f->out_len == 0 || strncmp(f->out, "HTTP/1.1 ", 9) == 0 ||
-		   (f->out_len < 9 && strncmp(f->out, "HTTP/1.1 ", f->out_len) ==
-					  0));
+	FUZZ_CHECK(
+	    f->out_len == 0 || strncmp(f->out, "HTTP/1.1 ", 9) == 0 ||
+	    (f->out_len < 9 && strncmp(f->out, "HTTP/1.1 ", f->out_len) == 0));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -89,9 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       sizeof(image) / 512, true,
 					       &disk) == 0);
 		memcpy(duet_blk_mem_data(disk), image, sizeof(image));
-		FUZZ_CHECK(fuzz_wait(&r, httpd_tar_load(&tar, &fuzz_loop,
-							duet_blk_mem_block(disk),
-							loaded, &r)) == 0);
+		FUZZ_CHECK(
+		    fuzz_wait(&r, httpd_tar_load(&tar, &fuzz_loop,
+						 duet_blk_mem_block(disk),
+						 loaded, &r)) == 0);
 		httpd_tar_source(&tar, &src);
 	} else {
 		httpd_table_init(&table);
@@ -127,7 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			live[c] = true;
 			accept_cb(&flistener, &f->base, accept_arg);
 			break;
-		case 1: case 2: case 3: case 4: case 5: case 6: /* bytes */
+		case 1:
+		case 2:
+		case 3:
+		case 4:
+		case 5:
+		case 6: /* bytes */
 			n = fuzz_bytes(&in, 255, &b);
 			if (live[c] && !f->shut && n > 0)
 				duet_tcp_deliver_recv(&f->base, b, n);
@@ -139,7 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				duet_tcp_deliver_writable(&f->base);
 			break;
 		case 8: /* time passes */
-			fuzz_run_for(&fuzz_loop, DUET_MSEC(50) * (1 + fuzz_u8(&in)));
+			fuzz_run_for(&fuzz_loop,
+				     DUET_MSEC(50) * (1 + fuzz_u8(&in)));
 			break;
 		case 9: /* the client half-closes */
 			if (live[c] && !f->closed && !f->aborted)

@@ -59,8 +59,8 @@ static void reseal_records(uint8_t *disk)
 		struct log_rec rec;
 		log_rec_decode_hdr(region + p, &rec);
 		uint64_t len = log_rec_len(rec.key_len, rec.value_len);
-		if (len > R - p || (rec.type != LOG_REC_SET &&
-				    rec.type != LOG_REC_DELETE))
+		if (len > R - p ||
+		    (rec.type != LOG_REC_SET && rec.type != LOG_REC_DELETE))
 			return;
 		log_rec_seal(region + p, best->salt, len);
 		p += len;

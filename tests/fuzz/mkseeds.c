@@ -64,8 +64,7 @@ static int compact(struct duet_kv *kv)
 	struct fuzz_sync r = {0};
 	struct duet_kv_req req;
 
-	return fuzz_wait(&r,
-			 duet_logstore_compact(kv, &req, fuzz_kv_cb, &r));
+	return fuzz_wait(&r, duet_logstore_compact(kv, &req, fuzz_kv_cb, &r));
 }
 
 static void seeds(const char *dir, uint64_t sectors, uint8_t large)

@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_sockaddr(s);
 	/* Formatting into a short buffer truncates, never overruns. */
 	if (duet_ipaddr_parse(s, &a) == 0)
-		FUZZ_CHECK(strlen(duet_ipaddr_format(&a, small, sizeof(small))) <
-			   sizeof(small));
+		FUZZ_CHECK(strlen(duet_ipaddr_format(
+			       &a, small, sizeof(small))) < sizeof(small));
 	free(s);
 	return 0;
 }
