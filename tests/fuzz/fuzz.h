@@ -19,12 +19,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A property of the code under test does not hold: the input is a
- * finding. */
+ * finding. What the code logged comes first. */
 #define FUZZ_CHECK(cond)                                                       \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
+			fprintf(stderr, "%s--\n%s:%d: check failed: %s\n",     \
+				fakeplat_console(), __FILE__, __LINE__,        \
+				#cond);                                        \
 			abort();                                               \
 		}                                                              \
 	} while (0)

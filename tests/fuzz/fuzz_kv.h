@@ -134,36 +134,39 @@ static inline int fuzz_walk_entry(struct duet_kv_req *req, const char *key,
 	return 0;
 }
 
-/* Lists the store and reads every listed value back whole and in two
- * parts: what a listing promises, get must deliver. */
-static inline void fuzz_walk_store(struct duet_kv *kv)
+/* Lists the store into *w (its first FUZZ_WALK_KEYS keys) and reads
+ * every listed value back whole and in two parts: what a listing
+ * promises, get must deliver. */
+static inline void fuzz_walk_store(struct duet_kv *kv, struct fuzz_walk *w)
 {
-	static struct fuzz_walk w;
 	static uint8_t buf[1 << 16], part[1 << 16];
 	struct duet_kv_req req;
 
-	w.n = 0;
-	w.r = (struct fuzz_sync){0};
+	w->n = 0;
+	w->r = (struct fuzz_sync){0};
 	int e = fuzz_wait(
-	    &w.r, duet_kv_list(kv, &req, "", fuzz_walk_entry, fuzz_kv_cb, &w));
-	if (e < 0)
-		return; /* a damaged image may refuse to list */
-	for (unsigned i = 0; i < w.n; i++) {
+	    &w->r, duet_kv_list(kv, &req, "", fuzz_walk_entry, fuzz_kv_cb, w));
+	if (e < 0) {
+		w->n = 0; /* a damaged image may refuse to list */
+		return;
+	}
+	for (unsigned i = 0; i < w->n; i++) {
 		struct duet_kv_stat st;
-		int n = fuzz_get(kv, w.keys[i], 0, buf, sizeof(buf), &st);
+		int n = fuzz_get(kv, w->keys[i], 0, buf, sizeof(buf), &st);
 		if (n == -EBADMSG || n == -EIO)
 			continue;
 		FUZZ_CHECK(n >= 0);
-		FUZZ_CHECK(st.size == w.st[i].size);
+		FUZZ_CHECK(st.size == w->st[i].size);
 		FUZZ_CHECK((uint64_t)n ==
 			   (st.size < sizeof(buf) ? st.size : sizeof(buf)));
 		size_t half = (size_t)n / 2;
-		int m = fuzz_get(kv, w.keys[i], half, part, sizeof(part), NULL);
+		int m =
+		    fuzz_get(kv, w->keys[i], half, part, sizeof(part), NULL);
 		if (m == -EBADMSG || m == -EIO)
 			continue;
 		FUZZ_CHECK(m >= 0 && (size_t)m >= (size_t)n - half);
 		FUZZ_CHECK(memcmp(part, buf + half, (size_t)n - half) == 0);
-		FUZZ_CHECK(fuzz_get(kv, w.keys[i], st.size + 1, part, 1,
+		FUZZ_CHECK(fuzz_get(kv, w->keys[i], st.size + 1, part, 1,
 				    NULL) == -EINVAL);
 	}
 }

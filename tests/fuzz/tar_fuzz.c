@@ -21,6 +21,8 @@ static void reseal_headers(uint8_t *img, size_t len)
 	}
 }
 
+static struct fuzz_walk walk;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct duet_blk_mem *m;
@@ -42,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int e = fuzz_mount(duet_tar_mount, dev, &kv);
 	if (e == 0) {
 		FUZZ_CHECK(duet_kv_read_only(kv));
-		fuzz_walk_store(kv);
+		fuzz_walk_store(kv, &walk);
 		fuzz_close(kv);
 	} else {
 		FUZZ_CHECK(e == -EBADMSG || e == -ENOMEM || e == -EFBIG);
