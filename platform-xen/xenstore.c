@@ -254,14 +254,9 @@ int duet__xs_tx_start(uint32_t *tx)
 
 	if (r < 0)
 		return r;
-	long long id = 0;
-	for (const char *p = rx.msg.body; *p >= '0' && *p <= '9'; p++)
-		id = id * 10 + (*p - '0');
+	r = duet__xs_tx_id(&rx.msg, tx);
 	duet__xs_rx_next(&rx);
-	if (id <= 0 || id > UINT32_MAX)
-		return -EPROTO;
-	*tx = (uint32_t)id;
-	return 0;
+	return r;
 }
 
 int duet__xs_tx_end(uint32_t tx, bool commit)

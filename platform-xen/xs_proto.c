@@ -133,6 +133,24 @@ int duet__xs_split(const struct duet__xs_msg *m, const char **out, size_t max)
 	return (int)count;
 }
 
+int duet__xs_tx_id(const struct duet__xs_msg *m, uint32_t *out)
+{
+	uint64_t id = 0;
+	const char *p = m->body;
+
+	if (*p == '\0')
+		return -EPROTO;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		id = id * 10 + (uint64_t)(*p - '0');
+		if (id > UINT32_MAX)
+			return -EPROTO;
+	}
+	if (*p != '\0' || id == 0)
+		return -EPROTO;
+	*out = (uint32_t)id;
+	return 0;
+}
+
 uint32_t duet__xs_next_req_id(uint32_t *counter)
 {
 	if (++*counter == 0)

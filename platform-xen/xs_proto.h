@@ -64,6 +64,10 @@ int duet__xs_copy_value(const struct duet__xs_msg *m, char *buf, size_t size);
  * not terminated and -ERANGE if there are more than max. */
 int duet__xs_split(const struct duet__xs_msg *m, const char **out, size_t max);
 
+/* The transaction id of an XS_TRANSACTION_START reply (decimal digits,
+ * then the NUL): 0, or -EPROTO for anything else, 0 or past 32 bits. */
+int duet__xs_tx_id(const struct duet__xs_msg *m, uint32_t *out);
+
 /* Watch events waiting to be delivered. Lossless where it matters: a
  * watch callback re-reads what it watches, so an event equal to one
  * already queued adds nothing and is merged, and when the queue is full

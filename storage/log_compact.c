@@ -214,6 +214,11 @@ void duet__log_compact_reads_drained(struct log_store *s)
 
 void duet__log_compact_start(struct log_store *s)
 {
+	if (s->gen >= LOG_GEN_MAX) {
+		/* No generation left for the copy: the log goes on as it is. */
+		duet__log_compacted(s, -ENOSPC);
+		return;
+	}
 	struct log_compaction *c = calloc(1, sizeof(*c));
 
 	if (c == NULL || (c->ents = duet__log_index_all(&s->ix)) == NULL) {

@@ -20,6 +20,11 @@
  * its crc and type are always in the sector it starts in. */
 #define LOG_REC_MIN_ROOM       8
 #define LOG_MIN_REGION_SECTORS 8
+/* Generations are 32 bits and only grow: a session runs in one and each
+ * compaction moves it to the next. A mount that finds LOG_GEN_MAX in use
+ * has none left to start and mounts read-only; a compaction with none left
+ * does not start. */
+#define LOG_GEN_MAX UINT32_MAX
 
 struct log_sb {
 	uint32_t sector_size;

@@ -370,7 +370,7 @@ static int choose_superblock(struct log_store *s, const uint8_t *raw)
 			sb[i].sector_count >=
 			    LOG_SB_SLOTS + 2 * sb[i].region_sectors &&
 			sb[i].active < 2 && sb[i].base_gen <= sb[i].seq &&
-			sb[i].seq < UINT32_MAX - 2;
+			sb[i].seq <= LOG_GEN_MAX;
 		if (ok[i] && (best < 0 || sb[i].seq > sb[best].seq))
 			best = i;
 	}
@@ -417,11 +417,16 @@ static int scan_finished(struct log_store *s)
 		    r->dropped_records == 1 ? "" : "s",
 		    (unsigned long long)r->dropped_bytes);
 	uint64_t gen = s->sb.seq > m->max_gen ? s->sb.seq : m->max_gen;
-	if (gen + 2 >= UINT32_MAX) {
+	if (gen >= LOG_GEN_MAX) {
+		/* No session can start, but what the log holds stays
+		 * readable: nothing is written, writes fail. */
 		DUET_ERROR("logstore",
-			   "%s: generation counter exhausted; reformat",
+			   "%s: generation counter exhausted: read-only; "
+			   "reformat to write",
 			   duet_block_name(s->dev));
-		return -EOVERFLOW;
+		s->gen = LOG_GEN_MAX;
+		s->failed = -ENOSPC;
+		return 0;
 	}
 	s->gen = (uint32_t)(gen + 1);
 	s->sb.seq = s->gen;
@@ -451,18 +456,25 @@ static void mount_continue(struct log_store *s)
 			;
 		if (r == 0)
 			r = scan_finished(s);
-		if (r != 0)
+		if (r != 0 || s->failed != 0)
 			break;
 		m->phase = 2;
 		/* fall through */
 	case 2:
+		/* The partial sector the log ends in, if any, is kept to be
+		 * rewritten whole with the next records. The window may
+		 * be far past the end (damage found behind it): it is
+		 * touched only for bytes to keep. */
 		start = s->end - s->end % s->ssz;
 		keep = s->end - start;
-		if (keep > 0 && !cover(s, start, keep, &err)) {
-			r = err < 0 ? err : -EAGAIN;
-			break;
+		if (keep > 0) {
+			if (!cover(s, start, keep, &err)) {
+				r = err < 0 ? err : -EAGAIN;
+				break;
+			}
+			memcpy(s->tail, m->win + (start - m->win_off),
+			       (size_t)keep);
 		}
-		memcpy(s->tail, m->win + (start - m->win_off), (size_t)keep);
 		memset(m->win, 0, s->ssz);
 		log_sb_encode(&s->sb, m->win);
 		m->phase = 3;

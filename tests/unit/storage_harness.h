@@ -19,6 +19,7 @@
 #include <duet/sys.h>
 
 #include "fakeplat.h"
+#include "tar_header.h"
 
 static struct duet_sys sys;
 static struct duet_loop *const loop = &sys.loop;
@@ -216,28 +217,6 @@ static inline void fill_value(uint8_t *buf, size_t len, unsigned key,
 		x = x * 1103515245u + 12345u;
 		buf[i] = (uint8_t)(x >> 16);
 	}
-}
-
-/* A ustar header for a regular file of `size` bytes (mode 644, a fixed
- * mtime), checksum included, into h[0..512). */
-static inline void tar_file_header(uint8_t *h, const char *name, size_t size)
-{
-	unsigned sum = 0;
-	char num[24];
-
-	memset(h, 0, 512);
-	memcpy(h, name, strnlen(name, 100));
-	memcpy(h + 100, "0000644", 7);
-	snprintf(num, sizeof(num), "%011zo", size);
-	memcpy(h + 124, num, 12);
-	memcpy(h + 136, "14000000000", 11);
-	h[156] = '0';
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	memset(h + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
 }
 
 #endif

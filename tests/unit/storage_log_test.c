@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include "storage_harness.h"
+/* Superblocks written by hand. */
+#include "../../storage/log_format.h"
 
 TestSuite(logstore, .init = harness_setup);
 
@@ -314,6 +316,47 @@ Test(logstore, one_damaged_superblock_falls_back_to_the_other)
 	duet_kv_close(kv);
 }
 
+/* A store whose generations run out stays readable: the session that
+ * takes the last generation keeps its writes (the fuzz target log_mount
+ * found a write acknowledged in a session that the next mount then
+ * refused), and the mount after it is read-only. */
+Test(logstore, exhausted_generations_leave_the_store_readable)
+{
+	struct duet_blk_mem *m;
+	struct duet_kv *kv = fresh(&m, 512, 256);
+	struct log_sb sb = {0};
+	char buf[8];
+
+	cr_assert_eq(kv_set_sync(kv, "old", "1", 1), 0);
+	duet_kv_close(kv);
+	/* The superblock in force, moved to one generation before the last:
+	 * the next session runs in the last one. */
+	uint8_t *d = duet_blk_mem_data(m);
+	int slot = -1;
+	for (int i = 0; i < 2; i++) {
+		struct log_sb x;
+		if (log_sb_decode(d + 512 * i, &x) && (slot < 0 || x.seq > sb.seq)) {
+			sb = x;
+			slot = i;
+		}
+	}
+	cr_assert_geq(slot, 0);
+	memset(d + 512 * !slot, 0, 512);
+	sb.seq = LOG_GEN_MAX - 1;
+	log_sb_encode(&sb, d + 512 * slot);
+	cr_assert_eq(log_mount_sync(duet_blk_mem_block(m), &kv), 0);
+	cr_assert_eq(kv_set_sync(kv, "last", "2", 1), 0);
+	cr_assert_eq(log_compact_sync(kv), 0, "no compaction, no failure");
+	kv = remount(kv, m);
+	cr_assert(strstr(fakeplat_console(), "generation counter exhausted"));
+	cr_assert_eq(kv_get_sync(kv, "old", 0, buf, sizeof(buf), NULL), 1);
+	cr_assert_eq(kv_get_sync(kv, "last", 0, buf, sizeof(buf), NULL), 1);
+	cr_assert_eq(kv_set_sync(kv, "more", "3", 1), -ENOSPC);
+	kv = remount(kv, m);
+	cr_assert_eq(kv_get_sync(kv, "last", 0, buf, sizeof(buf), NULL), 1);
+	duet_kv_close(kv);
+}
+
 Test(logstore, write_errors_fail_the_store_until_remount)
 {
 	struct duet_blk_mem *m = mem_disk("lower", 512, 256);
@@ -411,6 +454,39 @@ Test(logstore, random_bit_flips_are_detected_and_the_intact_prefix_kept)
 	}
 	cr_assert_gt(damaged, 50);
 	free(pristine);
+}
+
+/* Damage at a sector boundary far behind the read window: the mount keeps
+ * no partial tail sector and must not point into the window for one (the
+ * fuzz target log_mount found this: a pointer computed outside the window
+ * when nothing is kept). The first record is longer than the 256 KiB
+ * window, so the scan past it has moved the window on. */
+Test(logstore, damage_behind_the_read_window_keeps_no_tail)
+{
+	struct duet_blk_mem *m;
+	struct duet_kv *kv = fresh(&m, 512, 2 + 2 * 1024);
+	static uint8_t big[300 << 10];
+	struct duet_logstore_report rep;
+	char buf[8];
+
+	fill_value(big, sizeof(big), 1, 1);
+	cr_assert_eq(kv_set_sync(kv, "big", big, sizeof(big)), 0);
+	cr_assert_eq(kv_set_sync(kv, "after", "x", 1), 0);
+	duet_kv_close(kv);
+	/* One bit of the big value (region 0 starts at sector 2). */
+	duet_blk_mem_data(m)[1024 + 1000] ^= 1;
+	cr_assert_eq(log_mount_sync(duet_blk_mem_block(m), &kv), 0);
+	duet_logstore_report(kv, &rep);
+	cr_assert(rep.damaged);
+	cr_assert_eq(rep.damage_offset, 0);
+	cr_assert_eq(rep.dropped_records, 2);
+	cr_assert_eq(rep.keys, 0);
+	cr_assert_eq(kv_set_sync(kv, "new", "y", 1), 0);
+	kv = remount(kv, m);
+	cr_assert_eq(kv_get_sync(kv, "new", 0, buf, sizeof(buf), NULL), 1);
+	cr_assert_eq(kv_get_sync(kv, "after", 0, buf, sizeof(buf), NULL),
+		     -ENOENT);
+	duet_kv_close(kv);
 }
 
 /* Records past a damaged end are dropped, and stay dropped even when a

@@ -234,6 +234,38 @@ Test(xs_proto, copy_value_checks_room)
 	cr_expect_str_eq(big, "four");
 }
 
+/* xenstored's transaction ids are decimal and 32-bit; anything else,
+ * however long, is refused (a run of digits once overflowed the sum). */
+Test(xs_proto, transaction_ids_are_32_bit_decimals)
+{
+	static const struct {
+		const char *body;
+		int r;
+		uint32_t id;
+	} cases[] = {
+	    {"7", 0, 7},
+	    {"4294967295", 0, 4294967295u},
+	    {"4294967296", -EPROTO, 0},
+	    {"99999999999999999999999999999999", -EPROTO, 0},
+	    {"0", -EPROTO, 0},
+	    {"", -EPROTO, 0},
+	    {"12x", -EPROTO, 0},
+	    {"-1", -EPROTO, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = make_msg(wire, XS_TRANSACTION_START, 1,
+				      cases[i].body, strlen(cases[i].body) + 1),
+		       used;
+		uint32_t id = 0;
+		duet__xs_rx_reset(&rx);
+		cr_assert_eq(duet__xs_rx_feed(&rx, wire, len, &used), 1);
+		cr_expect_eq(duet__xs_tx_id(&rx.msg, &id), cases[i].r, "'%s'",
+			     cases[i].body);
+		if (cases[i].r == 0)
+			cr_expect_eq(id, cases[i].id, "'%s'", cases[i].body);
+	}
+}
+
 Test(xs_proto, split_rejects_unterminated_and_too_many)
 {
 	const char *parts[2];
