@@ -52,7 +52,9 @@ struct httpd_conn {
 	bool want_close; /* close once the queue is sent */
 	char *in;
 	size_t in_len, in_cap;
-	uint64_t body_skip;    /* bytes of an accepted body still to discard */
+	uint64_t body_skip; /* bytes of an accepted body still to discard */
+	bool in_chunked;    /* discarding a chunked body through chunked */
+	struct http_chunked chunked;
 	duet_time_t req_start; /* when the buffered partial request began */
 	unsigned q_head, q_len;
 	struct httpd_resp q[HTTPD_QUEUE];

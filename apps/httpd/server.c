@@ -51,6 +51,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	struct httpd *h = c->srv;
 	struct httpd_resp *r = &c->q[(c->q_head + c->q_len++) % HTTPD_QUEUE];
 	const struct httpd_file *f = NULL;
+	long path_len = 0;
 	const char *type = "text/plain; charset=utf-8";
 	size_t length, first = 0;
 	bool keep = !c->want_close && req != NULL && req->keep_alive;
@@ -63,8 +64,13 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		keep = false;
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
-	} else if ((f = httpd_source_find(&h->src, req->path, req->path_len)) ==
-		   NULL) {
+	} else if ((path_len = http_path_decode(req->path, req->path_len,
+						h->path, sizeof(h->path))) <
+		   0) {
+		status = (int)-path_len;
+		keep = false;
+	} else if ((f = httpd_source_find(&h->src, h->path,
+					  (size_t)path_len)) == NULL) {
 		status = 404;
 	} else if (req->if_none_match != NULL &&
 		   httpd_etag_matches(req->if_none_match,
@@ -209,7 +215,8 @@ static void conn_arm_timer(struct httpd_conn *c)
 
 	if (c->state == CONN_LINGER)
 		return; /* armed once, when lingering began */
-	if (c->q_len == 0 && (c->in_len > 0 || c->body_skip > 0)) {
+	if (c->q_len == 0 &&
+	    (c->in_len > 0 || c->body_skip > 0 || c->in_chunked)) {
 		duet_time_t end = c->req_start + cfg->request_timeout;
 		timeout = end > now ? end - now : 0;
 	} else {
@@ -226,6 +233,31 @@ static void conn_consume(struct httpd_conn *c, size_t n)
 		memmove(c->in, c->in + n, c->in_len);
 		c->req_start = duet_loop_now(c->srv->loop);
 	}
+}
+
+/* A chunked body turned out malformed: answer it, after what is queued, if
+ * the queue has room, and close. */
+static void conn_body_error(struct httpd_conn *c, long status)
+{
+	c->in_chunked = false;
+	if (c->q_len < HTTPD_QUEUE && !c->want_close)
+		queue_response(c, NULL, (int)status);
+	c->want_close = true;
+}
+
+/* Feeds p[0..n) to the chunked body being discarded; returns the bytes it
+ * took (all of them unless the body ended). */
+static size_t conn_chunked(struct httpd_conn *c, const char *p, size_t n)
+{
+	long k = http_chunked_feed(&c->chunked, p, n, &c->srv->cfg.limits);
+
+	if (k < 0) {
+		conn_body_error(c, k);
+		return n;
+	}
+	if (http_chunked_done(&c->chunked))
+		c->in_chunked = false;
+	return (size_t)k;
 }
 
 /* Parses and queues buffered requests while the queue has room. */
@@ -245,6 +277,15 @@ static void conn_parse(struct httpd_conn *c)
 			break;
 		}
 		used += (size_t)n;
+		if (req.chunked) {
+			queue_response(c, &req, 200);
+			http_chunked_init(&c->chunked);
+			c->in_chunked = true;
+			used += conn_chunked(c, c->in + used, c->in_len - used);
+			if (c->in_chunked)
+				break;
+			continue;
+		}
 		uint64_t body = req.content_length;
 		size_t here =
 		    body < c->in_len - used ? (size_t)body : c->in_len - used;
@@ -423,11 +464,18 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 	}
 	if (c->state == CONN_LINGER || c->want_close || c->peer_eof)
 		return; /* nothing more will be answered: discard */
-	if (c->body_skip > 0) {
+	if (c->body_skip > 0 || c->in_chunked) {
 		size_t k = c->body_skip < len ? (size_t)c->body_skip : len;
-		c->body_skip -= k;
+		if (c->in_chunked)
+			k = conn_chunked(c, p, len);
+		else
+			c->body_skip -= k;
 		p += k;
 		len -= k;
+		if (c->want_close) {
+			httpd_conn_progress(c);
+			return;
+		}
 		if (len == 0) {
 			conn_arm_timer(c);
 			return;
@@ -483,9 +531,10 @@ static void on_timer(struct duet_timer *t, void *arg)
 	} else if (c->q_len > 0) {
 		DUET_DEBUG("httpd", "%s: send stalled: reset", c->peer);
 		httpd_conn_abort(c);
-	} else if (c->in_len > 0 || c->body_skip > 0) {
+	} else if (c->in_len > 0 || c->body_skip > 0 || c->in_chunked) {
 		c->in_len = 0;
 		c->body_skip = 0;
+		c->in_chunked = false;
 		queue_response(c, NULL, -408);
 		httpd_conn_progress(c);
 	} else {
@@ -545,6 +594,7 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	c->paused = c->peer_eof = c->want_close = false;
 	c->in_len = 0;
 	c->body_skip = 0;
+	c->in_chunked = false;
 	c->q_head = c->q_len = 0;
 	if (duet_tcp_peer(tcp, &peer) == 0)
 		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));

@@ -36,7 +36,7 @@
 /* One read from a file source. 32 KiB fits one blkfront request (11 pages
  * of 4 KiB, even without indirect segments); on POSIX, 16 KiB reads served
  * a 64 MiB file 1.6 times slower. A streaming connection holds two. */
-#define HTTPD_CHUNK    32768
+#define HTTPD_CHUNK 32768
 
 struct httpd_config {
 	struct duet_sockaddr addr;
@@ -67,6 +67,7 @@ struct httpd {
 	uint64_t date_sec;
 	char date[32];
 	char scratch[HTTPD_SCRATCH];
+	char path[4096]; /* the decoded path of the request being answered */
 };
 
 /* Fills cfg with the defaults: 127.0.0.1:8080, idle 10 s, request 10 s,

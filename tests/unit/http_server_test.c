@@ -272,6 +272,105 @@ Test(httpd, body_of_get_is_skipped)
 	cr_assert_eq(count(f->out, "200 OK"), 2, "%s", f->out);
 }
 
+Test(httpd, chunked_body_of_get_is_parsed_and_skipped)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n5\r\nGET /");
+	cr_assert_eq(count(f->out, "200 OK"), 1, "%s", f->out);
+	/* The body goes on across receives; what looks like a request
+	 * inside it is data. */
+	send_str(f, "\r\n3;ext=1\r\nGET\r\n0\r\nTrailer: x\r\n\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 1, "%s", f->out);
+	send_str(f, "HEAD /b.css HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n0\r\n\r\nGET /b.css HTTP/1.1\r\nHost: "
+		    "x\r\n\r\n");
+	cr_assert_eq(count(f->out, "200 OK"), 3, "%s", f->out);
+	cr_assert_not(f->closed || f->shut || f->aborted);
+}
+
+Test(httpd, malformed_chunked_body_answers_400_and_closes)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n");
+	send_str(f, "zz\r\nGET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1 200 OK"), 1, "%s", f->out);
+	cr_assert_eq(count(f->out, "HTTP/1.1 400 Bad Request"), 1, "%s",
+		     f->out);
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 2, "nothing after the error");
+	cr_assert(f->shut);
+}
+
+Test(httpd, oversize_chunked_body_is_413)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\nf");
+	send_str(f, "ff");
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 1, "a size of 4095 fits");
+	send_str(f, "f\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1 413"), 1, "%s", f->out);
+	cr_assert(f->shut);
+}
+
+Test(httpd, unfinished_chunked_body_gets_408)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n5\r\nab");
+	cr_assert_eq(count(f->out, "200 OK"), 1);
+	run_for(DUET_SEC(1));
+	send_str(f, "c");
+	run_for(DUET_SEC(2) + DUET_MSEC(100));
+	cr_assert_eq(count(f->out, "HTTP/1.1 408"), 1, "%s", f->out);
+}
+
+Test(httpd, percent_encoded_paths_name_files)
+{
+	cr_assert_eq(
+	    httpd_table_add(&table, "/a b.txt", (const uint8_t *)"space", 5),
+	    0);
+	cr_assert_eq(httpd_table_add(&table, "/caf\xc3\xa9 100%?#.txt",
+				     (const uint8_t *)"odd", 3),
+		     0);
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a%20b.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "\r\n\r\nspace"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /caf%C3%A9%20100%25%3F%23.txt?q=1 HTTP/1.1\r\nHost: "
+		    "x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "\r\n\r\nodd"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /%69ndex.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "<h1>hi</h1>"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /x/%2e%2e/../b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "\r\n\r\nBB"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /a%2Fb.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 400", 12) == 0, "%s", f->out);
+}
+
+Test(httpd, invalid_host_is_400)
+{
+	const char *bad[] = {"a b", "local/host", ""};
+	for (int i = 0; i < 3; i++) {
+		struct fconn *f = connect_(i);
+		char req[128];
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+			 bad[i]);
+		send_str(f, req);
+		cr_assert(strncmp(f->out, "HTTP/1.1 400", 12) == 0, "%s: %s",
+			  bad[i], f->out);
+		cr_assert(f->shut);
+	}
+}
+
 Test(httpd, backpressure_resumes_from_offset)
 {
 	struct fconn *f = connect_(0);
