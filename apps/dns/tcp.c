@@ -11,17 +11,23 @@ struct dns_tcp_conn {
 	struct dns_tcp *t;
 	struct duet_tcp *c; /* NULL: the slot is free */
 	struct duet_timer idle;
-	bool waiting; /* reading paused until the send queue has room */
-	size_t len;
-	uint8_t in[2 + DNS_QUERY_MAX];
+	bool paused; /* reading paused: the output is over its bound */
+	uint8_t *in; /* received bytes not yet answered; NULL when none */
+	size_t in_len, in_cap;
+	uint8_t *out; /* answers the stack has not taken yet; NULL when none */
+	size_t out_off, out_len, out_cap;
 };
 
 static void conn_free(struct dns_tcp_conn *k)
 {
 	duet_timer_stop(&k->idle);
+	free(k->in);
+	free(k->out);
 	k->c = NULL;
-	k->len = 0;
-	k->waiting = false;
+	k->paused = false;
+	k->in = k->out = NULL;
+	k->in_len = k->in_cap = 0;
+	k->out_off = k->out_len = k->out_cap = 0;
 }
 
 static void conn_abort(struct dns_tcp_conn *k)
@@ -31,54 +37,169 @@ static void conn_abort(struct dns_tcp_conn *k)
 	conn_free(k);
 }
 
-/* Answers every whole query in the buffer, in order. false if the
- * connection is gone. */
-static bool conn_serve(struct dns_tcp_conn *k)
+/* Appends p[0..n) to the buffer *buf of *len bytes, growing it up to max;
+ * false if it cannot grow (no memory, or over max). */
+static bool buf_append(uint8_t **buf, size_t *len, size_t *cap,
+		       const uint8_t *p, size_t n, size_t max)
 {
-	struct dns_tcp *t = k->t;
+	if (n == 0)
+		return true;
+	if (*len + n > *cap) {
+		size_t want = *len + n, grown = *cap * 2;
+		if (grown > want && grown <= max)
+			want = grown;
+		uint8_t *b = want <= max ? realloc(*buf, want) : NULL;
+		if (b == NULL)
+			return false;
+		*buf = b;
+		*cap = want;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return true;
+}
 
-	while (k->len >= 2) {
-		size_t mlen = (size_t)k->in[0] << 8 | k->in[1];
-		if (mlen > DNS_QUERY_MAX) {
+static size_t out_pending(const struct dns_tcp_conn *k)
+{
+	return k->out_len - k->out_off;
+}
+
+/* Hands queued output to the stack until it takes no more. A short send is
+ * retried until it is refused, so that `writable` is due. false if the
+ * connection is gone. */
+static bool conn_flush(struct dns_tcp_conn *k)
+{
+	while (out_pending(k) > 0) {
+		long s =
+		    duet_tcp_send(k->c, k->out + k->out_off, out_pending(k));
+		if (s == -EAGAIN)
+			return true;
+		if (s < 0) {
+			DUET_DEBUG("dns", "tcp send: %s",
+				   duet_strerror((int)s));
 			conn_abort(k);
 			return false;
 		}
-		if (k->len < 2 + mlen)
-			break;
-		/* The response must go out whole: wait for room for at
-		 * least a 512-byte one, then let it grow into what there is. */
-		size_t space = duet_tcp_send_space(k->c);
-		if (space < 2 + 512) {
-			if (!k->waiting)
-				duet_tcp_pause(k->c);
-			k->waiting = true;
+		k->out_off += (size_t)s;
+	}
+	free(k->out);
+	k->out = NULL;
+	k->out_off = k->out_len = k->out_cap = 0;
+	return true;
+}
+
+/* Queues one framed answer, whole, whatever the momentary send space: a
+ * TCP answer is never cut to fit (conn_serve bounds what is queued). */
+static bool conn_queue(struct dns_tcp_conn *k, const uint8_t *msg, size_t n)
+{
+	if (out_pending(k) == 0) {
+		long s = duet_tcp_send(k->c, msg, n);
+		if (s == (long)n)
 			return true;
+		if (s < 0 && s != -EAGAIN) {
+			conn_abort(k);
+			return false;
 		}
-		size_t cap = space - 2 < 65535 ? space - 2 : 65535;
-		size_t n = dns_answer(t->server, DNS_TCP, k->in + 2, mlen,
-				      t->out + 2, cap);
-		k->len -= 2 + mlen;
-		memmove(k->in, k->in + 2 + mlen, k->len);
+		if (s > 0) {
+			msg += s;
+			n -= (size_t)s;
+		}
+	}
+	if (k->out_off > 0 && k->out_len + n > k->out_cap) {
+		memmove(k->out, k->out + k->out_off, out_pending(k));
+		k->out_len -= k->out_off;
+		k->out_off = 0;
+	}
+	if (!buf_append(&k->out, &k->out_len, &k->out_cap, msg, n, SIZE_MAX)) {
+		DUET_WARN("dns", "tcp: no memory for a %zu-byte answer", n);
+		conn_abort(k);
+		return false;
+	}
+	if (out_pending(k) > k->t->out_peak)
+		k->t->out_peak = out_pending(k);
+	return conn_flush(k);
+}
+
+/* Answers whole queries from buf[0..len) in order while the output is under
+ * its bound. Returns the bytes consumed, or -1 if the connection is gone. */
+static long conn_serve(struct dns_tcp_conn *k, const uint8_t *buf, size_t len)
+{
+	struct dns_tcp *t = k->t;
+	size_t used = 0;
+
+	while (len - used >= 2 && out_pending(k) < DNS_TCP_OUT_HIGH) {
+		size_t mlen = (size_t)buf[used] << 8 | buf[used + 1];
+		if (mlen > DNS_QUERY_MAX) {
+			conn_abort(k);
+			return -1;
+		}
+		if (len - used < 2 + mlen)
+			break;
+		size_t n = dns_answer(t->server, DNS_TCP, buf + used + 2, mlen,
+				      t->out + 2, 65535);
+		used += 2 + mlen;
 		if (n == 0)
 			continue;
 		t->out[0] = (uint8_t)(n >> 8);
 		t->out[1] = (uint8_t)n;
-		if (duet_tcp_send(k->c, t->out, n + 2) != (long)(n + 2)) {
-			conn_abort(k);
-			return false;
-		}
+		if (!conn_queue(k, t->out, n + 2))
+			return -1;
 	}
-	if (k->waiting)
-		duet_tcp_resume(k->c);
-	k->waiting = false;
+	return (long)used;
+}
+
+/* Drops the first n buffered bytes (answered). */
+static void in_consume(struct dns_tcp_conn *k, size_t n)
+{
+	k->in_len -= n;
+	if (k->in_len > 0) {
+		memmove(k->in, k->in + n, k->in_len);
+		return;
+	}
+	free(k->in);
+	k->in = NULL;
+	k->in_cap = 0;
+}
+
+/* Buffers received bytes that cannot be answered yet. Input stops (reading
+ * is paused) while the output is over its bound, so what a client sends
+ * and does not read back stays bounded by one delivery: more is refused. */
+static bool in_append(struct dns_tcp_conn *k, const uint8_t *p, size_t n)
+{
+	if (!buf_append(&k->in, &k->in_len, &k->in_cap, p, n, DNS_TCP_IN_MAX)) {
+		conn_abort(k);
+		return false;
+	}
 	return true;
+}
+
+/* Answers what the buffer holds; false if the connection is gone. */
+static bool conn_serve_buffered(struct dns_tcp_conn *k)
+{
+	long used = conn_serve(k, k->in, k->in_len);
+
+	if (used < 0)
+		return false;
+	in_consume(k, (size_t)used);
+	return true;
+}
+
+/* Reading follows the output: paused while it is over its bound. */
+static void conn_pace(struct dns_tcp_conn *k)
+{
+	bool over = out_pending(k) >= DNS_TCP_OUT_HIGH;
+
+	if (over && !k->paused)
+		duet_tcp_pause(k->c);
+	else if (!over && k->paused)
+		duet_tcp_resume(k->c);
+	k->paused = over;
 }
 
 static void conn_recv(struct duet_tcp *c, const void *data, size_t len,
 		      void *arg)
 {
 	struct dns_tcp_conn *k = arg;
-	const uint8_t *p = data;
 	(void)c;
 
 	if (len == 0) { /* the client is done: what is queued still goes */
@@ -87,20 +208,16 @@ static void conn_recv(struct duet_tcp *c, const void *data, size_t len,
 		return;
 	}
 	duet_timer_start(&k->idle, k->t->idle_timeout, 0);
-	while (len > 0) {
-		size_t room = sizeof(k->in) - k->len;
-		if (room == 0) { /* sends more than it reads back */
-			conn_abort(k);
+	if (k->in_len > 0) { /* complete what is buffered first */
+		if (!in_append(k, data, len) || !conn_serve_buffered(k))
 			return;
-		}
-		size_t n = len < room ? len : room;
-		memcpy(k->in + k->len, p, n);
-		k->len += n;
-		p += n;
-		len -= n;
-		if (!conn_serve(k))
+	} else {
+		long used = conn_serve(k, data, len);
+		if (used < 0 || !in_append(k, (const uint8_t *)data + used,
+					   len - (size_t)used))
 			return;
 	}
+	conn_pace(k);
 }
 
 static void conn_writable(struct duet_tcp *c, void *arg)
@@ -108,8 +225,9 @@ static void conn_writable(struct duet_tcp *c, void *arg)
 	struct dns_tcp_conn *k = arg;
 	(void)c;
 
-	if (k->waiting)
-		conn_serve(k);
+	if (!conn_flush(k) || (k->in_len > 0 && !conn_serve_buffered(k)))
+		return;
+	conn_pace(k);
 }
 
 static void conn_error(struct duet_tcp *c, int err, void *arg)

@@ -6,8 +6,16 @@
  * as UDP, with room for responses up to 65535 bytes. Connections come from
  * a pool allocated at start (max_conns); one more is reset at once. A
  * connection idle for idle_timeout, or whose client sends a message longer
- * than DNS_QUERY_MAX or more than it reads back, is closed. When the send
- * queue has no room for a response, reading stops until it has.
+ * than DNS_QUERY_MAX, is closed.
+ *
+ * Every answer is built whole and queued, whatever room the stack's send
+ * queue has at that moment (a TCP answer is never truncated to fit): what
+ * the stack does not take waits in the connection's output, and the rest
+ * goes out as the stack reports it writable. While that output holds
+ * DNS_TCP_OUT_HIGH bytes or more, no further query is answered and reading
+ * is paused, so a client that pipelines without reading holds at most
+ * DNS_TCP_OUT_HIGH + one answer of output and DNS_TCP_IN_MAX of input.
+ * Both buffers exist only while they hold bytes.
  */
 #ifndef DUET_DNS_TCP_H
 #define DUET_DNS_TCP_H
@@ -18,6 +26,9 @@
 #include "answer.h"
 
 #define DNS_TCP_LISTENERS 4
+#define DNS_TCP_OUT_HIGH  65536
+/* A partial query and one delivery from the stack (at most 64 KiB). */
+#define DNS_TCP_IN_MAX (2 + DNS_QUERY_MAX + 65536)
 
 struct dns_tcp_conn;
 
@@ -29,7 +40,8 @@ struct dns_tcp {
 	size_t max_conns;
 	duet_time_t idle_timeout;
 	uint64_t accepted, refused, closed_bad;
-	uint8_t out[2 + 65535]; /* one response at a time, sent at once */
+	size_t out_peak;	/* the most output one connection held */
+	uint8_t out[2 + 65535]; /* the answer being built */
 };
 
 /* Listens on each address. 0, or a negative errno (logged) with nothing left

@@ -77,6 +77,7 @@ check "TCP: a big answer whole, no EDNS needed" 0 '^pass' -- $py tcp
 check "TCP: pipelined queries answered in order" 0 '^pass' -- $py tcp_pipeline
 check "TCP: a query trickling in a byte at a time" 0 '^pass' -- $py tcp_trickle
 check "TCP: an oversized frame closes the connection" 0 '^pass' -- $py tcp_oversize
+check "TCP: a slow reader of 20000 pipelined big answers gets all, whole" 0 '^pass' -- $py tcp_slow_reader
 if [ -n "$v6" ]; then
 	check "IPv6: A, byte for byte, over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" a
 	check "IPv6: CNAME chain over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" cname

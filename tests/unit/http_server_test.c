@@ -13,7 +13,7 @@
 
 #include "fakeplat.h"
 #include "files.h"
-#include "httpd_fakestack.h"
+#include "net_fakestack.h"
 #include "response.h"
 #include "server.h"
 
