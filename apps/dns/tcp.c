@@ -1,4 +1,5 @@
-/* DNS over TCP: length-framed queries on connections from a fixed pool. */
+/* DNS over TCP: length-framed queries on connections from the shared
+ * connection pool (duet/connpool.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +9,13 @@
 #include "tcp.h"
 
 struct dns_tcp_conn {
+	struct duet_list link; /* in t->conns */
+	struct duet_pooled slot;
 	struct dns_tcp *t;
-	struct duet_tcp *c; /* NULL: the slot is free */
-	struct duet_timer idle;
-	bool paused; /* reading paused: the output is over its bound */
-	uint8_t *in; /* received bytes not yet answered; NULL when none */
+	struct duet_tcp *c;
+	bool paused;   /* reading paused: the output is over its bound */
+	bool answered; /* since the pool last heard of progress */
+	uint8_t *in;   /* received bytes not yet answered; NULL when none */
 	size_t in_len, in_cap;
 	uint8_t *out; /* answers the stack has not taken yet; NULL when none */
 	size_t out_off, out_len, out_cap;
@@ -20,14 +23,11 @@ struct dns_tcp_conn {
 
 static void conn_free(struct dns_tcp_conn *k)
 {
-	duet_timer_stop(&k->idle);
+	duet_connpool_remove(&k->slot);
+	duet_list_unlink(&k->link);
 	free(k->in);
 	free(k->out);
-	k->c = NULL;
-	k->paused = false;
-	k->in = k->out = NULL;
-	k->in_len = k->in_cap = 0;
-	k->out_off = k->out_len = k->out_cap = 0;
+	free(k);
 }
 
 static void conn_abort(struct dns_tcp_conn *k)
@@ -144,6 +144,7 @@ static long conn_serve(struct dns_tcp_conn *k, const uint8_t *buf, size_t len)
 		t->out[1] = (uint8_t)n;
 		if (!conn_queue(k, t->out, n + 2))
 			return -1;
+		k->answered = true;
 	}
 	return (long)used;
 }
@@ -184,9 +185,16 @@ static bool conn_serve_buffered(struct dns_tcp_conn *k)
 	return true;
 }
 
-/* Reading follows the output: paused while it is over its bound. */
+/* Reading follows the output: paused while it is over its bound. The pool
+ * hears of progress (answers) and of the first bytes of a query. */
 static void conn_pace(struct dns_tcp_conn *k)
 {
+	if (k->answered)
+		duet_connpool_done(&k->slot, k->in_len > 0);
+	else if (k->in_len > 0)
+		duet_connpool_partial(&k->slot);
+	k->answered = false;
+
 	bool over = out_pending(k) >= DNS_TCP_OUT_HIGH;
 
 	if (over && !k->paused)
@@ -207,7 +215,6 @@ static void conn_recv(struct duet_tcp *c, const void *data, size_t len,
 		conn_free(k);
 		return;
 	}
-	duet_timer_start(&k->idle, k->t->idle_timeout, 0);
 	if (k->in_len > 0) { /* complete what is buffered first */
 		if (!in_append(k, data, len) || !conn_serve_buffered(k))
 			return;
@@ -239,12 +246,19 @@ static void conn_error(struct duet_tcp *c, int err, void *arg)
 	conn_free(k); /* the stack closes it */
 }
 
-static void conn_idle(struct duet_timer *timer, void *arg)
+/* The pool ends a connection: a timeout closes it (what is queued still
+ * goes), a newcomer's need for the slot resets it. */
+static void conn_evict(struct duet_pooled *pc, enum duet_evict_reason why,
+		       void *arg)
 {
-	struct dns_tcp_conn *k = arg;
-	(void)timer;
+	struct dns_tcp_conn *k =
+	    duet_container_of(pc, struct dns_tcp_conn, slot);
+	(void)arg;
 
-	duet_tcp_close(k->c);
+	if (why == DUET_EVICT_IDLE_TIMEOUT || why == DUET_EVICT_REQUEST_TIMEOUT)
+		duet_tcp_close(k->c);
+	else
+		duet_tcp_abort(k->c);
 	conn_free(k);
 }
 
@@ -254,45 +268,41 @@ static const struct duet_tcp_callbacks conn_callbacks = {
 static void on_accept(struct duet_tcp *listener, struct duet_tcp *c, void *arg)
 {
 	struct dns_tcp *t = arg;
+	struct duet_sockaddr peer;
+	struct dns_tcp_conn *k = calloc(1, sizeof(*k));
 	(void)listener;
 
-	for (size_t i = 0; i < t->max_conns; i++) {
-		struct dns_tcp_conn *k = &t->conns[i];
-		if (k->c != NULL)
-			continue;
-		k->c = c;
-		duet_tcp_set_callbacks(c, &conn_callbacks, k);
-		duet_timer_start(&k->idle, t->idle_timeout, 0);
-		t->accepted++;
+	if (duet_tcp_peer(c, &peer) < 0)
+		memset(&peer, 0, sizeof(peer));
+	if (k == NULL ||
+	    duet_connpool_admit(&t->pool, &k->slot, &peer.ip) < 0) {
+		free(k);
+		duet_tcp_abort(c);
 		return;
 	}
-	t->refused++;
-	duet_tcp_abort(c);
+	k->t = t;
+	k->c = c;
+	duet_list_insert_tail(&t->conns, &k->link);
+	duet_tcp_set_callbacks(c, &conn_callbacks, k);
 }
 
 int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 		  struct duet_stack *stack, const struct duet_sockaddr *addrs,
-		  size_t naddrs, struct dns_server *server, size_t max_conns,
-		  duet_time_t idle_timeout)
+		  size_t naddrs, struct dns_server *server,
+		  const struct duet_connpool_config *pool)
 {
 	char where[DUET_SOCKADDR_STRLEN];
+	int r;
 
 	if (naddrs > DNS_TCP_LISTENERS)
 		return -EINVAL;
 	t->server = server;
-	t->max_conns = max_conns;
-	t->idle_timeout = idle_timeout;
-	t->conns = calloc(max_conns, sizeof(*t->conns));
-	if (t->conns == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < max_conns; i++) {
-		t->conns[i].t = t;
-		duet_timer_init(loop, &t->conns[i].idle, conn_idle,
-				&t->conns[i]);
-	}
+	duet_list_init(&t->conns);
+	if ((r = duet_connpool_init(&t->pool, loop, pool, conn_evict, t)) < 0)
+		return r;
 	for (size_t i = 0; i < naddrs; i++) {
-		int r = duet_tcp_listen(stack, &addrs[i], 64, on_accept, t,
-					&t->listeners[i]);
+		r = duet_tcp_listen(stack, &addrs[i], 64, on_accept, t,
+				    &t->listeners[i]);
 		if (r < 0) {
 			DUET_ERROR("dns", "cannot listen on TCP %s: %s",
 				   duet_sockaddr_format(&addrs[i], where,
@@ -311,11 +321,11 @@ void dns_tcp_stop(struct dns_tcp *t)
 	for (size_t i = 0; i < t->nlisteners; i++)
 		duet_tcp_close(t->listeners[i]);
 	t->nlisteners = 0;
-	for (size_t i = 0; t->conns != NULL && i < t->max_conns; i++) {
-		if (t->conns[i].c != NULL)
-			duet_tcp_close(t->conns[i].c);
-		conn_free(&t->conns[i]);
+	while (!duet_list_empty(&t->conns)) {
+		struct dns_tcp_conn *k =
+		    duet_container_of(t->conns.next, struct dns_tcp_conn, link);
+		duet_tcp_close(k->c);
+		conn_free(k);
 	}
-	free(t->conns);
-	t->conns = NULL;
+	duet_connpool_fini(&t->pool);
 }

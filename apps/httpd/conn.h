@@ -43,6 +43,7 @@ struct httpd_stream {
 
 struct httpd_conn {
 	struct duet_list link;
+	struct duet_pooled slot;
 	struct httpd *srv;
 	struct duet_tcp *tcp;
 	struct duet_timer timer;
@@ -55,7 +56,6 @@ struct httpd_conn {
 	uint64_t body_skip; /* bytes of an accepted body still to discard */
 	bool in_chunked;    /* discarding a chunked body through chunked */
 	struct http_chunked chunked;
-	duet_time_t req_start; /* when the buffered partial request began */
 	unsigned q_head, q_len;
 	struct httpd_resp q[HTTPD_QUEUE];
 	struct httpd_stream stream;

@@ -179,6 +179,7 @@ static void conn_free(struct httpd_conn *c)
 	struct httpd *h = c->srv;
 
 	duet_timer_stop(&c->timer);
+	duet_connpool_remove(&c->slot);
 	duet_list_unlink(&c->link);
 	h->nconns--;
 	c->q_len = 0;
@@ -208,31 +209,40 @@ void httpd_conn_abort(struct httpd_conn *c)
 	conn_free(c);
 }
 
+/* The connection's own timer bounds a stalled send and the linger; the
+ * pool bounds idle connections and slow requests. */
 static void conn_arm_timer(struct httpd_conn *c)
 {
-	const struct httpd_config *cfg = &c->srv->cfg;
-	duet_time_t now = duet_loop_now(c->srv->loop), timeout;
-
 	if (c->state == CONN_LINGER)
 		return; /* armed once, when lingering began */
-	if (c->q_len == 0 &&
-	    (c->in_len > 0 || c->body_skip > 0 || c->in_chunked)) {
-		duet_time_t end = c->req_start + cfg->request_timeout;
-		timeout = end > now ? end - now : 0;
-	} else {
-		timeout = cfg->idle_timeout;
-	}
-	duet_timer_start(&c->timer, timeout, 0);
+	if (c->q_len > 0)
+		duet_timer_start(&c->timer, c->srv->cfg.idle_timeout, 0);
+	else
+		duet_timer_stop(&c->timer);
+}
+
+static bool conn_partial(const struct httpd_conn *c)
+{
+	return c->in_len > 0 || c->body_skip > 0 || c->in_chunked;
+}
+
+/* Tells the pool where the connection stands. */
+static void conn_report(struct httpd_conn *c)
+{
+	if (c->q_len > 0)
+		duet_connpool_busy(&c->slot);
+	else if (c->slot.busy)
+		duet_connpool_done(&c->slot, conn_partial(c));
+	else if (conn_partial(c))
+		duet_connpool_partial(&c->slot);
 }
 
 /* Takes the first n buffered bytes off the receive buffer. */
 static void conn_consume(struct httpd_conn *c, size_t n)
 {
 	c->in_len -= n;
-	if (c->in_len > 0) {
+	if (c->in_len > 0)
 		memmove(c->in, c->in + n, c->in_len);
-		c->req_start = duet_loop_now(c->srv->loop);
-	}
 }
 
 /* A chunked body turned out malformed: answer it, after what is queued, if
@@ -412,6 +422,7 @@ static void conn_finish(struct httpd_conn *c)
 	}
 	c->state = CONN_LINGER;
 	c->in_len = 0;
+	duet_connpool_done(&c->slot, false);
 	if (c->paused) {
 		c->paused = false;
 		duet_tcp_resume(c->tcp);
@@ -445,6 +456,7 @@ void httpd_conn_progress(struct httpd_conn *c)
 		duet_tcp_resume(c->tcp);
 	c->paused = full;
 	conn_arm_timer(c);
+	conn_report(c);
 }
 
 static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
@@ -477,7 +489,7 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 			return;
 		}
 		if (len == 0) {
-			conn_arm_timer(c);
+			conn_report(c);
 			return;
 		}
 	}
@@ -496,8 +508,6 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 		c->in = in;
 		c->in_cap = cap;
 	}
-	if (c->in_len == 0)
-		c->req_start = duet_loop_now(c->srv->loop);
 	memcpy(c->in + c->in_len, p, len);
 	c->in_len += len;
 	httpd_conn_progress(c);
@@ -531,14 +541,34 @@ static void on_timer(struct duet_timer *t, void *arg)
 	} else if (c->q_len > 0) {
 		DUET_DEBUG("httpd", "%s: send stalled: reset", c->peer);
 		httpd_conn_abort(c);
-	} else if (c->in_len > 0 || c->body_skip > 0 || c->in_chunked) {
-		c->in_len = 0;
-		c->body_skip = 0;
-		c->in_chunked = false;
-		queue_response(c, NULL, -408);
-		httpd_conn_progress(c);
-	} else {
+	}
+}
+
+/* The pool ends a connection: too long idle or too slow a request, or its
+ * slot is wanted by a newcomer (it made the least progress). */
+static void on_evict(struct duet_pooled *pc, enum duet_evict_reason why,
+		     void *arg)
+{
+	struct httpd_conn *c = duet_container_of(pc, struct httpd_conn, slot);
+	(void)arg;
+
+	switch (why) {
+	case DUET_EVICT_REQUEST_TIMEOUT:
+		if (c->state == CONN_OPEN && c->q_len == 0) {
+			c->in_len = 0;
+			c->body_skip = 0;
+			c->in_chunked = false;
+			queue_response(c, NULL, -408);
+			httpd_conn_progress(c);
+			break;
+		}
 		conn_close(c);
+		break;
+	case DUET_EVICT_IDLE_TIMEOUT: conn_close(c); break;
+	default:
+		DUET_DEBUG("httpd", "%s: evicted for a newcomer", c->peer);
+		httpd_conn_abort(c);
+		break;
 	}
 }
 
@@ -576,15 +606,25 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 		      void *arg)
 {
 	struct httpd *h = arg;
-	struct httpd_conn *c = NULL;
+	struct httpd_conn *c;
 	struct duet_sockaddr peer;
+	int r = -ENOMEM;
 	(void)listener;
 
-	if (h->nconns >= h->cfg.max_conns || (c = conn_alloc(h)) == NULL) {
-		if (h->refused++ % 1000 == 0)
+	if (duet_tcp_peer(tcp, &peer) < 0)
+		memset(&peer, 0, sizeof(peer));
+	if ((c = conn_alloc(h)) == NULL ||
+	    (r = duet_connpool_admit(&h->pool, &c->slot, &peer.ip)) < 0) {
+		uint64_t refused =
+		    h->pool.stats.refused_busy + h->pool.stats.refused_peer;
+		if (refused % 1000 == 1)
 			DUET_WARN("httpd",
-				  "%u connections: refusing more (%llu so far)",
-				  h->nconns, h->refused);
+				  "%u connections: refusing one (%s; %llu so "
+				  "far)",
+				  h->nconns, duet_strerror(r),
+				  (unsigned long long)refused);
+		if (c != NULL)
+			duet_list_insert_head(&h->free_conns, &c->link);
 		duet_tcp_abort(tcp);
 		return;
 	}
@@ -596,7 +636,7 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	c->body_skip = 0;
 	c->in_chunked = false;
 	c->q_head = c->q_len = 0;
-	if (duet_tcp_peer(tcp, &peer) == 0)
+	if (peer.ip.family != DUET_AF_UNSPEC)
 		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));
 	else
 		strcpy(c->peer, "?");
@@ -605,7 +645,6 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	duet_timer_init(h->loop, &c->timer, on_timer, c);
 	duet_tcp_set_callbacks(tcp, &conn_callbacks, c);
 	duet_tcp_nodelay(tcp, true);
-	conn_arm_timer(c);
 }
 
 /* --------------------------------------------------------------- server */
@@ -618,6 +657,7 @@ void httpd_config_default(struct httpd_config *cfg)
 	cfg->idle_timeout = DUET_SEC(10);
 	cfg->request_timeout = DUET_SEC(10);
 	cfg->max_conns = 1024;
+	cfg->max_per_peer = 0;
 	cfg->access_log = true;
 	cfg->limits = http_default_limits;
 }
@@ -633,13 +673,24 @@ int httpd_start(struct httpd *h, struct duet_loop *loop,
 	duet_list_init(&h->conns);
 	duet_list_init(&h->free_conns);
 	h->nconns = 0;
-	h->requests = h->refused = 0;
+	h->requests = 0;
 	h->reads = h->stream_bufs = 0;
 	h->stopped = false;
 	h->drained = NULL;
 	h->date[0] = '\0';
-	return duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h,
-			       &h->listener);
+	struct duet_connpool_config pc = {
+	    .max_conns = cfg->max_conns,
+	    .max_per_peer = cfg->max_per_peer,
+	    .idle_timeout = cfg->idle_timeout,
+	    .request_timeout = cfg->request_timeout,
+	};
+	int r = duet_connpool_init(&h->pool, loop, &pc, on_evict, h);
+	if (r < 0)
+		return r;
+	r = duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h, &h->listener);
+	if (r < 0)
+		duet_connpool_fini(&h->pool);
+	return r;
 }
 
 void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
@@ -653,6 +704,10 @@ void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
 	while (!duet_list_empty(&h->conns))
 		conn_close(
 		    duet_container_of(h->conns.next, struct httpd_conn, link));
+	if (h->pool.peers != NULL) {
+		duet_connpool_log(&h->pool, "httpd");
+		duet_connpool_fini(&h->pool);
+	}
 	while (!duet_list_empty(&h->free_conns)) {
 		l = h->free_conns.next;
 		duet_list_unlink(l);

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #include <duet/clock.h>
+#include <duet/connpool.h>
 #include <duet/list.h>
 #include <duet/net.h>
 
@@ -43,6 +44,7 @@ struct httpd_config {
 	duet_time_t idle_timeout;
 	duet_time_t request_timeout;
 	unsigned max_conns;
+	unsigned max_per_peer; /* 0: max_conns */
 	bool access_log;
 	struct http_limits limits;
 };
@@ -55,11 +57,11 @@ struct httpd {
 	struct httpd_source src;
 	struct duet_list conns;
 	struct duet_list free_conns;
+	struct duet_connpool pool;
 	unsigned nconns;
 	unsigned long long requests;
-	unsigned long long refused; /* connections over max_conns */
-	unsigned reads;		    /* source reads in flight */
-	unsigned stream_bufs;	    /* stream buffers allocated now */
+	unsigned reads;	      /* source reads in flight */
+	unsigned stream_bufs; /* stream buffers allocated now */
 	bool stopped;
 	void (*drained)(void *arg);
 	void *drained_arg;

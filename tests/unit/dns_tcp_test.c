@@ -18,7 +18,7 @@ static struct duet_loop loop;
 static struct dns_zone zone;
 static struct dns_server server;
 static struct dns_tcp tcp;
-static struct fconn conns[4];
+static struct fconn conns[8];
 
 /* "big" has 40 TXT records: an answer of about 8 KiB. */
 static void setup(void)
@@ -49,9 +49,11 @@ static void setup(void)
 	struct duet_sockaddr addr = {.port = 53};
 	duet_ipaddr_parse("127.0.0.1", &addr.ip);
 	memset(&tcp, 0, sizeof(tcp));
-	cr_assert_eq(dns_tcp_start(&tcp, &loop, &fstack, &addr, 1, &server, 4,
-				   DUET_SEC(10)),
-		     0);
+	struct duet_connpool_config pool = {.max_conns = 4,
+					    .idle_timeout = DUET_SEC(10),
+					    .request_timeout = DUET_SEC(10)};
+	cr_assert_eq(
+	    dns_tcp_start(&tcp, &loop, &fstack, &addr, 1, &server, &pool), 0);
 }
 
 static void teardown(void)
@@ -142,6 +144,11 @@ Test(dns_tcp, answers_are_whole_however_little_send_space)
 	cr_assert_not(f->aborted || f->closed);
 }
 
+static void run_for(duet_time_t d)
+{
+	fakeplat_run_for(&loop, d);
+}
+
 /* The client sends while the stack lets it (a stack delivers nothing while
  * reading is paused) and reads 3000 bytes per `writable`. */
 Test(dns_tcp, slow_reader_of_a_deep_pipeline_gets_every_answer)
@@ -208,4 +215,41 @@ Test(dns_tcp, oversize_frame_resets)
 	duet_tcp_deliver_recv(&f->base, "\xff\xff", 2);
 	cr_assert(f->aborted);
 	cr_assert_eq(tcp.closed_bad, 1);
+}
+
+/* Four connections trickle a byte of an unfinished query each second: a
+ * newcomer still gets a slot (the oldest trickler goes) and its answer, and
+ * the bytes never extend the tricklers' bound. */
+Test(dns_tcp, tricklers_cannot_hold_the_pool)
+{
+	static uint8_t q[40];
+	size_t len = pipeline(q, 1);
+	for (int i = 0; i < 4; i++)
+		duet_tcp_deliver_recv(&connect_(i, SIZE_MAX)->base, q, 1);
+	struct fconn *probe = connect_(4, SIZE_MAX);
+	cr_assert(conns[0].aborted);
+	duet_tcp_deliver_recv(&probe->base, q, len);
+	cr_assert_eq(check_answers(probe), 1);
+	cr_assert_eq(tcp.pool.stats.evicted[DUET_EVICT_FULL_PARTIAL], 1);
+	for (int s = 0; s < 10; s++) {
+		for (int i = 1; i < 4; i++)
+			duet_tcp_deliver_recv(&conns[i].base, q + 1 + s, 1);
+		run_for(DUET_MSEC(1090));
+	}
+	for (int i = 1; i < 4; i++)
+		cr_assert(conns[i].closed, "trickler %d outlived its bound", i);
+	cr_assert_not(probe->aborted, "the probe was answered, then idled out");
+}
+
+Test(dns_tcp, silent_connections_make_room_and_time_out)
+{
+	for (int i = 0; i < 4; i++)
+		connect_(i, SIZE_MAX);
+	connect_(4, SIZE_MAX);
+	cr_assert(conns[0].aborted);
+	cr_assert_eq(tcp.pool.stats.evicted[DUET_EVICT_FULL_IDLE], 1);
+	run_for(DUET_SEC(11));
+	for (int i = 1; i < 5; i++)
+		cr_assert(conns[i].closed);
+	cr_assert_eq(tcp.pool.stats.evicted[DUET_EVICT_IDLE_TIMEOUT], 4);
 }

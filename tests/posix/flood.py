@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Hostile clients and a probe for the servers' process tests.
+
+    flood.py HOST PORT silent N PROBE...
+        holds N connections that send nothing
+    flood.py HOST PORT trickle N HEX PROBE...
+        holds N connections, each sending the first byte of the (never
+        finished) request HEX at once and the next one every second, as
+        Slowloris does
+    flood.py HOST PORT PROBE...
+        no flood
+where PROBE... is `probe K http|dns [SOURCE_IP]`: two seconds into the
+flood, K requests one after another (GET / over HTTP, or one DNS query over
+TCP), each on a new connection with a 10 s deadline; then the flood ends.
+
+The floods reopen, once a second, the connections the server ended. Prints
+"served S of K, worst T s" for the probe, then "flood: opened O, ended E".
+"""
+import binascii
+import resource
+import selectors
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def flood(host, port, n, payload, stop, stats):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
+    sel = selectors.DefaultSelector()
+    sent = {}  # socket -> bytes of payload sent
+    opened = ended = 0
+
+    def open_one():
+        nonlocal opened
+        s = socket.socket(family(host))
+        s.setblocking(False)
+        if s.connect_ex((host, port)) not in (0, 115):  # EINPROGRESS
+            s.close()
+            return
+        sent[s] = 0
+        sel.register(s, selectors.EVENT_WRITE if payload else selectors.EVENT_READ)
+        opened += 1
+
+    def drop(s):
+        nonlocal ended
+        sel.unregister(s)
+        del sent[s]
+        s.close()
+        ended += 1
+
+    def send_next(s):
+        try:
+            s.send(payload[sent[s]:sent[s] + 1])
+            sent[s] += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            drop(s)
+
+    tick = 0.0
+    while not stop.is_set():
+        if time.time() >= tick:
+            tick = time.time() + 1.0
+            while len(sent) < n:
+                open_one()
+            for s in [s for s in sent if 0 < sent[s] < len(payload)]:
+                send_next(s)
+        for key, ev in sel.select(timeout=0.1):
+            s = key.fileobj
+            if ev & selectors.EVENT_WRITE:
+                sel.modify(s, selectors.EVENT_READ)
+                send_next(s)
+                continue
+            try:
+                if s.recv(4096) != b"":
+                    continue  # an answer (408...): the close follows
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            drop(s)
+    for s in list(sent):
+        s.close()
+    stats.extend([opened, ended])
+
+
+def ask_http(host, port, src):
+    s = socket.create_connection((host, port), timeout=10, source_address=src)
+    with s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    return data.startswith(b"HTTP/1.1 200 ")
+
+
+def ask_dns(host, port, src):
+    q = struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) + \
+        b"\4mail\7example\3com\0\0\1\0\1"
+    s = socket.create_connection((host, port), timeout=10, source_address=src)
+    with s:
+        s.sendall(struct.pack(">H", len(q)) + q)
+        data = b""
+        while len(data) < 2 or len(data) < 2 + (data[0] << 8 | data[1]):
+            d = s.recv(4096)
+            if not d:
+                return False
+            data += d
+    return data[2:4] == b"\0\7" and data[5] & 0xf == 0
+
+
+def probe(host, port, n, kind, src):
+    ask = ask_http if kind == "http" else ask_dns
+    served, worst = 0, 0.0
+    for _ in range(n):
+        t = time.time()
+        try:
+            served += ask(host, port, (src, 0) if src else None)
+        except OSError:
+            pass
+        worst = max(worst, time.time() - t)
+        time.sleep(0.2)
+    print("served %d of %d, worst %.2f s" % (served, n, worst))
+
+
+def main():
+    host, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    stop, stats, th = threading.Event(), [], None
+    if args[0] != "probe":
+        mode, n = args[0], int(args[1])
+        payload = binascii.unhexlify(args[2]) if mode == "trickle" else b""
+        args = args[3:] if mode == "trickle" else args[2:]
+        th = threading.Thread(target=flood, args=(host, port, n, payload, stop, stats))
+        th.start()
+        time.sleep(2)
+    probe(host, port, int(args[1]), args[2], args[3] if len(args) > 3 else None)
+    if th is not None:
+        stop.set()
+        th.join()
+        print("flood: opened %d, ended %d" % tuple(stats))
+
+
+if __name__ == "__main__":
+    main()
