@@ -13,7 +13,7 @@
  *                     its last response (10s)
  *   request_timeout=T a request must be complete this long after its first
  *                     byte, else 408 and close (10s)
- *   max_conns=N       connections at once (1024); a newcomer to a full
+ *   max_conns=N       connections at once (10000); a newcomer to a full
  *                     server evicts the connection that made the least
  *                     progress (duet/connpool.h), or is reset if every
  *                     connection has a response in flight
@@ -271,7 +271,7 @@ DUET_APP(.name = "httpd",
 	     "  request_timeout=T  a request must arrive whole within T of its "
 	     "first byte (default 10s)\n"
 	     "  max_conns=N        connections at once; a newcomer evicts the "
-	     "least progressed (default 1024)\n"
+	     "least progressed (default 10000)\n"
 	     "  max_per_peer=N     connections from one address (default "
 	     "max_conns/4)\n"
 	     "  access_log=BOOL    one log line per request (default on)\n"

@@ -19,6 +19,12 @@
 /* How long to keep reading after our FIN, so unread input does not turn the
  * close into a reset that could destroy the last response in flight. */
 #define LINGER DUET_SEC(2)
+/* A receive buffer starts this small: most requests are a few hundred
+ * bytes, and it exists only while one is in flight. */
+#define IN_MIN 1024
+/* Connection structs kept for reuse; beyond this they go back to malloc, so
+ * memory returns after a flood. */
+#define FREE_CONNS_MAX 64
 
 static const char *current_date(struct httpd *h)
 {
@@ -151,10 +157,22 @@ void httpd_resp_error(struct httpd_conn *c, struct httpd_resp *r, int status)
 
 /* ---------------------------------------------------------- connections */
 
+/* Gives back the receive buffer and the response queue once nothing is in
+ * flight. */
+static void conn_trim(struct httpd_conn *c)
+{
+	if (c->q_len > 0 || c->in_len > 0 || c->body_skip > 0 || c->in_chunked)
+		return;
+	free(c->in);
+	free(c->q);
+	c->in = NULL;
+	c->q = NULL;
+	c->in_cap = 0;
+}
+
 static void conn_destroy(struct httpd_conn *c)
 {
 	free(c->stream.buf);
-	free(c->in);
 	free(c);
 }
 
@@ -171,7 +189,12 @@ void httpd_conn_release(struct httpd_conn *c)
 			h->drained(h->drained_arg);
 		return;
 	}
+	if (h->nfree_conns >= FREE_CONNS_MAX) {
+		conn_destroy(c);
+		return;
+	}
 	duet_list_insert_head(&h->free_conns, &c->link);
+	h->nfree_conns++;
 }
 
 static void conn_free(struct httpd_conn *c)
@@ -183,14 +206,10 @@ static void conn_free(struct httpd_conn *c)
 	duet_list_unlink(&c->link);
 	h->nconns--;
 	c->q_len = 0;
-	if (c->in_cap > h->cfg.limits.max_head) {
-		/* A buffer grown for a deep pipeline goes back to its size. */
-		char *in = realloc(c->in, h->cfg.limits.max_head);
-		if (in != NULL) {
-			c->in = in;
-			c->in_cap = h->cfg.limits.max_head;
-		}
-	}
+	c->in_len = 0;
+	c->body_skip = 0;
+	c->in_chunked = false;
+	conn_trim(c);
 	if (c->stream.reading)
 		c->state = CONN_DEAD; /* released when the read completes */
 	else
@@ -445,6 +464,7 @@ void httpd_conn_progress(struct httpd_conn *c)
 	}
 	if (c->q_len == 0)
 		httpd_stream_release(c); /* memory only while streaming */
+	conn_trim(c);
 	if (c->q_len == 0 && (c->want_close || c->peer_eof)) {
 		conn_finish(c);
 		return;
@@ -490,18 +510,26 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 		}
 		if (len == 0) {
 			conn_report(c);
+			conn_trim(c);
 			return;
 		}
 	}
+	if (c->q == NULL &&
+	    (c->q = malloc(HTTPD_QUEUE * sizeof(*c->q))) == NULL) {
+		DUET_WARN("httpd", "%s: no memory for a request: reset",
+			  c->peer);
+		httpd_conn_abort(c);
+		return;
+	}
 	if (len > c->in_cap - c->in_len) {
-		size_t cap = c->in_cap;
+		size_t cap = c->in_cap > IN_MIN ? c->in_cap : IN_MIN;
 		while (cap - c->in_len < len)
 			cap *= 2;
 		char *in = cap <= IN_MAX ? realloc(c->in, cap) : NULL;
 		if (in == NULL) {
 			DUET_WARN("httpd",
 				  "%s: receive buffer over %zu bytes: reset",
-				  c->peer, c->in_cap);
+				  c->peer, cap);
 			httpd_conn_abort(c);
 			return;
 		}
@@ -554,7 +582,7 @@ static void on_evict(struct duet_pooled *pc, enum duet_evict_reason why,
 
 	switch (why) {
 	case DUET_EVICT_REQUEST_TIMEOUT:
-		if (c->state == CONN_OPEN && c->q_len == 0) {
+		if (c->state == CONN_OPEN && c->q_len == 0 && c->q != NULL) {
 			c->in_len = 0;
 			c->body_skip = 0;
 			c->in_chunked = false;
@@ -586,17 +614,15 @@ static struct httpd_conn *conn_alloc(struct httpd *h)
 		c = duet_container_of(h->free_conns.next, struct httpd_conn,
 				      link);
 		duet_list_unlink(&c->link);
+		h->nfree_conns--;
 		return c;
 	}
 	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->in_cap = h->cfg.limits.max_head;
-	c->in = malloc(c->in_cap);
-	if (c->in == NULL) {
-		free(c);
-		return NULL;
-	}
+	c->in = NULL;
+	c->in_cap = 0;
+	c->q = NULL;
 	memset(&c->stream, 0, sizeof(c->stream));
 	duet_list_init(&c->link);
 	return c;
@@ -623,8 +649,10 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 				  "far)",
 				  h->nconns, duet_strerror(r),
 				  (unsigned long long)refused);
-		if (c != NULL)
+		if (c != NULL) {
 			duet_list_insert_head(&h->free_conns, &c->link);
+			h->nfree_conns++;
+		}
 		duet_tcp_abort(tcp);
 		return;
 	}
@@ -656,7 +684,7 @@ void httpd_config_default(struct httpd_config *cfg)
 	cfg->addr.port = 8080;
 	cfg->idle_timeout = DUET_SEC(10);
 	cfg->request_timeout = DUET_SEC(10);
-	cfg->max_conns = 1024;
+	cfg->max_conns = 10000;
 	cfg->max_per_peer = 0;
 	cfg->access_log = true;
 	cfg->limits = http_default_limits;
@@ -672,6 +700,7 @@ int httpd_start(struct httpd *h, struct duet_loop *loop,
 	h->src = *src;
 	duet_list_init(&h->conns);
 	duet_list_init(&h->free_conns);
+	h->nfree_conns = 0;
 	h->nconns = 0;
 	h->requests = 0;
 	h->reads = h->stream_bufs = 0;
@@ -708,6 +737,7 @@ void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
 		duet_connpool_log(&h->pool, "httpd");
 		duet_connpool_fini(&h->pool);
 	}
+	h->nfree_conns = 0;
 	while (!duet_list_empty(&h->free_conns)) {
 		l = h->free_conns.next;
 		duet_list_unlink(l);

@@ -56,7 +56,8 @@ struct httpd {
 	struct httpd_config cfg;
 	struct httpd_source src;
 	struct duet_list conns;
-	struct duet_list free_conns;
+	struct duet_list free_conns; /* at most FREE_CONNS_MAX (server.c) */
+	unsigned nfree_conns;
 	struct duet_connpool pool;
 	unsigned nconns;
 	unsigned long long requests;
@@ -73,7 +74,7 @@ struct httpd {
 };
 
 /* Fills cfg with the defaults: 127.0.0.1:8080, idle 10 s, request 10 s,
- * 1024 connections, access log on, http_default_limits. */
+ * 10000 connections, access log on, http_default_limits. */
 void httpd_config_default(struct httpd_config *cfg);
 
 /* Listens on cfg->addr and serves src. h is caller-allocated and must

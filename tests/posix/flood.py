@@ -9,6 +9,10 @@
         Slowloris does
     flood.py HOST PORT PROBE...
         no flood
+    flood.py HOST PORT keepalive N SECONDS
+        opens N connections, each makes one GET / and keeps its connection
+        open; prints "held K" (K answered with 200), holds them for SECONDS,
+        closes them and exits
 where PROBE... is `probe K http|dns [SOURCE_IP]`: two seconds into the
 flood, K requests one after another (GET / over HTTP, or one DNS query over
 TCP), each on a new connection with a 10 s deadline; then the flood ends.
@@ -30,10 +34,14 @@ def family(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def flood(host, port, n, payload, stop, stats):
+def raise_nofile(n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 64:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
+
+
+def flood(host, port, n, payload, stop, stats):
+    raise_nofile(n)
     sel = selectors.DefaultSelector()
     sent = {}  # socket -> bytes of payload sent
     opened = ended = 0
@@ -134,8 +142,50 @@ def probe(host, port, n, kind, src):
     print("served %d of %d, worst %.2f s" % (served, n, worst))
 
 
+def keepalive(host, port, n, seconds):
+    raise_nofile(n)
+    sel = selectors.DefaultSelector()
+    got = {}
+    req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    for _ in range(n):
+        s = socket.socket(family(host))
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        got[s] = b""
+        sel.register(s, selectors.EVENT_WRITE)
+    held, deadline = 0, time.time() + 60
+    while held < len(got) and time.time() < deadline and sel.get_map():
+        for key, ev in sel.select(timeout=1):
+            s = key.fileobj
+            if ev & selectors.EVENT_WRITE:
+                try:
+                    s.send(req)
+                    sel.modify(s, selectors.EVENT_READ)
+                except OSError:
+                    sel.unregister(s)
+                continue
+            try:
+                d = s.recv(65536)
+            except OSError:
+                d = b""
+            if not d:
+                sel.unregister(s)
+                continue
+            got[s] += d
+            if b"\r\n\r\n" in got[s]:
+                held += got[s].startswith(b"HTTP/1.1 200 ")
+                sel.unregister(s)
+    print("held %d" % held, flush=True)
+    time.sleep(seconds)
+    for s in got:
+        s.close()
+
+
 def main():
     host, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    if args[0] == "keepalive":
+        keepalive(host, port, int(args[1]), float(args[2]))
+        return
     stop, stats, th = threading.Event(), [], None
     if args[0] != "probe":
         mode, n = args[0], int(args[1])

@@ -183,6 +183,50 @@ pid2=
 grep -Eq 'httpd: connections: .*[1-9][0-9]* peer at its limit; refused' "$tmp/peer.log" &&
 	ok "the share is enforced, counted" || not_ok "the share is enforced, counted" "$(grep connections: "$tmp/peer.log")"
 
+# ------------------------------------------------ memory under a flood
+# 10,000 keep-alive connections (fewer if the fd limit says so), each after
+# one GET: per-connection memory is allocated while a request or response
+# is in flight only, so the peak stays small, and it goes back after.
+nmax=10000
+hard=$(ulimit -H -n)
+[ "$hard" = unlimited ] || [ "$hard" -ge $((nmax + 100)) ] || nmax=$((hard - 100))
+port4=$(loopback_port)
+(ulimit -S -n $((nmax + 100)) &&
+	exec "$httpd" port="$port4" max_per_peer=$nmax idle_timeout=60s access_log=off) \
+	>"$tmp/rss.log" 2>&1 &
+pid2=$!
+wait_for "$tmp/rss.log" serving "$pid2"
+kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$pid2/status"; }
+idle=$(kb VmRSS)
+$flood 127.0.0.1 "$port4" keepalive "$nmax" 2 >"$tmp/ka" 2>&1 &
+fl=$!
+for _ in $(seq 600); do grep -q '^held' "$tmp/ka" && break; sleep 0.1; done
+peak=$(kb VmHWM)
+wait "$fl"
+sleep 1
+after=$(kb VmRSS)
+kill -TERM "$pid2"
+wait "$pid2"
+pid2=
+per=$(((peak - idle) * 1024 / nmax))
+cap=4096
+[ -z "${DUET_SANITIZERS:-}" ] || cap=16384
+if grep -q "^held $nmax\$" "$tmp/ka" && [ "$per" -lt "$cap" ]; then
+	ok "$nmax keep-alive connections: peak $peak kB from $idle kB idle, $per bytes each (under $cap)"
+else
+	not_ok "$nmax keep-alive connections under $cap bytes each" "$(cat "$tmp/ka")" \
+		"idle $idle kB, peak $peak kB, $per bytes each"
+fi
+# ASan's quarantine holds freed memory on purpose: only a plain build can
+# show it going back.
+if [ -n "${DUET_SANITIZERS:-}" ]; then
+	ok "memory returns after the flood # SKIP sanitizers keep freed memory"
+elif [ $((after - idle)) -lt $(((peak - idle) / 4)) ]; then
+	ok "memory returns after the flood: $after kB (idle $idle kB, peak $peak kB)"
+else
+	not_ok "memory returns after the flood" "idle $idle kB, peak $peak kB, after $after kB"
+fi
+
 check "port in use: a clear error, exit 1" 1 "cannot listen on 127.0.0.1:$port: " -- \
 	"$httpd" port="$port"
 

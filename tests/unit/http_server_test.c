@@ -11,6 +11,7 @@
 #include <duet/loop.h>
 #include <duet/net_stack.h>
 
+#include "conn.h"
 #include "fakeplat.h"
 #include "files.h"
 #include "net_fakestack.h"
@@ -569,6 +570,56 @@ Test(httpd, stop_logs_the_pool_counters)
 			 "ended: 0 idle, 0 slow request, 1 pool full, idle") !=
 		      NULL,
 		  "%s", fakeplat_console());
+}
+
+static struct httpd_conn *only_conn(void)
+{
+	cr_assert_eq(srv.nconns, 1);
+	return duet_container_of(srv.conns.next, struct httpd_conn, link);
+}
+
+Test(httpd, buffers_only_while_a_request_is_in_flight)
+{
+	struct fconn *f = connect_(0);
+	struct httpd_conn *c = only_conn();
+	cr_assert_null(c->in, "a silent connection holds no receive buffer");
+	cr_assert_null(c->q, "nor a response queue");
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHo");
+	cr_assert_not_null(c->in);
+	cr_assert_not_null(c->q);
+	cr_assert_lt(c->in_cap, 8192, "it starts small");
+	send_str(f, "st: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") != NULL);
+	cr_assert_null(c->in, "answered: buffers returned");
+	cr_assert_null(c->q);
+	/* A response that cannot go out yet keeps its queue, then returns it.
+	 */
+	f->space = 10;
+	send_str(f, "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_not_null(c->q);
+	f->space = SIZE_MAX;
+	duet_tcp_deliver_writable(&f->base);
+	cr_assert_null(c->q);
+	cr_assert_null(c->in);
+}
+
+Test(httpd, free_list_is_trimmed_after_a_flood)
+{
+	static struct fconn many[200];
+	restart(200, 0);
+	for (int i = 0; i < 200; i++) {
+		many[i].base.stack = &fstack;
+		many[i].space = SIZE_MAX;
+		accept_cb(&flistener, &many[i].base, accept_arg);
+	}
+	cr_assert_eq(srv.nconns, 200);
+	for (int i = 0; i < 200; i++)
+		duet_tcp_deliver_recv(&many[i].base, "", 0);
+	cr_assert_eq(srv.nconns, 0);
+	cr_assert_leq(srv.nfree_conns, 64, "%u kept", srv.nfree_conns);
+	cr_assert_gt(srv.nfree_conns, 0, "some kept for reuse");
+	for (int i = 0; i < 200; i++)
+		free(many[i].out);
 }
 
 Test(httpd, access_log_off_is_silent)
