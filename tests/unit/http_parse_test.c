@@ -613,3 +613,73 @@ Test(http_parse, repeated_range_is_left_empty)
 			   "present, so not served whole by mistake");
 	cr_assert_eq(req.range_len, 0);
 }
+
+/* ------------------------------------------- random input, seeded */
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+/* Bytes from the alphabet that matters to the decoder, so that random
+ * input reaches every state: the same verdict whether it arrives whole or
+ * a byte at a time, never more consumed than given. */
+Test(http_parse, chunked_random_input_same_verdict_however_split)
+{
+	static const char alphabet[] = "0123456789abcdefABCDEFxz;= \t\r\n:";
+	char in[64];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 1 + rnd() % sizeof(in);
+		for (size_t i = 0; i < n; i++)
+			in[i] = alphabet[rnd() % (sizeof(alphabet) - 1)];
+		if (round % 3 == 0 && n > 3)
+			memcpy(in, "3\r\n", 3); /* a valid start, often */
+		http_chunked_init(&ck);
+		long whole = feed(in, n);
+		cr_assert_leq(whole, (long)n);
+		bool done = http_chunked_done(&ck);
+		http_chunked_init(&ck);
+		long split = 0;
+		for (size_t i = 0; i < n && !http_chunked_done(&ck); i++) {
+			long r = feed(in + i, 1);
+			if (r < 0) {
+				split = r;
+				break;
+			}
+			split += r;
+		}
+		cr_assert_eq(whole, split, "round %d", round);
+		cr_assert_eq(done, http_chunked_done(&ck), "round %d", round);
+	}
+}
+
+/* Decoded paths start with "/" and hold no "." or ".." segment. */
+Test(http_parse, path_decode_random_input_never_escapes)
+{
+	static const char alphabet[] = "/./%2e%2E%2f%00a%41%zz..";
+	char in[48], out[64];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 1 + rnd() % (sizeof(in) - 1);
+		in[0] = '/';
+		for (size_t i = 1; i < n; i++)
+			in[i] = alphabet[rnd() % (sizeof(alphabet) - 1)];
+		long k = http_path_decode(in, n, out, sizeof(out) - 1);
+		if (k < 0) {
+			cr_assert_eq(k, -400);
+			continue;
+		}
+		out[k] = '\0';
+		cr_assert_eq(out[0], '/', "%.*s -> %s", (int)n, in, out);
+		for (char *p = out; (p = strchr(p, '/')) != NULL; p++) {
+			size_t seg = strcspn(p + 1, "/");
+			cr_assert_not(
+			    (seg == 1 && p[1] == '.') ||
+				(seg == 2 && p[1] == '.' && p[2] == '.'),
+			    "%.*s -> %s", (int)n, in, out);
+		}
+	}
+}
