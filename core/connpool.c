@@ -86,18 +86,27 @@ static bool evict(struct duet_connpool *p, struct duet_pooled *pc,
 	return p->count < before;
 }
 
-/* The least-progressed connection not busy (of peer e, if not NULL). */
+/* The least-progressed connection not busy (of peer e, if not NULL);
+ * NULL if none, or if it is still within its grace (*young then). */
 static struct duet_pooled *victim(const struct duet_connpool *p,
-				  const struct duet_connpool_peer *e)
+				  const struct duet_connpool_peer *e,
+				  bool *young)
 {
+	duet_time_t now = duet_loop_now(p->loop);
 	struct duet_list *l;
 
+	*young = false;
 	duet_list_foreach(l, &p->idle)
 	{
 		struct duet_pooled *pc =
 		    duet_container_of(l, struct duet_pooled, link);
-		if (e == NULL || pc->peer == e)
-			return pc;
+		if (e != NULL && pc->peer != e)
+			continue;
+		if (now - pc->since < p->cfg.grace) {
+			*young = true; /* and so is every later one */
+			return NULL;
+		}
+		return pc;
 	}
 	return NULL;
 }
@@ -137,11 +146,12 @@ int duet_connpool_admit(struct duet_connpool *p, struct duet_pooled *pc,
 {
 	struct duet_connpool_peer *e = peer_find(p, peer);
 	struct duet_pooled *v;
+	bool young;
 
 	/* A share as large as the pool is no share: a full pool says why. */
 	if (e != NULL && e->n >= p->cfg.max_per_peer &&
 	    p->cfg.max_per_peer < p->cfg.max_conns) {
-		if ((v = victim(p, e)) == NULL) {
+		if ((v = victim(p, e, &young)) == NULL) {
 			p->stats.refused_peer++;
 			return -EBUSY;
 		}
@@ -152,8 +162,11 @@ int duet_connpool_admit(struct duet_connpool *p, struct duet_pooled *pc,
 			e = NULL; /* its record went with its connection */
 	}
 	if (p->count >= p->cfg.max_conns) {
-		if ((v = victim(p, NULL)) == NULL) {
-			p->stats.refused_busy++;
+		if ((v = victim(p, NULL, &young)) == NULL) {
+			if (young)
+				p->stats.refused_young++;
+			else
+				p->stats.refused_busy++;
 			return -EBUSY;
 		}
 		bool gone = e != NULL && v->peer == e && e->n == 1;
@@ -177,6 +190,7 @@ int duet_connpool_admit(struct duet_connpool *p, struct duet_pooled *pc,
 	memset(pc, 0, sizeof(*pc));
 	pc->pool = p;
 	pc->peer = e;
+	pc->since = duet_loop_now(p->loop);
 	duet_list_insert_tail(&p->idle, &pc->link);
 	duet_timer_init(p->loop, &pc->bound, on_bound, pc);
 	duet_timer_start(&pc->bound, p->cfg.idle_timeout, 0);
@@ -223,6 +237,7 @@ void duet_connpool_done(struct duet_pooled *pc, bool partial)
 
 	pc->busy = false;
 	pc->partial = partial;
+	pc->since = duet_loop_now(p->loop);
 	duet_list_unlink(&pc->link);
 	duet_list_insert_tail(&p->idle, &pc->link);
 	duet_timer_start(&pc->bound,
@@ -242,8 +257,10 @@ void duet_connpool_log(const struct duet_connpool *p, const char *who)
 		    (unsigned long long)st->evicted[r], reason_names[r]);
 	DUET_INFO(who,
 		  "connections: %llu admitted, at most %u at once; ended: %s; "
-		  "refused: %llu all busy, %llu peer at its limit",
+		  "refused: %llu all busy, %llu all just arrived, %llu peer "
+		  "at its limit",
 		  (unsigned long long)st->admitted, st->peak, ends,
 		  (unsigned long long)st->refused_busy,
+		  (unsigned long long)st->refused_young,
 		  (unsigned long long)st->refused_peer);
 }

@@ -243,6 +243,7 @@ static int dns_app_start(struct duet_loop *loop, void *arg)
 	    .max_per_peer = (unsigned)tcp_per_peer,
 	    .idle_timeout = tcp_idle,
 	    .request_timeout = tcp_idle,
+	    .grace = DUET_CONNPOOL_GRACE,
 	};
 	if (a.tcp_on && (r = dns_tcp_start(&a.tcp, loop, stack, a.addr,
 					   a.naddrs, &a.server, &pool)) < 0) {

@@ -15,6 +15,7 @@ struct dns_tcp_conn {
 	struct duet_tcp *c;
 	bool paused;   /* reading paused: the output is over its bound */
 	bool answered; /* since the pool last heard of progress */
+	bool eof;      /* the client shut down its side */
 	uint8_t *in;   /* received bytes not yet answered; NULL when none */
 	size_t in_len, in_cap;
 	uint8_t *out; /* answers the stack has not taken yet; NULL when none */
@@ -186,14 +187,23 @@ static bool conn_serve_buffered(struct dns_tcp_conn *k)
 }
 
 /* Reading follows the output: paused while it is over its bound. The pool
- * hears of progress (answers) and of the first bytes of a query. */
+ * hears of progress (answers) and of the first bytes of a query. A client
+ * that is done is closed once every answer it asked for is with the stack
+ * (which still sends them). */
 static void conn_pace(struct dns_tcp_conn *k)
 {
+	if (k->eof && out_pending(k) == 0) {
+		duet_tcp_close(k->c);
+		conn_free(k);
+		return;
+	}
 	if (k->answered)
 		duet_connpool_done(&k->slot, k->in_len > 0);
 	else if (k->in_len > 0)
 		duet_connpool_partial(&k->slot);
 	k->answered = false;
+	if (k->eof)
+		return; /* nothing more to read */
 
 	bool over = out_pending(k) >= DNS_TCP_OUT_HIGH;
 
@@ -210,9 +220,9 @@ static void conn_recv(struct duet_tcp *c, const void *data, size_t len,
 	struct dns_tcp_conn *k = arg;
 	(void)c;
 
-	if (len == 0) { /* the client is done: what is queued still goes */
-		duet_tcp_close(k->c);
-		conn_free(k);
+	if (len == 0) { /* the client is done; answer what it sent */
+		k->eof = true;
+		conn_pace(k);
 		return;
 	}
 	if (k->in_len > 0) { /* complete what is buffered first */
@@ -301,7 +311,10 @@ int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 	if ((r = duet_connpool_init(&t->pool, loop, pool, conn_evict, t)) < 0)
 		return r;
 	for (size_t i = 0; i < naddrs; i++) {
-		r = duet_tcp_listen(stack, &addrs[i], 64, on_accept, t,
+		/* A deep backlog: a flood's burst of connections waits
+		 * there to be admitted or evicted rather than being dropped
+		 * in the kernel, which would cost every client a SYN resend. */
+		r = duet_tcp_listen(stack, &addrs[i], 511, on_accept, t,
 				    &t->listeners[i]);
 		if (r < 0) {
 			DUET_ERROR("dns", "cannot listen on TCP %s: %s",

@@ -686,6 +686,7 @@ void httpd_config_default(struct httpd_config *cfg)
 	cfg->request_timeout = DUET_SEC(10);
 	cfg->max_conns = 10000;
 	cfg->max_per_peer = 0;
+	cfg->evict_grace = DUET_CONNPOOL_GRACE;
 	cfg->access_log = true;
 	cfg->limits = http_default_limits;
 }
@@ -712,6 +713,7 @@ int httpd_start(struct httpd *h, struct duet_loop *loop,
 	    .max_per_peer = cfg->max_per_peer,
 	    .idle_timeout = cfg->idle_timeout,
 	    .request_timeout = cfg->request_timeout,
+	    .grace = cfg->evict_grace,
 	};
 	int r = duet_connpool_init(&h->pool, loop, &pc, on_evict, h);
 	if (r < 0)

@@ -44,7 +44,8 @@ struct httpd_config {
 	duet_time_t idle_timeout;
 	duet_time_t request_timeout;
 	unsigned max_conns;
-	unsigned max_per_peer; /* 0: max_conns */
+	unsigned max_per_peer;	 /* 0: max_conns */
+	duet_time_t evict_grace; /* see duet/connpool.h */
 	bool access_log;
 	struct http_limits limits;
 };

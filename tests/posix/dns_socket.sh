@@ -103,7 +103,7 @@ line=$(grep 'dns: stopping:' "$log")
 # Every check above sent at least one query of each kind.
 printf '%s\n' "$line" | grep -Eq '[1-9][0-9]* nxdomain, [1-9][0-9]* refused, [1-9][0-9]* formerr, [1-9][0-9]* notimp, [0-9]+ badvers, [1-9][0-9]* truncated; dropped [1-9][0-9]* short, [1-9][0-9]* responses' &&
 	ok "counters logged at shutdown" || not_ok "counters logged at shutdown" "$line"
-grep -Eq 'dns: tcp: connections: [1-9][0-9]* admitted, .*; refused: 0 all busy, 0 peer at its limit' "$log" &&
+grep -Eq 'dns: tcp: connections: [1-9][0-9]* admitted, .*; refused: 0 all busy, 0 all just arrived, 0 peer at its limit' "$log" &&
 	grep -Eq 'dns: tcp: 1 closed for bad framing' "$log" &&
 	ok "TCP counters logged at shutdown" || not_ok "TCP counters logged at shutdown" "$(grep 'dns: tcp' "$log")"
 
@@ -144,7 +144,8 @@ pid=
 # 64 slots (the default), tcp_per_peer=64 so that only the pool's eviction
 # is at work for clients that all come from 127.0.0.1: 100 connections
 # trickling a byte of an unfinished query every second, then 300 that send
-# nothing; each time 10 probe queries over TCP must all be answered.
+# nothing; each time 10 probe queries over TCP (each retried after a
+# reset, within 10 s) must all be answered.
 flood="python3 $top_srcdir/tests/posix/flood.py"
 port3=$(free_port)
 "$dns" port="$port3" addr=127.0.0.1 tcp_per_peer=64 tcp_idle=3s >"$tmp/pool.log" 2>&1 &

@@ -149,8 +149,9 @@ pid2=
 # ------------------------------------------- slot exhaustion (connpool.h)
 # 300 hostile connections against 100 slots, from the probe's own address
 # (max_per_peer=100, so only the pool's eviction is at work): a Slowloris
-# trickle, then a silent flood. Each time 10 probe GETs, one after another,
-# must all be served, each within a generous 10 s.
+# trickle, then a silent flood. Each time 10 probe GETs, one after another
+# (each retried after a reset, as clients do), must all be served, each
+# within a generous 10 s.
 flood="python3 $top_srcdir/tests/posix/flood.py"
 port3=$(loopback_port)
 "$httpd" port="$port3" max_conns=100 max_per_peer=100 request_timeout=3s \

@@ -30,13 +30,14 @@ static void on_evict(struct duet_pooled *pc, enum duet_evict_reason why,
 	duet_connpool_remove(pc);
 }
 
-static void start(unsigned max, unsigned per_peer)
+static void start_grace(unsigned max, unsigned per_peer, duet_time_t grace)
 {
 	struct duet_connpool_config cfg = {
 	    .max_conns = max,
 	    .max_per_peer = per_peer,
 	    .idle_timeout = DUET_SEC(10),
 	    .request_timeout = DUET_SEC(3),
+	    .grace = grace,
 	};
 	cr_assert_eq(duet_connpool_init(&pool, &loop, &cfg, on_evict, NULL), 0);
 }
@@ -57,6 +58,11 @@ static void teardown(void)
 }
 
 TestSuite(connpool, .init = setup, .fini = teardown);
+
+static void start(unsigned max, unsigned per_peer)
+{
+	start_grace(max, per_peer, 0);
+}
 
 static int admit(int i, const char *ip)
 {
@@ -203,7 +209,7 @@ Test(connpool, counters_logged)
 		   "connections: 2 admitted, at most 1 at once; ended: 0 "
 		   "idle, 0 slow request, 1 pool full, idle, 0 pool full, "
 		   "incomplete request, 0 peer at its limit; refused: 1 "
-		   "all busy, 0 peer at its limit") != NULL,
+		   "all busy, 0 all just arrived, 0 peer at its limit") != NULL,
 	    "%s", fakeplat_console());
 }
 
@@ -218,4 +224,25 @@ Test(connpool, bad_config_refused)
 	cr_assert_eq(duet_connpool_init(&pool, &loop, &cfg, on_evict, NULL),
 		     -EINVAL);
 	start(1, 0); /* for the teardown */
+}
+
+/* A burst larger than the pool does not flush out connections admitted
+ * within the grace: the newcomers are refused, until the grace is over. */
+Test(connpool, grace_protects_the_just_admitted)
+{
+	start_grace(2, 0, DUET_MSEC(100));
+	cr_assert_eq(admit(0, "10.0.0.1"), 0);
+	cr_assert_eq(admit(1, "10.0.0.2"), 0);
+	cr_assert_eq(admit(2, "10.0.0.3"), -EBUSY);
+	cr_assert_eq(pool.stats.refused_young, 1);
+	cr_assert(conns[0].in && conns[1].in);
+	run_for(DUET_MSEC(60));
+	duet_connpool_busy(&conns[0].pc);
+	duet_connpool_done(&conns[0].pc, false); /* progress: grace anew */
+	run_for(DUET_MSEC(60));
+	cr_assert_eq(admit(2, "10.0.0.3"), 0);
+	cr_assert_eq(conns[1].ended, DUET_EVICT_FULL_IDLE + 1,
+		     "past its grace, the least progressed goes");
+	cr_assert_eq(admit(3, "10.0.0.4"), -EBUSY, "0 progressed 60 ms ago");
+	cr_assert_eq(pool.stats.refused_young, 2);
 }

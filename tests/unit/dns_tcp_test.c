@@ -49,6 +49,7 @@ static void setup(void)
 	struct duet_sockaddr addr = {.port = 53};
 	duet_ipaddr_parse("127.0.0.1", &addr.ip);
 	memset(&tcp, 0, sizeof(tcp));
+	/* No grace: the tests admit everything at one instant. */
 	struct duet_connpool_config pool = {.max_conns = 4,
 					    .idle_timeout = DUET_SEC(10),
 					    .request_timeout = DUET_SEC(10)};
@@ -195,6 +196,29 @@ Test(dns_tcp, input_beyond_its_bound_resets)
 	cr_assert_gt(len, DNS_TCP_IN_MAX);
 	duet_tcp_deliver_recv(&f->base, q, len);
 	cr_assert(f->aborted);
+}
+
+/* A client that sends its queries and shuts down its side at once still
+ * gets every answer, then the close. */
+Test(dns_tcp, client_done_sending_still_gets_every_answer)
+{
+	enum { N = 20 };
+	static uint8_t q[N * 40];
+	size_t len = pipeline(q, N);
+	struct fconn *f = connect_(0, 0);
+
+	duet_tcp_deliver_recv(&f->base, q, len);
+	duet_tcp_deliver_recv(&f->base, "", 0);
+	cr_assert_not(f->closed, "answers are still waiting");
+	for (int i = 0; i < 1000 && !f->closed; i++) {
+		cr_assert(f->owed);
+		f->owed = false;
+		f->space = 5000;
+		duet_tcp_deliver_writable(&f->base);
+	}
+	cr_assert(f->closed);
+	cr_assert_not(f->aborted);
+	cr_assert_eq(check_answers(f), N);
 }
 
 Test(dns_tcp, pipeline_split_anywhere_is_answered_in_order)

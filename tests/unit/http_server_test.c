@@ -482,6 +482,7 @@ static void restart(unsigned max_conns, unsigned max_per_peer)
 	httpd_table_source(&table, &src);
 	cfg.max_conns = max_conns;
 	cfg.max_per_peer = max_per_peer;
+	cfg.evict_grace = 0; /* every admission here is at the same instant */
 	cr_assert_eq(httpd_start(&srv, &loop, &fstack, &cfg, &src), 0);
 }
 

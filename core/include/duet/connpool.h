@@ -14,8 +14,12 @@
  *  - A newcomer to a full pool evicts the connection that has made the
  *    least progress: of those with no response in flight, the one whose
  *    last progress (accept, or the end of a response) is the oldest, idle
- *    or partway through a request. Only when every connection has a
- *    response in flight is the newcomer refused.
+ *    or partway through a request. The newcomer is refused instead when
+ *    every connection has a response in flight, or when even the
+ *    least-progressed one made its last progress less than `grace` ago: a
+ *    burst of connections larger than the pool (which a server accepts
+ *    before it reads any of them) must not flush out a newcomer before its
+ *    first request could be read.
  *  - A peer address holding max_per_peer connections evicts its own
  *    least-progressed one for a newcomer (or, if all of its connections are
  *    busy, the newcomer is refused): one address never takes more than its
@@ -58,14 +62,20 @@ struct duet_connpool_config {
 	unsigned max_per_peer; /* 0: max_conns */
 	duet_time_t idle_timeout;
 	duet_time_t request_timeout;
+	duet_time_t grace; /* 0: none (DUET_CONNPOOL_GRACE is the usual) */
 };
+
+/* Long enough for a server to read the first request of a connection it
+ * just accepted, however many others it accepted at the same time. */
+#define DUET_CONNPOOL_GRACE DUET_MSEC(100)
 
 struct duet_connpool_stats {
 	uint64_t admitted;
 	uint64_t evicted[DUET_EVICT_REASONS];
-	uint64_t refused_busy; /* full, every connection with a response */
-	uint64_t refused_peer; /* the peer at its limit, all of it busy */
-	unsigned peak;	       /* most connections at once */
+	uint64_t refused_busy;	/* full, every connection with a response */
+	uint64_t refused_young; /* full, every connection within its grace */
+	uint64_t refused_peer;	/* the peer at its limit, all of it busy */
+	unsigned peak;		/* most connections at once */
 };
 
 struct duet_pooled;
@@ -93,6 +103,7 @@ struct duet_pooled {
 	struct duet_connpool *pool;
 	struct duet_connpool_peer *peer;
 	struct duet_timer bound;
+	duet_time_t since; /* admitted, or its last response ended */
 	bool busy;
 	bool partial;
 };
