@@ -257,14 +257,68 @@ static void w_rr(struct writer *w, const struct dns_zone *z,
 
 /* ----------------------------------------------------------- answering */
 
-static size_t header_only(const uint8_t *q, uint8_t *out, enum dns_rcode rc)
+/* The OPT of a query refused before it was read whole (for its opcode, or
+ * malformed): the fixed part of the first root-owned OPT in the additional
+ * section, as far as the message can be walked, or NULL. */
+static const uint8_t *find_opt(const uint8_t *m, size_t len)
 {
+	size_t pos = HDR;
+	unsigned qd = get16(m + 4);
+	unsigned before = (unsigned)get16(m + 6) + get16(m + 8);
+	unsigned total = before + get16(m + 10);
+
+	for (unsigned i = 0; i < qd; i++) {
+		if (!skip_name(m, len, &pos) || len - pos < 4)
+			return NULL;
+		pos += 4;
+	}
+	for (unsigned i = 0; i < total; i++) {
+		size_t start = pos;
+		if (!skip_name(m, len, &pos) || len - pos < 10)
+			return NULL;
+		if (i >= before && m[start] == 0 && get16(m + pos) == DNS_T_OPT)
+			return m + pos;
+		uint16_t rdlen = get16(m + pos + 8);
+		pos += 10;
+		if (len - pos < rdlen)
+			return NULL;
+		pos += rdlen;
+	}
+	return NULL;
+}
+
+/* Appends our OPT to the response of out_len bytes (RFC 6891 section 7:
+ * a response to a query with an OPT carries one). */
+static size_t put_opt(uint8_t *out, size_t len, enum dns_rcode rc,
+		      bool dnssec_ok)
+{
+	uint8_t *o = out + len;
+
+	o[0] = 0;
+	put16(o + 1, DNS_T_OPT);
+	put16(o + 3, DNS_EDNS_UDP_SIZE);
+	o[5] = (uint8_t)(rc >> 4); /* the extended rcode's upper bits */
+	o[6] = 0;		   /* version */
+	o[7] = dnssec_ok ? 0x80 : 0;
+	o[8] = 0;
+	put16(o + 9, 0);
+	put16(out + 10, 1);
+	return len + OPT_RR_LEN;
+}
+
+static size_t header_only(const uint8_t *q, size_t qlen, uint8_t *out,
+			  enum dns_rcode rc)
+{
+	const uint8_t *opt = find_opt(q, qlen);
+
 	memset(out, 0, HDR);
 	out[0] = q[0];
 	out[1] = q[1];
 	out[2] = (uint8_t)(F_QR | (q[2] & (F_OPCODE | F_RD)));
 	out[3] = (uint8_t)rc;
-	return HDR;
+	if (opt == NULL)
+		return HDR;
+	return put_opt(out, HDR, rc, (opt[6] & 0x80) != 0);
 }
 
 /* The zone holding name: the one with the longest apex. */
@@ -365,11 +419,11 @@ size_t dns_answer(struct dns_server *s, enum dns_transport tr, const uint8_t *q,
 	}
 	if ((q[2] & F_OPCODE) != 0) {
 		count(&s->stats, DNS_R_NOTIMP, 0);
-		return header_only(q, out, DNS_R_NOTIMP);
+		return header_only(q, qlen, out, DNS_R_NOTIMP);
 	}
 	if (qlen > DNS_QUERY_MAX || !parse_query(q, qlen, &qu)) {
 		count(&s->stats, DNS_R_FORMERR, 0);
-		return header_only(q, out, DNS_R_FORMERR);
+		return header_only(q, qlen, out, DNS_R_FORMERR);
 	}
 
 	size_t limit = 512;
@@ -418,18 +472,7 @@ size_t dns_answer(struct dns_server *s, enum dns_transport tr, const uint8_t *q,
 	put16(out + 4, 1);
 	put16(out + 6, an);
 	put16(out + 8, ns);
-	if (qu.edns) {
-		uint8_t *o = out + w.len;
-		o[0] = 0;
-		put16(o + 1, DNS_T_OPT);
-		put16(o + 3, DNS_EDNS_UDP_SIZE);
-		o[5] = (uint8_t)(rc >> 4); /* the extended rcode's upper bits */
-		o[6] = 0;		   /* version */
-		o[7] = qu.dnssec_ok ? 0x80 : 0;
-		o[8] = 0;
-		put16(o + 9, 0);
-		w.len += OPT_RR_LEN;
-		put16(out + 10, 1);
-	}
+	if (qu.edns)
+		w.len = put_opt(out, w.len, rc, qu.dnssec_ok);
 	return w.len;
 }

@@ -23,8 +23,10 @@
  * last name of the chain (RFC 6604). ANY gets one RRset (RFC 8482): the
  * name's first by type number, which keeps ANY from being an amplifier.
  * The question is echoed byte for byte, so its case is the query's; names in
- * answers are compressed. With EDNS0 the response carries an OPT advertising
- * DNS_EDNS_UDP_SIZE. Over UDP (cap at least DNS_RESPONSE_MAX) a response may
+ * answers are compressed. A response to a query that carries an OPT carries
+ * one advertising DNS_EDNS_UDP_SIZE, FORMERR and NOTIMP included (RFC 6891
+ * section 7; a malformed query's OPT is found as far as the message can be
+ * walked). Over UDP (cap at least DNS_RESPONSE_MAX) a response may
  * be as large as the client's EDNS size, at most DNS_RESPONSE_MAX; without
  * EDNS, 512 bytes. Over TCP it may fill cap (at most 65535). A response that
  * does not fit is sent as the question alone with TC set.

@@ -11,8 +11,12 @@
  *                lwIP, which takes both families there)
  *   tcp=B        also serve DNS over TCP on the same addresses, for
  *                clients whose UDP answer was truncated (default on)
- *   tcp_conns=N  TCP connections at once (default 64)
- *   tcp_idle=T   close a TCP connection idle this long (default 10s)
+ *   tcp_conns=N  TCP connections at once (default 64); a newcomer to a full
+ *                pool evicts the least-progressed one (duet/connpool.h)
+ *   tcp_per_peer=N  TCP connections from one address (tcp_conns / 4)
+ *   tcp_idle=T   close a TCP connection with no answer or no complete query
+ *                this long after its accept, its last answer or its query's
+ *                first byte (default 10s)
  *   query_log=B  one log line per UDP query (default off)
  */
 #include <stdio.h>
@@ -77,12 +81,12 @@ static void dns_app_stop(struct duet_stop_hook *hook, void *arg)
 	for (size_t i = 0; i < a->naddrs; i++)
 		duet_udp_close(a->udp[i]);
 	if (a->tcp_on) {
+		duet_connpool_log(&a->tcp.pool, "dns: tcp");
 		DUET_INFO("dns",
-			  "tcp: %llu connections, %llu refused (pool full), "
-			  "%llu closed for bad framing or not reading",
-			  (unsigned long long)a->tcp.accepted,
-			  (unsigned long long)a->tcp.refused,
-			  (unsigned long long)a->tcp.closed_bad);
+			  "tcp: %llu closed for bad framing or too much input, "
+			  "at most %zu bytes of output held",
+			  (unsigned long long)a->tcp.closed_bad,
+			  a->tcp.out_peak);
 		dns_tcp_stop(&a->tcp);
 	}
 	DUET_INFO(
@@ -182,7 +186,7 @@ static int dns_app_start(struct duet_loop *loop, void *arg)
 	struct duet_stack *stack;
 	const char *addrs;
 	char where[DUET_SOCKADDR_STRLEN];
-	long long port, tcp_conns;
+	long long port, tcp_conns, tcp_per_peer;
 	duet_time_t tcp_idle;
 	int r;
 	(void)arg;
@@ -194,6 +198,9 @@ static int dns_app_start(struct duet_loop *loop, void *arg)
 	    (r = duet_args_get_bool(args, "tcp", true, &a.tcp_on)) < 0 ||
 	    (r = duet_args_get_int(args, "tcp_conns", 64, 1, 65536,
 				   &tcp_conns)) < 0 ||
+	    (r = duet_args_get_int(args, "tcp_per_peer",
+				   tcp_conns / 4 > 0 ? tcp_conns / 4 : 1, 1,
+				   65536, &tcp_per_peer)) < 0 ||
 	    (r = duet_args_get_duration(args, "tcp_idle", DUET_SEC(10),
 					&tcp_idle)) < 0)
 		return r;
@@ -231,9 +238,15 @@ static int dns_app_start(struct duet_loop *loop, void *arg)
 			goto fail;
 		}
 	}
-	if (a.tcp_on &&
-	    (r = dns_tcp_start(&a.tcp, loop, stack, a.addr, a.naddrs, &a.server,
-			       (size_t)tcp_conns, tcp_idle)) < 0) {
+	struct duet_connpool_config pool = {
+	    .max_conns = (unsigned)tcp_conns,
+	    .max_per_peer = (unsigned)tcp_per_peer,
+	    .idle_timeout = tcp_idle,
+	    .request_timeout = tcp_idle,
+	    .grace = DUET_CONNPOOL_GRACE,
+	};
+	if (a.tcp_on && (r = dns_tcp_start(&a.tcp, loop, stack, a.addr,
+					   a.naddrs, &a.server, &pool)) < 0) {
 		for (size_t i = 0; i < a.naddrs; i++)
 			duet_udp_close(a.udp[i]);
 		goto fail;
@@ -265,7 +278,11 @@ DUET_APP(.name = "dns",
 	     "  addr=IPS     comma-separated addresses (default 127.0.0.1,::1 "
 	     "on the socket stack, :: on lwIP)\n"
 	     "  tcp=B        also serve over TCP (default on)\n"
-	     "  tcp_conns=N  TCP connections at once (default 64)\n"
-	     "  tcp_idle=T   close idle TCP connections (default 10s)\n"
+	     "  tcp_conns=N  TCP connections at once; a newcomer evicts the "
+	     "least progressed (default 64)\n"
+	     "  tcp_per_peer=N  TCP connections from one address (default "
+	     "tcp_conns/4)\n"
+	     "  tcp_idle=T   close TCP connections without an answer or a "
+	     "whole query this long (default 10s)\n"
 	     "  query_log=B  one log line per UDP query (default off)",
 	 .start = dns_app_start);

@@ -3,42 +3,56 @@
  *
  * Each message is framed by a two-byte length. A connection may carry many
  * queries, pipelined; they are answered in order by the same dns_answer()
- * as UDP, with room for responses up to 65535 bytes. Connections come from
- * a pool allocated at start (max_conns); one more is reset at once. A
- * connection idle for idle_timeout, or whose client sends a message longer
- * than DNS_QUERY_MAX or more than it reads back, is closed. When the send
- * queue has no room for a response, reading stops until it has.
+ * as UDP, with room for responses up to 65535 bytes. Connections hold slots
+ * of the shared connection pool (duet/connpool.h): one idle for
+ * idle_timeout since its accept or its last answer, or whose query is not
+ * complete request_timeout after its first byte, is closed; a newcomer to
+ * a full pool evicts the least-progressed; one address has a share. A
+ * client that sends a message longer than DNS_QUERY_MAX is reset.
+ *
+ * Every answer is built whole and queued, whatever room the stack's send
+ * queue has at that moment (a TCP answer is never truncated to fit): what
+ * the stack does not take waits in the connection's output, and the rest
+ * goes out as the stack reports it writable. While that output holds
+ * DNS_TCP_OUT_HIGH bytes or more, no further query is answered and reading
+ * is paused, so a client that pipelines without reading holds at most
+ * DNS_TCP_OUT_HIGH + one answer of output and DNS_TCP_IN_MAX of input.
+ * Both buffers exist only while they hold bytes.
  */
 #ifndef DUET_DNS_TCP_H
 #define DUET_DNS_TCP_H
 
+#include <duet/connpool.h>
+#include <duet/list.h>
 #include <duet/loop.h>
 #include <duet/net.h>
 
 #include "answer.h"
 
 #define DNS_TCP_LISTENERS 4
-
-struct dns_tcp_conn;
+#define DNS_TCP_OUT_HIGH  65536
+/* A partial query and one delivery from the stack (at most 64 KiB). */
+#define DNS_TCP_IN_MAX (2 + DNS_QUERY_MAX + 65536)
 
 struct dns_tcp {
 	struct dns_server *server;
 	struct duet_tcp *listeners[DNS_TCP_LISTENERS];
 	size_t nlisteners;
-	struct dns_tcp_conn *conns; /* the pool */
-	size_t max_conns;
-	duet_time_t idle_timeout;
-	uint64_t accepted, refused, closed_bad;
-	uint8_t out[2 + 65535]; /* one response at a time, sent at once */
+	struct duet_connpool pool;
+	struct duet_list conns; /* every connection, for stop */
+	uint64_t closed_bad;
+	size_t out_peak;	/* the most output one connection held */
+	uint8_t out[2 + 65535]; /* the answer being built */
 };
 
 /* Listens on each address. 0, or a negative errno (logged) with nothing left
  * open. */
 int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 		  struct duet_stack *stack, const struct duet_sockaddr *addrs,
-		  size_t naddrs, struct dns_server *server, size_t max_conns,
-		  duet_time_t idle_timeout);
-/* Closes the listeners and every connection; frees the pool. */
+		  size_t naddrs, struct dns_server *server,
+		  const struct duet_connpool_config *pool);
+/* Closes the listeners and every connection; frees the pool (log its
+ * counters before). */
 void dns_tcp_stop(struct dns_tcp *t);
 
 #endif

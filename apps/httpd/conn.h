@@ -43,6 +43,7 @@ struct httpd_stream {
 
 struct httpd_conn {
 	struct duet_list link;
+	struct duet_pooled slot;
 	struct httpd *srv;
 	struct duet_tcp *tcp;
 	struct duet_timer timer;
@@ -50,12 +51,16 @@ struct httpd_conn {
 	bool paused;
 	bool peer_eof;
 	bool want_close; /* close once the queue is sent */
+	/* Memory while a request or response is in flight only: the receive
+	 * buffer and the response queue exist while the connection has bytes
+	 * buffered, a body to skip or responses queued (conn_trim). */
 	char *in;
 	size_t in_len, in_cap;
-	uint64_t body_skip;    /* bytes of an accepted body still to discard */
-	duet_time_t req_start; /* when the buffered partial request began */
+	uint64_t body_skip; /* bytes of an accepted body still to discard */
+	bool in_chunked;    /* discarding a chunked body through chunked */
+	struct http_chunked chunked;
 	unsigned q_head, q_len;
-	struct httpd_resp q[HTTPD_QUEUE];
+	struct httpd_resp *q; /* HTTPD_QUEUE of them */
 	struct httpd_stream stream;
 	char peer[DUET_SOCKADDR_STRLEN];
 };

@@ -46,8 +46,7 @@ bool http_token_eq(const char *s, size_t len, const char *lit)
 	return lit[i] == '\0';
 }
 
-bool http_list_next(const char *v, size_t n, size_t *pos, size_t *b,
-		    size_t *e)
+bool http_list_next(const char *v, size_t n, size_t *pos, size_t *b, size_t *e)
 {
 	size_t i = *pos;
 
@@ -94,6 +93,128 @@ static bool partial_line_ok(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!is_value_byte((unsigned char)p[i]) && p[i] != '\r')
+			return false;
+	return true;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes %HH escapes of p[0..n) into out (NULL: only checks them). */
+static long pct_decode(const char *p, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++, o++) {
+		char c = p[i];
+		if (c == '%') {
+			int hi, lo;
+			if (n - i < 3 || (hi = hex_value(p[i + 1])) < 0 ||
+			    (lo = hex_value(p[i + 2])) < 0)
+				return -400;
+			c = (char)(hi << 4 | lo);
+			/* A NUL would cut the name short; an encoded '/' would
+			 * name a path other than the one the segments say. */
+			if (c == '\0' || c == '/')
+				return -400;
+			i += 2;
+		}
+		if (out != NULL)
+			out[o] = c;
+	}
+	return (long)o;
+}
+
+/* RFC 3986 section 5.2.4 on a decoded absolute path, in place: "." and ".."
+ * segments go, and ".." at the root stays at the root. */
+static size_t remove_dot_segments(char *p, size_t n)
+{
+	size_t in = 0, out = 0;
+
+	while (in < n) {
+		size_t seg = in + 1, end = seg; /* p[in] is '/' */
+		while (end < n && p[end] != '/')
+			end++;
+		size_t len = end - seg;
+		bool last = end == n;
+		if (len == 1 && p[seg] == '.') {
+			if (last)
+				p[out++] = '/';
+		} else if (len == 2 && p[seg] == '.' && p[seg + 1] == '.') {
+			while (out > 0 && p[--out] != '/')
+				;
+			if (last)
+				p[out++] = '/';
+		} else {
+			memmove(p + out, p + in, end - in);
+			out += end - in;
+		}
+		in = end;
+	}
+	if (out == 0)
+		p[out++] = '/';
+	return out;
+}
+
+long http_path_decode(const char *path, size_t len, char *out, size_t cap)
+{
+	if (len > cap)
+		return -414;
+	long n = pct_decode(path, len, out);
+	if (n < 0)
+		return n;
+	return (long)remove_dot_segments(out, (size_t)n);
+}
+
+/* RFC 3986 unreserved and sub-delims: the bytes a reg-name holds besides
+ * its %HH escapes. */
+static bool is_host_char(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return true;
+	return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+/* Host = uri-host [ ":" port ] (RFC 9110 section 7.2). An http URI never
+ * has an empty host, so neither may its Host. */
+static bool host_valid(const char *v, size_t n)
+{
+	size_t i = 0;
+
+	if (n > 0 && v[0] == '[') {
+		for (i = 1; i < n && v[i] != ']'; i++)
+			if (!is_host_char((unsigned char)v[i]) && v[i] != ':')
+				return false;
+		if (i == n || i == 1)
+			return false;
+		i++;
+	} else {
+		for (; i < n && v[i] != ':'; i++) {
+			if (v[i] == '%') {
+				if (n - i < 3 || hex_value(v[i + 1]) < 0 ||
+				    hex_value(v[i + 2]) < 0)
+					return false;
+				i += 2;
+			} else if (!is_host_char((unsigned char)v[i])) {
+				return false;
+			}
+		}
+		if (i == 0)
+			return false;
+	}
+	if (i < n && v[i++] != ':')
+		return false;
+	for (; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
 			return false;
 	return true;
 }
@@ -154,7 +275,8 @@ static long parse_request_line(const char *p, size_t n,
 		return -400;
 	req->target = p + start;
 	req->target_len = i - start;
-	if (find_path(req) < 0)
+	if (find_path(req) < 0 ||
+	    pct_decode(req->path, req->path_len, NULL) < 0)
 		return -400;
 
 	i++;
@@ -174,7 +296,26 @@ struct head_state {
 	bool conn_keep_alive;
 	bool has_cl;
 	bool has_te;
+	unsigned te_codings; /* transfer codings listed, in order */
+	bool te_chunked_last;
+	bool te_chunked_early; /* chunked before another coding */
 };
+
+/* Transfer-Encoding lists the codings applied in order (RFC 9112 section
+ * 6.1); repeated fields continue the list. */
+static void parse_transfer_encoding(const char *v, size_t n,
+				    struct head_state *st)
+{
+	size_t i = 0, b, e;
+
+	st->has_te = true;
+	while (http_list_next(v, n, &i, &b, &e)) {
+		if (st->te_chunked_last)
+			st->te_chunked_early = true;
+		st->te_chunked_last = http_token_eq(v + b, e - b, "chunked");
+		st->te_codings++;
+	}
+}
 
 static void parse_connection(const char *v, size_t n, struct head_state *st)
 {
@@ -236,7 +377,7 @@ static long parse_field(const char *p, size_t n, struct head_state *st,
 		e--;
 
 	if (http_token_eq(name, name_len, "host")) {
-		if (st->host)
+		if (st->host || !host_valid(p + b, e - b))
 			return -400;
 		st->host = true;
 	} else if (http_token_eq(name, name_len, "connection")) {
@@ -244,7 +385,7 @@ static long parse_field(const char *p, size_t n, struct head_state *st,
 	} else if (http_token_eq(name, name_len, "content-length")) {
 		return parse_content_length(p + b, e - b, st, req);
 	} else if (http_token_eq(name, name_len, "transfer-encoding")) {
-		st->has_te = true;
+		parse_transfer_encoding(p + b, e - b, st);
 	} else if (http_token_eq(name, name_len, "if-none-match")) {
 		req->if_none_match = p + b;
 		req->if_none_match_len = e - b;
@@ -322,12 +463,146 @@ long http_parse_request(const char *buf, size_t len,
 
 	if (req->minor >= 1 && !st.host)
 		return -400;
-	if (st.has_te)
-		return st.has_cl ? -400 : -501;
+	if (st.has_te) {
+		/* With Content-Length too, or in 1.0, or not ending in chunked,
+		 * the body's end is ambiguous: a smuggling vector. */
+		if (st.has_cl || req->minor == 0 || !st.te_chunked_last ||
+		    st.te_chunked_early)
+			return -400;
+		if (st.te_codings > 1)
+			return -501; /* a coding under chunked: none known */
+		req->chunked = true;
+	}
 	if (req->content_length > limits->max_body)
 		return -413;
 	req->keep_alive = req->minor >= 1
 			      ? !st.conn_close
 			      : st.conn_keep_alive && !st.conn_close;
 	return (long)pos;
+}
+
+/* ------------------------------------------------------ chunked bodies */
+
+enum {
+	CK_SIZE,    /* hex digits of a chunk size */
+	CK_EXT,	    /* after the size: chunk extensions, up to CR */
+	CK_SIZE_LF, /* CR seen after the size line */
+	CK_DATA,    /* chunk data */
+	CK_DATA_CR, /* the CRLF after a chunk's data */
+	CK_DATA_LF,
+	CK_TRAILER,  /* at the start of a trailer line */
+	CK_FIELD,    /* inside a trailer field line */
+	CK_FIELD_LF, /* CR seen after a trailer field */
+	CK_END_LF,   /* CR of the final empty line seen */
+	CK_DONE,
+};
+
+void http_chunked_init(struct http_chunked *ck)
+{
+	memset(ck, 0, sizeof(*ck));
+}
+
+bool http_chunked_done(const struct http_chunked *ck)
+{
+	return ck->state == CK_DONE;
+}
+
+/* Framing bytes are strict CRLF: a bare LF inside a body is where
+ * front-ends and servers disagree on a body's end. */
+long http_chunked_feed(struct http_chunked *ck, const char *p, size_t n,
+		       const struct http_limits *limits)
+{
+	size_t i = 0;
+
+	while (i < n && ck->state != CK_DONE) {
+		unsigned char c = (unsigned char)p[i];
+		int h;
+		if (ck->state == CK_DATA) {
+			size_t k = ck->left < n - i ? (size_t)ck->left : n - i;
+			ck->left -= k;
+			i += k;
+			if (ck->left == 0)
+				ck->state = CK_DATA_CR;
+			continue;
+		}
+		i++;
+		if (ck->state != CK_DATA_CR && ck->state != CK_DATA_LF &&
+		    ++ck->line > limits->max_line)
+			return -400;
+		switch (ck->state) {
+		case CK_SIZE:
+			if ((h = hex_value((char)c)) >= 0) {
+				if (ck->left > UINT64_MAX >> 4)
+					return -413;
+				ck->left = ck->left << 4 | (uint64_t)h;
+				ck->digits++;
+				if (ck->left > limits->max_body ||
+				    ck->total + ck->left > limits->max_body)
+					return -413;
+				break;
+			}
+			if (ck->digits == 0)
+				return -400;
+			if (c == '\r')
+				ck->state = CK_SIZE_LF;
+			else if (c == ';' || c == ' ' || c == '\t')
+				ck->state = CK_EXT;
+			else
+				return -400;
+			break;
+		case CK_EXT:
+			if (c == '\r')
+				ck->state = CK_SIZE_LF;
+			else if (!is_value_byte(c))
+				return -400;
+			break;
+		case CK_SIZE_LF:
+			if (c != '\n')
+				return -400;
+			ck->line = 0;
+			ck->digits = 0;
+			ck->total += ck->left;
+			ck->state = ck->left == 0 ? CK_TRAILER : CK_DATA;
+			break;
+		case CK_DATA_CR:
+			if (c != '\r')
+				return -400;
+			ck->state = CK_DATA_LF;
+			break;
+		case CK_DATA_LF:
+			if (c != '\n')
+				return -400;
+			ck->state = CK_SIZE;
+			break;
+		case CK_TRAILER:
+			if (++ck->trailer_lines > limits->max_headers)
+				return -431;
+			if (c == '\r')
+				ck->state = CK_END_LF;
+			else if (is_tchar(c))
+				ck->state = CK_FIELD;
+			else
+				return -400;
+			break;
+		case CK_FIELD:
+			if (c == '\r')
+				ck->state = CK_FIELD_LF;
+			else if (!is_value_byte(c))
+				return -400;
+			break;
+		case CK_FIELD_LF:
+			if (c != '\n')
+				return -400;
+			ck->line = 0;
+			ck->state = CK_TRAILER;
+			break;
+		case CK_END_LF:
+			if (c != '\n')
+				return -400;
+			ck->state = CK_DONE;
+			break;
+		default: return -400;
+		}
+	}
+	return (long)i;
 }

@@ -9,10 +9,16 @@
  *                     stack, which shares the host's addresses, so a dev
  *                     server is not exposed by accident; 0.0.0.0 on lwIP,
  *                     whose address is the image's own)
- *   idle_timeout=T    close a keep-alive connection idle this long (10s)
+ *   idle_timeout=T    close a connection idle this long, after its accept or
+ *                     its last response (10s)
  *   request_timeout=T a request must be complete this long after its first
  *                     byte, else 408 and close (10s)
- *   max_conns=N       connections beyond this are reset at once (1024)
+ *   max_conns=N       connections at once (10000); a newcomer to a full
+ *                     server evicts the connection that made the least
+ *                     progress (duet/connpool.h), or is reset if every
+ *                     connection has a response in flight
+ *   max_per_peer=N    connections from one address (max_conns / 4); over
+ *                     it, that address's own least-progressed one goes
  *   access_log=BOOL   one log line per request (on)
  *   synthetic=SIZES   also serve generated files of these sizes, for
  *                     benchmarks: synthetic=1k,64k serves /1k and /64k
@@ -182,7 +188,7 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	struct httpd_config cfg;
 	struct httpd_source src;
 	const char *addr, *synthetic;
-	long long port, max_conns;
+	long long port, max_conns, max_per_peer;
 	int r;
 	(void)arg;
 
@@ -196,6 +202,9 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 					&cfg.request_timeout)) < 0 ||
 	    (r = duet_args_get_int(args, "max_conns", cfg.max_conns, 1, 1000000,
 				   &max_conns)) < 0 ||
+	    (r = duet_args_get_int(args, "max_per_peer",
+				   max_conns / 4 > 0 ? max_conns / 4 : 1, 1,
+				   1000000, &max_per_peer)) < 0 ||
 	    (r = duet_args_get_bool(args, "access_log", true,
 				    &cfg.access_log)) < 0 ||
 	    (r = duet_args_get_str(args, "synthetic", NULL, &synthetic)) < 0)
@@ -206,6 +215,7 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 		return -EINVAL;
 	}
 	cfg.max_conns = (unsigned)max_conns;
+	cfg.max_per_peer = (unsigned)max_per_peer;
 
 	if ((r = duet_net_open(loop, &stack)) < 0)
 		return r;
@@ -256,11 +266,14 @@ DUET_APP(.name = "httpd",
 	     "  port=N             TCP port (default 8080)\n"
 	     "  addr=IP            listen address (default 127.0.0.1 on the "
 	     "socket stack, 0.0.0.0 on lwIP)\n"
-	     "  idle_timeout=T     close idle keep-alive connections (default "
+	     "  idle_timeout=T     close connections idle this long (default "
 	     "10s)\n"
 	     "  request_timeout=T  a request must arrive whole within T of its "
 	     "first byte (default 10s)\n"
-	     "  max_conns=N        reset connections beyond N (default 1024)\n"
+	     "  max_conns=N        connections at once; a newcomer evicts the "
+	     "least progressed (default 10000)\n"
+	     "  max_per_peer=N     connections from one address (default "
+	     "max_conns/4)\n"
 	     "  access_log=BOOL    one log line per request (default on)\n"
 	     "  synthetic=SIZES    also serve generated files, e.g. 1k,64k as "
 	     "/1k and /64k",

@@ -19,6 +19,12 @@
 /* How long to keep reading after our FIN, so unread input does not turn the
  * close into a reset that could destroy the last response in flight. */
 #define LINGER DUET_SEC(2)
+/* A receive buffer starts this small: most requests are a few hundred
+ * bytes, and it exists only while one is in flight. */
+#define IN_MIN 1024
+/* Connection structs kept for reuse; beyond this they go back to malloc, so
+ * memory returns after a flood. */
+#define FREE_CONNS_MAX 64
 
 static const char *current_date(struct httpd *h)
 {
@@ -51,6 +57,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	struct httpd *h = c->srv;
 	struct httpd_resp *r = &c->q[(c->q_head + c->q_len++) % HTTPD_QUEUE];
 	const struct httpd_file *f = NULL;
+	long path_len = 0;
 	const char *type = "text/plain; charset=utf-8";
 	size_t length, first = 0;
 	bool keep = !c->want_close && req != NULL && req->keep_alive;
@@ -63,8 +70,13 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		keep = false;
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
-	} else if ((f = httpd_source_find(&h->src, req->path, req->path_len)) ==
-		   NULL) {
+	} else if ((path_len = http_path_decode(req->path, req->path_len,
+						h->path, sizeof(h->path))) <
+		   0) {
+		status = (int)-path_len;
+		keep = false;
+	} else if ((f = httpd_source_find(&h->src, h->path,
+					  (size_t)path_len)) == NULL) {
 		status = 404;
 	} else if (req->if_none_match != NULL &&
 		   httpd_etag_matches(req->if_none_match,
@@ -145,10 +157,22 @@ void httpd_resp_error(struct httpd_conn *c, struct httpd_resp *r, int status)
 
 /* ---------------------------------------------------------- connections */
 
+/* Gives back the receive buffer and the response queue once nothing is in
+ * flight. */
+static void conn_trim(struct httpd_conn *c)
+{
+	if (c->q_len > 0 || c->in_len > 0 || c->body_skip > 0 || c->in_chunked)
+		return;
+	free(c->in);
+	free(c->q);
+	c->in = NULL;
+	c->q = NULL;
+	c->in_cap = 0;
+}
+
 static void conn_destroy(struct httpd_conn *c)
 {
 	free(c->stream.buf);
-	free(c->in);
 	free(c);
 }
 
@@ -165,7 +189,12 @@ void httpd_conn_release(struct httpd_conn *c)
 			h->drained(h->drained_arg);
 		return;
 	}
+	if (h->nfree_conns >= FREE_CONNS_MAX) {
+		conn_destroy(c);
+		return;
+	}
 	duet_list_insert_head(&h->free_conns, &c->link);
+	h->nfree_conns++;
 }
 
 static void conn_free(struct httpd_conn *c)
@@ -173,17 +202,14 @@ static void conn_free(struct httpd_conn *c)
 	struct httpd *h = c->srv;
 
 	duet_timer_stop(&c->timer);
+	duet_connpool_remove(&c->slot);
 	duet_list_unlink(&c->link);
 	h->nconns--;
 	c->q_len = 0;
-	if (c->in_cap > h->cfg.limits.max_head) {
-		/* A buffer grown for a deep pipeline goes back to its size. */
-		char *in = realloc(c->in, h->cfg.limits.max_head);
-		if (in != NULL) {
-			c->in = in;
-			c->in_cap = h->cfg.limits.max_head;
-		}
-	}
+	c->in_len = 0;
+	c->body_skip = 0;
+	c->in_chunked = false;
+	conn_trim(c);
 	if (c->stream.reading)
 		c->state = CONN_DEAD; /* released when the read completes */
 	else
@@ -202,30 +228,65 @@ void httpd_conn_abort(struct httpd_conn *c)
 	conn_free(c);
 }
 
+/* The connection's own timer bounds a stalled send and the linger; the
+ * pool bounds idle connections and slow requests. */
 static void conn_arm_timer(struct httpd_conn *c)
 {
-	const struct httpd_config *cfg = &c->srv->cfg;
-	duet_time_t now = duet_loop_now(c->srv->loop), timeout;
-
 	if (c->state == CONN_LINGER)
 		return; /* armed once, when lingering began */
-	if (c->q_len == 0 && (c->in_len > 0 || c->body_skip > 0)) {
-		duet_time_t end = c->req_start + cfg->request_timeout;
-		timeout = end > now ? end - now : 0;
-	} else {
-		timeout = cfg->idle_timeout;
-	}
-	duet_timer_start(&c->timer, timeout, 0);
+	if (c->q_len > 0)
+		duet_timer_start(&c->timer, c->srv->cfg.idle_timeout, 0);
+	else
+		duet_timer_stop(&c->timer);
+}
+
+static bool conn_partial(const struct httpd_conn *c)
+{
+	return c->in_len > 0 || c->body_skip > 0 || c->in_chunked;
+}
+
+/* Tells the pool where the connection stands. */
+static void conn_report(struct httpd_conn *c)
+{
+	if (c->q_len > 0)
+		duet_connpool_busy(&c->slot);
+	else if (c->slot.busy)
+		duet_connpool_done(&c->slot, conn_partial(c));
+	else if (conn_partial(c))
+		duet_connpool_partial(&c->slot);
 }
 
 /* Takes the first n buffered bytes off the receive buffer. */
 static void conn_consume(struct httpd_conn *c, size_t n)
 {
 	c->in_len -= n;
-	if (c->in_len > 0) {
+	if (c->in_len > 0)
 		memmove(c->in, c->in + n, c->in_len);
-		c->req_start = duet_loop_now(c->srv->loop);
+}
+
+/* A chunked body turned out malformed: answer it, after what is queued, if
+ * the queue has room, and close. */
+static void conn_body_error(struct httpd_conn *c, long status)
+{
+	c->in_chunked = false;
+	if (c->q_len < HTTPD_QUEUE && !c->want_close)
+		queue_response(c, NULL, (int)status);
+	c->want_close = true;
+}
+
+/* Feeds p[0..n) to the chunked body being discarded; returns the bytes it
+ * took (all of them unless the body ended). */
+static size_t conn_chunked(struct httpd_conn *c, const char *p, size_t n)
+{
+	long k = http_chunked_feed(&c->chunked, p, n, &c->srv->cfg.limits);
+
+	if (k < 0) {
+		conn_body_error(c, k);
+		return n;
 	}
+	if (http_chunked_done(&c->chunked))
+		c->in_chunked = false;
+	return (size_t)k;
 }
 
 /* Parses and queues buffered requests while the queue has room. */
@@ -245,6 +306,15 @@ static void conn_parse(struct httpd_conn *c)
 			break;
 		}
 		used += (size_t)n;
+		if (req.chunked) {
+			queue_response(c, &req, 200);
+			http_chunked_init(&c->chunked);
+			c->in_chunked = true;
+			used += conn_chunked(c, c->in + used, c->in_len - used);
+			if (c->in_chunked)
+				break;
+			continue;
+		}
 		uint64_t body = req.content_length;
 		size_t here =
 		    body < c->in_len - used ? (size_t)body : c->in_len - used;
@@ -371,6 +441,7 @@ static void conn_finish(struct httpd_conn *c)
 	}
 	c->state = CONN_LINGER;
 	c->in_len = 0;
+	duet_connpool_done(&c->slot, false);
 	if (c->paused) {
 		c->paused = false;
 		duet_tcp_resume(c->tcp);
@@ -393,6 +464,7 @@ void httpd_conn_progress(struct httpd_conn *c)
 	}
 	if (c->q_len == 0)
 		httpd_stream_release(c); /* memory only while streaming */
+	conn_trim(c);
 	if (c->q_len == 0 && (c->want_close || c->peer_eof)) {
 		conn_finish(c);
 		return;
@@ -404,6 +476,7 @@ void httpd_conn_progress(struct httpd_conn *c)
 		duet_tcp_resume(c->tcp);
 	c->paused = full;
 	conn_arm_timer(c);
+	conn_report(c);
 }
 
 static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
@@ -423,33 +496,46 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 	}
 	if (c->state == CONN_LINGER || c->want_close || c->peer_eof)
 		return; /* nothing more will be answered: discard */
-	if (c->body_skip > 0) {
+	if (c->body_skip > 0 || c->in_chunked) {
 		size_t k = c->body_skip < len ? (size_t)c->body_skip : len;
-		c->body_skip -= k;
+		if (c->in_chunked)
+			k = conn_chunked(c, p, len);
+		else
+			c->body_skip -= k;
 		p += k;
 		len -= k;
+		if (c->want_close) {
+			httpd_conn_progress(c);
+			return;
+		}
 		if (len == 0) {
-			conn_arm_timer(c);
+			conn_report(c);
+			conn_trim(c);
 			return;
 		}
 	}
+	if (c->q == NULL &&
+	    (c->q = malloc(HTTPD_QUEUE * sizeof(*c->q))) == NULL) {
+		DUET_WARN("httpd", "%s: no memory for a request: reset",
+			  c->peer);
+		httpd_conn_abort(c);
+		return;
+	}
 	if (len > c->in_cap - c->in_len) {
-		size_t cap = c->in_cap;
+		size_t cap = c->in_cap > IN_MIN ? c->in_cap : IN_MIN;
 		while (cap - c->in_len < len)
 			cap *= 2;
 		char *in = cap <= IN_MAX ? realloc(c->in, cap) : NULL;
 		if (in == NULL) {
 			DUET_WARN("httpd",
 				  "%s: receive buffer over %zu bytes: reset",
-				  c->peer, c->in_cap);
+				  c->peer, cap);
 			httpd_conn_abort(c);
 			return;
 		}
 		c->in = in;
 		c->in_cap = cap;
 	}
-	if (c->in_len == 0)
-		c->req_start = duet_loop_now(c->srv->loop);
 	memcpy(c->in + c->in_len, p, len);
 	c->in_len += len;
 	httpd_conn_progress(c);
@@ -483,13 +569,34 @@ static void on_timer(struct duet_timer *t, void *arg)
 	} else if (c->q_len > 0) {
 		DUET_DEBUG("httpd", "%s: send stalled: reset", c->peer);
 		httpd_conn_abort(c);
-	} else if (c->in_len > 0 || c->body_skip > 0) {
-		c->in_len = 0;
-		c->body_skip = 0;
-		queue_response(c, NULL, -408);
-		httpd_conn_progress(c);
-	} else {
+	}
+}
+
+/* The pool ends a connection: too long idle or too slow a request, or its
+ * slot is wanted by a newcomer (it made the least progress). */
+static void on_evict(struct duet_pooled *pc, enum duet_evict_reason why,
+		     void *arg)
+{
+	struct httpd_conn *c = duet_container_of(pc, struct httpd_conn, slot);
+	(void)arg;
+
+	switch (why) {
+	case DUET_EVICT_REQUEST_TIMEOUT:
+		if (c->state == CONN_OPEN && c->q_len == 0 && c->q != NULL) {
+			c->in_len = 0;
+			c->body_skip = 0;
+			c->in_chunked = false;
+			queue_response(c, NULL, -408);
+			httpd_conn_progress(c);
+			break;
+		}
 		conn_close(c);
+		break;
+	case DUET_EVICT_IDLE_TIMEOUT: conn_close(c); break;
+	default:
+		DUET_DEBUG("httpd", "%s: evicted for a newcomer", c->peer);
+		httpd_conn_abort(c);
+		break;
 	}
 }
 
@@ -507,17 +614,15 @@ static struct httpd_conn *conn_alloc(struct httpd *h)
 		c = duet_container_of(h->free_conns.next, struct httpd_conn,
 				      link);
 		duet_list_unlink(&c->link);
+		h->nfree_conns--;
 		return c;
 	}
 	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->in_cap = h->cfg.limits.max_head;
-	c->in = malloc(c->in_cap);
-	if (c->in == NULL) {
-		free(c);
-		return NULL;
-	}
+	c->in = NULL;
+	c->in_cap = 0;
+	c->q = NULL;
 	memset(&c->stream, 0, sizeof(c->stream));
 	duet_list_init(&c->link);
 	return c;
@@ -527,15 +632,27 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 		      void *arg)
 {
 	struct httpd *h = arg;
-	struct httpd_conn *c = NULL;
+	struct httpd_conn *c;
 	struct duet_sockaddr peer;
+	int r = -ENOMEM;
 	(void)listener;
 
-	if (h->nconns >= h->cfg.max_conns || (c = conn_alloc(h)) == NULL) {
-		if (h->refused++ % 1000 == 0)
+	if (duet_tcp_peer(tcp, &peer) < 0)
+		memset(&peer, 0, sizeof(peer));
+	if ((c = conn_alloc(h)) == NULL ||
+	    (r = duet_connpool_admit(&h->pool, &c->slot, &peer.ip)) < 0) {
+		uint64_t refused =
+		    h->pool.stats.refused_busy + h->pool.stats.refused_peer;
+		if (refused % 1000 == 1)
 			DUET_WARN("httpd",
-				  "%u connections: refusing more (%llu so far)",
-				  h->nconns, h->refused);
+				  "%u connections: refusing one (%s; %llu so "
+				  "far)",
+				  h->nconns, duet_strerror(r),
+				  (unsigned long long)refused);
+		if (c != NULL) {
+			duet_list_insert_head(&h->free_conns, &c->link);
+			h->nfree_conns++;
+		}
 		duet_tcp_abort(tcp);
 		return;
 	}
@@ -545,8 +662,9 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	c->paused = c->peer_eof = c->want_close = false;
 	c->in_len = 0;
 	c->body_skip = 0;
+	c->in_chunked = false;
 	c->q_head = c->q_len = 0;
-	if (duet_tcp_peer(tcp, &peer) == 0)
+	if (peer.ip.family != DUET_AF_UNSPEC)
 		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));
 	else
 		strcpy(c->peer, "?");
@@ -555,7 +673,6 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	duet_timer_init(h->loop, &c->timer, on_timer, c);
 	duet_tcp_set_callbacks(tcp, &conn_callbacks, c);
 	duet_tcp_nodelay(tcp, true);
-	conn_arm_timer(c);
 }
 
 /* --------------------------------------------------------------- server */
@@ -567,7 +684,9 @@ void httpd_config_default(struct httpd_config *cfg)
 	cfg->addr.port = 8080;
 	cfg->idle_timeout = DUET_SEC(10);
 	cfg->request_timeout = DUET_SEC(10);
-	cfg->max_conns = 1024;
+	cfg->max_conns = 10000;
+	cfg->max_per_peer = 0;
+	cfg->evict_grace = DUET_CONNPOOL_GRACE;
 	cfg->access_log = true;
 	cfg->limits = http_default_limits;
 }
@@ -582,14 +701,27 @@ int httpd_start(struct httpd *h, struct duet_loop *loop,
 	h->src = *src;
 	duet_list_init(&h->conns);
 	duet_list_init(&h->free_conns);
+	h->nfree_conns = 0;
 	h->nconns = 0;
-	h->requests = h->refused = 0;
+	h->requests = 0;
 	h->reads = h->stream_bufs = 0;
 	h->stopped = false;
 	h->drained = NULL;
 	h->date[0] = '\0';
-	return duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h,
-			       &h->listener);
+	struct duet_connpool_config pc = {
+	    .max_conns = cfg->max_conns,
+	    .max_per_peer = cfg->max_per_peer,
+	    .idle_timeout = cfg->idle_timeout,
+	    .request_timeout = cfg->request_timeout,
+	    .grace = cfg->evict_grace,
+	};
+	int r = duet_connpool_init(&h->pool, loop, &pc, on_evict, h);
+	if (r < 0)
+		return r;
+	r = duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h, &h->listener);
+	if (r < 0)
+		duet_connpool_fini(&h->pool);
+	return r;
 }
 
 void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
@@ -603,6 +735,11 @@ void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
 	while (!duet_list_empty(&h->conns))
 		conn_close(
 		    duet_container_of(h->conns.next, struct httpd_conn, link));
+	if (h->pool.peers != NULL) {
+		duet_connpool_log(&h->pool, "httpd");
+		duet_connpool_fini(&h->pool);
+	}
+	h->nfree_conns = 0;
 	while (!duet_list_empty(&h->free_conns)) {
 		l = h->free_conns.next;
 		duet_list_unlink(l);

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #include <duet/clock.h>
+#include <duet/connpool.h>
 #include <duet/list.h>
 #include <duet/net.h>
 
@@ -36,13 +37,15 @@
 /* One read from a file source. 32 KiB fits one blkfront request (11 pages
  * of 4 KiB, even without indirect segments); on POSIX, 16 KiB reads served
  * a 64 MiB file 1.6 times slower. A streaming connection holds two. */
-#define HTTPD_CHUNK    32768
+#define HTTPD_CHUNK 32768
 
 struct httpd_config {
 	struct duet_sockaddr addr;
 	duet_time_t idle_timeout;
 	duet_time_t request_timeout;
 	unsigned max_conns;
+	unsigned max_per_peer;	 /* 0: max_conns */
+	duet_time_t evict_grace; /* see duet/connpool.h */
 	bool access_log;
 	struct http_limits limits;
 };
@@ -54,12 +57,13 @@ struct httpd {
 	struct httpd_config cfg;
 	struct httpd_source src;
 	struct duet_list conns;
-	struct duet_list free_conns;
+	struct duet_list free_conns; /* at most FREE_CONNS_MAX (server.c) */
+	unsigned nfree_conns;
+	struct duet_connpool pool;
 	unsigned nconns;
 	unsigned long long requests;
-	unsigned long long refused; /* connections over max_conns */
-	unsigned reads;		    /* source reads in flight */
-	unsigned stream_bufs;	    /* stream buffers allocated now */
+	unsigned reads;	      /* source reads in flight */
+	unsigned stream_bufs; /* stream buffers allocated now */
 	bool stopped;
 	void (*drained)(void *arg);
 	void *drained_arg;
@@ -67,10 +71,11 @@ struct httpd {
 	uint64_t date_sec;
 	char date[32];
 	char scratch[HTTPD_SCRATCH];
+	char path[4096]; /* the decoded path of the request being answered */
 };
 
 /* Fills cfg with the defaults: 127.0.0.1:8080, idle 10 s, request 10 s,
- * 1024 connections, access log on, http_default_limits. */
+ * 10000 connections, access log on, http_default_limits. */
 void httpd_config_default(struct httpd_config *cfg);
 
 /* Listens on cfg->addr and serves src. h is caller-allocated and must

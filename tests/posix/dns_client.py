@@ -10,6 +10,8 @@ import random
 import socket
 import struct
 import sys
+import threading
+import time
 
 ID = 0x5A17
 
@@ -300,6 +302,44 @@ def case_tcp_oversize(host, port):
     r = Response(ask(host, port, query("mail.example.com", 1)))
     expect(r.rcode == 0, "not serving afterwards")
     return "TCP: a frame over 4096 bytes closes the connection"
+
+
+def case_tcp_slow_reader(host, port):
+    """Thousands of pipelined queries for a big answer on one connection
+    whose client reads slowly through a small receive buffer: every answer
+    must come whole (no TC) and in order, and the connection must not stall
+    (a stall shows as a reset by tcp_idle, or the deadline)."""
+    n = 20000
+    msgs = b"".join(framed(query("big.example.com", 16, qid=i)) for i in range(n))
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect((host, port))
+    sender = threading.Thread(target=lambda: s.sendall(msgs), daemon=True)
+    sender.start()
+    buf, got, deadline = b"", 0, time.time() + 60
+    try:
+        while got < n and time.time() < deadline:
+            data = s.recv(8192)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 2 and len(buf) >= 2 + (buf[0] << 8 | buf[1]):
+                m = buf[0] << 8 | buf[1]
+                r = Response(buf[2:2 + m])
+                buf = buf[2 + m:]
+                expect(r.id == got, "answer %d has ID %d" % (got, r.id))
+                expect(not r.tc, "answer %d truncated (TC)" % got)
+                expect(len(r.answer) == 1 and len(r.answer[0][4]) == 4,
+                       "answer %d: %r" % (got, r.answer))
+                got += 1
+            time.sleep(0.001)
+    except (ConnectionResetError, socket.timeout) as e:
+        expect(False, "after %d of %d answers: %s" % (got, n, e))
+    finally:
+        s.close()
+    expect(got == n, "%d of %d answers" % (got, n))
+    return "TCP: %d pipelined big answers to a slow reader, all whole, in order" % n
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

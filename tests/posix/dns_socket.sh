@@ -77,6 +77,7 @@ check "TCP: a big answer whole, no EDNS needed" 0 '^pass' -- $py tcp
 check "TCP: pipelined queries answered in order" 0 '^pass' -- $py tcp_pipeline
 check "TCP: a query trickling in a byte at a time" 0 '^pass' -- $py tcp_trickle
 check "TCP: an oversized frame closes the connection" 0 '^pass' -- $py tcp_oversize
+check "TCP: a slow reader of 20000 pipelined big answers gets all, whole" 0 '^pass' -- $py tcp_slow_reader
 if [ -n "$v6" ]; then
 	check "IPv6: A, byte for byte, over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" a
 	check "IPv6: CNAME chain over ::1" 0 '^pass' -- python3 "$client" ::1 "$port" cname
@@ -102,31 +103,31 @@ line=$(grep 'dns: stopping:' "$log")
 # Every check above sent at least one query of each kind.
 printf '%s\n' "$line" | grep -Eq '[1-9][0-9]* nxdomain, [1-9][0-9]* refused, [1-9][0-9]* formerr, [1-9][0-9]* notimp, [0-9]+ badvers, [1-9][0-9]* truncated; dropped [1-9][0-9]* short, [1-9][0-9]* responses' &&
 	ok "counters logged at shutdown" || not_ok "counters logged at shutdown" "$line"
-grep -Eq 'dns: tcp: [1-9][0-9]* connections, 0 refused \(pool full\), 1 closed for bad framing' "$log" &&
+grep -Eq 'dns: tcp: connections: [1-9][0-9]* admitted, .*; refused: 0 all busy, 0 all just arrived, 0 peer at its limit' "$log" &&
+	grep -Eq 'dns: tcp: 1 closed for bad framing' "$log" &&
 	ok "TCP counters logged at shutdown" || not_ok "TCP counters logged at shutdown" "$(grep 'dns: tcp' "$log")"
 
-# A pool of one connection: a second one at the same time is reset.
+# A pool of one connection: a second one evicts the first, which is idle
+# (it has made no progress), and is served.
 port2=$(free_port)
 "$dns" port="$port2" addr=127.0.0.1 tcp_conns=1 tcp_idle=2s >"$tmp/small.log" 2>&1 &
 pid=$!
 wait_for "$tmp/small.log" 'dns: serving' "$pid"
-check "tcp_conns=1: a second connection is reset, the first served" 0 '^pass' -- \
+check "tcp_conns=1: a newcomer evicts the idle first connection and is served" 0 '^pass' -- \
 	python3 - "$port2" <<'PY'
 import socket, struct, sys, time
 port = int(sys.argv[1])
 q = struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) + b"\4mail\7example\3com\0\0\1\0\1"
 a = socket.create_connection(("127.0.0.1", port), timeout=3)
 time.sleep(0.3)
+b = socket.create_connection(("127.0.0.1", port), timeout=3)
+b.sendall(struct.pack(">H", len(q)) + q)
+second = b.recv(100)
 try:
-    # Reset at once: on a loaded machine even connect() may see it.
-    b = socket.create_connection(("127.0.0.1", port), timeout=3)
-    b.sendall(struct.pack(">H", len(q)) + q)
-    second = b.recv(100)
+    first = a.recv(100)
 except OSError:
-    second = b""
-a.sendall(struct.pack(">H", len(q)) + q)
-first = a.recv(100)
-print("pass" if second == b"" and first[2:4] == b"\0\7" else "fail: %r %r" % (first, second))
+    first = b""
+print("pass" if first == b"" and second[2:4] == b"\0\7" else "fail: %r %r" % (first, second))
 PY
 check "tcp_idle=2s: an idle connection is closed" 0 '^closed after [2-4]\.' -- \
 	python3 -c '
@@ -138,4 +139,26 @@ print("closed after %.1f s" % (time.time() - t))' "$port2"
 kill -TERM "$pid"
 wait "$pid"
 pid=
+
+# ------------------------------------------- slot exhaustion (connpool.h)
+# 64 slots (the default), tcp_per_peer=64 so that only the pool's eviction
+# is at work for clients that all come from 127.0.0.1: 100 connections
+# trickling a byte of an unfinished query every second, then 300 that send
+# nothing; each time 10 probe queries over TCP (each retried after a
+# reset, within 10 s) must all be answered.
+flood="python3 $top_srcdir/tests/posix/flood.py"
+port3=$(free_port)
+"$dns" port="$port3" addr=127.0.0.1 tcp_per_peer=64 tcp_idle=3s >"$tmp/pool.log" 2>&1 &
+pid=$!
+wait_for "$tmp/pool.log" 'dns: serving' "$pid"
+check "100 trickling connections, 64 slots: 10 of 10 TCP probes answered" 0 '^served 10 of 10' -- \
+	$flood 127.0.0.1 "$port3" trickle 100 00300102030405060708090a0b0c0d0e0f probe 10 dns
+check "300 silent connections, 64 slots: 10 of 10 TCP probes answered" 0 '^served 10 of 10' -- \
+	$flood 127.0.0.1 "$port3" silent 300 probe 10 dns
+kill -TERM "$pid"
+wait "$pid"
+pid=
+grep -Eq 'dns: tcp: connections: .*ended: [0-9]+ idle, [0-9]+ slow request, [1-9][0-9]* pool full, idle, [1-9][0-9]* pool full, incomplete request' "$tmp/pool.log" &&
+	ok "TCP eviction counters by reason logged at shutdown" ||
+	not_ok "TCP eviction counters by reason logged at shutdown" "$(grep connections: "$tmp/pool.log")"
 finish

@@ -21,7 +21,7 @@ trap cleanup EXIT
 port=$(loopback_port)
 base=http://127.0.0.1:$port
 log=$tmp/httpd.log
-"$httpd" port="$port" request_timeout=3s idle_timeout=20s synthetic=1k,64k \
+"$httpd" port="$port" request_timeout=3s idle_timeout=20s synthetic=1k,64k max_per_peer=1024 \
 	>"$log" 2>&1 &
 pid=$!
 wait_for "$log" serving "$pid"
@@ -105,8 +105,11 @@ check "HTTP/1.0 without Host: 200 and close" 0 '^HTTP/1.1 200 OK$' -- $py raw 'G
 check "HTTP/1.1 without Host: 400" 0 '^HTTP/1.1 400 Bad Request$' -- $py raw 'GET / HTTP/1.1\r\n\r\n'
 check "malformed request line: 400" 0 '^HTTP/1.1 400 Bad Request$' -- $py raw 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n'
 check "HTTP/2.0 request line: 505" 0 '^HTTP/1.1 505 ' -- $py raw 'GET / HTTP/2.0\r\nHost: x\r\n\r\n'
-check "chunked body: 501" 0 '^HTTP/1.1 501 ' -- \
-	$py raw 'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+check "chunked body: parsed, then 200" 0 '^HTTP/1.1 200 ' -- \
+	$py raw 'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'
+check "unknown transfer coding: 501" 0 '^HTTP/1.1 501 ' -- \
+	$py raw 'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n'
+check "invalid Host: 400" 0 '^HTTP/1.1 400 ' -- $py raw 'GET / HTTP/1.1\r\nHost: local/host\r\n\r\n'
 check "body over the limit: 413" 0 '^HTTP/1.1 413 ' -- \
 	$py raw 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n'
 big=$(head -c 10000 /dev/zero | tr '\0' 'a')
@@ -131,9 +134,10 @@ wait "$flood"
 grep -q '^alive 500$' "$tmp/flood" && ok "the idle connections stay open within max_conns" ||
 	not_ok "the idle connections stay open within max_conns" "$(cat "$tmp/flood")"
 
-# A second server with room for 5 connections: the 6th and later are reset.
+# A second server with room for 5 connections: 12 silent ones leave 5 (the
+# newest: each newcomer evicts the oldest idle one).
 port2=$(loopback_port)
-"$httpd" port="$port2" max_conns=5 >"$tmp/small.log" 2>&1 &
+"$httpd" port="$port2" max_conns=5 max_per_peer=5 >"$tmp/small.log" 2>&1 &
 pid2=$!
 wait_for "$tmp/small.log" serving "$pid2"
 check "max_conns=5: only 5 of 12 connections stay" 0 '^alive 5$' -- \
@@ -141,6 +145,88 @@ check "max_conns=5: only 5 of 12 connections stay" 0 '^alive 5$' -- \
 kill -TERM "$pid2"
 wait "$pid2"
 pid2=
+
+# ------------------------------------------- slot exhaustion (connpool.h)
+# 300 hostile connections against 100 slots, from the probe's own address
+# (max_per_peer=100, so only the pool's eviction is at work): a Slowloris
+# trickle, then a silent flood. Each time 10 probe GETs, one after another
+# (each retried after a reset, as clients do), must all be served, each
+# within a generous 10 s.
+flood="python3 $top_srcdir/tests/posix/flood.py"
+port3=$(loopback_port)
+"$httpd" port="$port3" max_conns=100 max_per_peer=100 request_timeout=3s \
+	idle_timeout=3s access_log=off >"$tmp/pool.log" 2>&1 &
+pid2=$!
+wait_for "$tmp/pool.log" serving "$pid2"
+slowloris=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: %s' "$(head -c 200 /dev/zero | tr '\0' a)" |
+	od -An -v -tx1 | tr -d ' \n')
+check "Slowloris (300 trickling, 100 slots): 10 of 10 probes served" 0 '^served 10 of 10' -- \
+	$flood 127.0.0.1 "$port3" trickle 300 "$slowloris" probe 10 http
+check "300 silent connections, 100 slots: 10 of 10 probes served" 0 '^served 10 of 10' -- \
+	$flood 127.0.0.1 "$port3" silent 300 probe 10 http
+kill -TERM "$pid2"
+wait "$pid2"
+pid2=
+grep -Eq 'httpd: connections: .*ended: [0-9]+ idle, [0-9]+ slow request, [1-9][0-9]* pool full, idle, [1-9][0-9]* pool full, incomplete request' "$tmp/pool.log" &&
+	ok "eviction counters by reason logged at shutdown" ||
+	not_ok "eviction counters by reason logged at shutdown" "$(grep connections: "$tmp/pool.log")"
+
+# The per-address share: one address floods, another is served with no
+# eviction of its own connections needed.
+"$httpd" port="$port3" max_conns=100 max_per_peer=25 access_log=off >"$tmp/peer.log" 2>&1 &
+pid2=$!
+wait_for "$tmp/peer.log" serving "$pid2"
+check "one address over its share (25 of 100): another address served" 0 '^served 5 of 5' -- \
+	$flood 127.0.0.1 "$port3" silent 200 probe 5 http 127.0.0.2
+kill -TERM "$pid2"
+wait "$pid2"
+pid2=
+grep -Eq 'httpd: connections: .*[1-9][0-9]* peer at its limit; refused' "$tmp/peer.log" &&
+	ok "the share is enforced, counted" || not_ok "the share is enforced, counted" "$(grep connections: "$tmp/peer.log")"
+
+# ------------------------------------------------ memory under a flood
+# 10,000 keep-alive connections (fewer if the fd limit says so), each after
+# one GET: per-connection memory is allocated while a request or response
+# is in flight only, so the peak stays small, and it goes back after.
+nmax=10000
+hard=$(ulimit -H -n)
+[ "$hard" = unlimited ] || [ "$hard" -ge $((nmax + 100)) ] || nmax=$((hard - 100))
+port4=$(loopback_port)
+(ulimit -S -n $((nmax + 100)) &&
+	exec "$httpd" port="$port4" max_per_peer=$nmax idle_timeout=60s access_log=off) \
+	>"$tmp/rss.log" 2>&1 &
+pid2=$!
+wait_for "$tmp/rss.log" serving "$pid2"
+kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$pid2/status"; }
+idle=$(kb VmRSS)
+$flood 127.0.0.1 "$port4" keepalive "$nmax" 2 >"$tmp/ka" 2>&1 &
+fl=$!
+for _ in $(seq 600); do grep -q '^held' "$tmp/ka" && break; sleep 0.1; done
+peak=$(kb VmHWM)
+wait "$fl"
+sleep 1
+after=$(kb VmRSS)
+kill -TERM "$pid2"
+wait "$pid2"
+pid2=
+per=$(((peak - idle) * 1024 / nmax))
+cap=4096
+[ -z "${DUET_SANITIZERS:-}" ] || cap=16384
+if grep -q "^held $nmax\$" "$tmp/ka" && [ "$per" -lt "$cap" ]; then
+	ok "$nmax keep-alive connections: peak $peak kB from $idle kB idle, $per bytes each (under $cap)"
+else
+	not_ok "$nmax keep-alive connections under $cap bytes each" "$(cat "$tmp/ka")" \
+		"idle $idle kB, peak $peak kB, $per bytes each"
+fi
+# ASan's quarantine holds freed memory on purpose: only a plain build can
+# show it going back.
+if [ -n "${DUET_SANITIZERS:-}" ]; then
+	ok "memory returns after the flood # SKIP sanitizers keep freed memory"
+elif [ $((after - idle)) -lt $(((peak - idle) / 4)) ]; then
+	ok "memory returns after the flood: $after kB (idle $idle kB, peak $peak kB)"
+else
+	not_ok "memory returns after the flood" "idle $idle kB, peak $peak kB, after $after kB"
+fi
 
 check "port in use: a clear error, exit 1" 1 "cannot listen on 127.0.0.1:$port: " -- \
 	"$httpd" port="$port"

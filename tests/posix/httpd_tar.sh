@@ -120,6 +120,47 @@ else
 fi
 stop
 
+# Names that need percent-encoding in a URL: each is fetched by its encoded
+# path; unreserved characters sent encoded name the same file; an encoded
+# slash or NUL is refused; dot segments, encoded or not, stay in the site.
+odd=$tmp/odd
+mkdir -p "$odd/dir"
+printf 'space\n' >"$odd/a b.txt"
+printf 'accent\n' >"$odd/caf$(printf '\303\251').txt"
+printf 'percent\n' >"$odd/100%.txt"
+printf 'question\n' >"$odd/what?.txt"
+printf 'hash\n' >"$odd/c#.txt"
+printf 'index\n' >"$odd/index.html"
+printf 'inner\n' >"$odd/dir/in.txt"
+"$duet" mkimage "$odd" -o "$tmp/odd.img" 2>/dev/null
+start "$tmp/odd.img"
+for pair in "a%20b.txt:a b.txt" "caf%C3%A9.txt:caf\303\251.txt" \
+	"100%25.txt:100%.txt" "what%3F.txt:what?.txt" "c%23.txt:c#.txt" \
+	"%69ndex.html:index.html" "%64ir/%69n.txt:dir/in.txt" \
+	"dir/%2e%2e/a%20b.txt:a b.txt" "dir/../../../c%23.txt:c#.txt"; do
+	url=${pair%%:*}
+	name=$(printf '%b' "${pair#*:}")
+	if $curl --path-as-is -o "$tmp/got" "$base/$url" && cmp -s "$tmp/got" "$odd/$name"; then
+		ok "/$url serves '$name'"
+	else
+		not_ok "/$url serves '$name'" "$(tail -2 "$log")"
+	fi
+done
+for url in "dir%2Fin.txt" "a%00b.txt" "a%zz.txt"; do
+	code=$($curl -o /dev/null -w '%{http_code}' "$base/$url")
+	[ "$code" = 400 ] && ok "/$url is 400" || not_ok "/$url is 400" "got $code"
+done
+# Host validation and chunked request bodies, end to end.
+for host in "a b" "local/host" ""; do
+	code=$($curl -o /dev/null -w '%{http_code}' -H "Host: $host" "$base/index.html")
+	[ "$code" = 400 ] && ok "Host '$host' is 400" || not_ok "Host '$host' is 400" "got $code"
+done
+code=$(printf 'hello' | $curl -o "$tmp/got" -w '%{http_code}' -X GET \
+	-H 'Transfer-Encoding: chunked' --data-binary @- "$base/a%20b.txt")
+[ "$code" = 200 ] && cmp -s "$tmp/got" "$odd/a b.txt" &&
+	ok "a GET with a chunked body is served" || not_ok "a GET with a chunked body is served" "got $code"
+stop
+
 # The disk shrinks under httpd: a file cut in its middle resets the
 # connection after what could be read; a file wholly gone is a 500; other
 # files still serve. (mkimage sorts by name: y.bin and z.bin come last.)

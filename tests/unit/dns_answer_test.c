@@ -286,6 +286,50 @@ Test(dns_answer, opcode_other_than_query_is_notimp)
 	cr_assert_eq(r.id, 0xbeef);
 }
 
+Test(dns_answer, notimp_to_an_edns_query_carries_opt)
+{
+	uint8_t q[512];
+	size_t n = mkq(q, "mail.example.com", DNS_T_A, 1232);
+	struct resp r;
+
+	q[2] |= 4 << 3;	 /* NOTIFY */
+	q[n - 4] = 0x80; /* DO */
+	cr_assert(
+	    parse(out, dns_answer(&srv, DNS_UDP, q, n, out, sizeof(out)), &r));
+	cr_assert_eq(r.rcode, DNS_R_NOTIMP);
+	cr_assert_eq(r.ar, 1);
+	cr_assert_eq(r.rr[0].type, 41);
+	cr_assert_eq(r.rr[0].class, DNS_EDNS_UDP_SIZE);
+	cr_assert_eq(r.rr[0].ttl, 0x8000, "version 0, DO echoed");
+	/* Without OPT in the query, none in the response. */
+	n = mkq(q, "mail.example.com", DNS_T_A, NO_EDNS);
+	q[2] |= 4 << 3;
+	cr_assert(
+	    parse(out, dns_answer(&srv, DNS_UDP, q, n, out, sizeof(out)), &r));
+	cr_assert_eq(r.ar, 0);
+}
+
+Test(dns_answer, formerr_to_an_edns_query_carries_opt)
+{
+	uint8_t q[512];
+	size_t n = mkq(q, "mail.example.com", DNS_T_A, 1232);
+	struct resp r;
+
+	q[5] = 2; /* QDCOUNT 2, with one question: malformed */
+	cr_assert(
+	    parse(out, dns_answer(&srv, DNS_UDP, q, n, out, sizeof(out)), &r));
+	cr_assert_eq(r.rcode, DNS_R_FORMERR);
+	cr_assert_eq(r.ar, 0, "the walk cannot reach the OPT");
+	q[5] = 1;
+	q[n++] = 0; /* a trailing byte after the OPT */
+	cr_assert(
+	    parse(out, dns_answer(&srv, DNS_UDP, q, n, out, sizeof(out)), &r));
+	cr_assert_eq(r.rcode, DNS_R_FORMERR);
+	cr_assert_eq(r.ar, 1);
+	cr_assert_eq(r.rr[0].type, 41);
+	cr_assert_eq(r.rr[0].ttl, 0);
+}
+
 Test(dns_answer, zone_transfers_are_notimp_and_other_classes_refused)
 {
 	struct resp r = ask("example.com", 252);

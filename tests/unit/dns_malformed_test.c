@@ -10,6 +10,7 @@ struct bad {
 	const uint8_t *q;
 	size_t len;
 	int want; /* -1: dropped; else the rcode */
+	bool opt; /* the query carried an OPT: so must its FORMERR */
 };
 
 #define Q(...)                                                                 \
@@ -21,67 +22,72 @@ struct bad {
 #define TAIL 0, 1, 0, 1
 
 static const struct bad bad[] = {
-    {"empty", Q(0), -1},
-    {"11 bytes", Q(0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0), -1},
+    {"empty", Q(0), -1, false},
+    {"11 bytes", Q(0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0), -1, false},
     {"a response",
-     Q(0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, MAIL, TAIL), -1},
-    {"header alone", Q(HDR(1, 0, 0, 0)), DNS_R_FORMERR},
-    {"no question", Q(HDR(0, 0, 0, 0)), DNS_R_FORMERR},
-    {"two questions", Q(HDR(2, 0, 0, 0), MAIL, TAIL, MAIL, TAIL),
-     DNS_R_FORMERR},
-    {"name cut short", Q(HDR(1, 0, 0, 0), 4, 'm', 'a'), DNS_R_FORMERR},
-    {"no root label", Q(HDR(1, 0, 0, 0), 4, 'm', 'a', 'i', 'l'), DNS_R_FORMERR},
-    {"type cut short", Q(HDR(1, 0, 0, 0), MAIL, 0, 1, 0), DNS_R_FORMERR},
-    {"trailing byte", Q(HDR(1, 0, 0, 0), MAIL, TAIL, 0), DNS_R_FORMERR},
-    {"pointer in question", Q(HDR(1, 0, 0, 0), 0xc0, 12, TAIL), DNS_R_FORMERR},
-    {"label type 0x40", Q(HDR(1, 0, 0, 0), 0x41, 'x', 0, TAIL), DNS_R_FORMERR},
-    {"label type 0x80", Q(HDR(1, 0, 0, 0), 0x81, 'x', 0, TAIL), DNS_R_FORMERR},
+     Q(0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, MAIL, TAIL), -1, false},
+    {"header alone", Q(HDR(1, 0, 0, 0)), DNS_R_FORMERR, false},
+    {"no question", Q(HDR(0, 0, 0, 0)), DNS_R_FORMERR, false},
+    {"two questions", Q(HDR(2, 0, 0, 0), MAIL, TAIL, MAIL, TAIL), DNS_R_FORMERR,
+     false},
+    {"name cut short", Q(HDR(1, 0, 0, 0), 4, 'm', 'a'), DNS_R_FORMERR, false},
+    {"no root label", Q(HDR(1, 0, 0, 0), 4, 'm', 'a', 'i', 'l'), DNS_R_FORMERR,
+     false},
+    {"type cut short", Q(HDR(1, 0, 0, 0), MAIL, 0, 1, 0), DNS_R_FORMERR, false},
+    {"trailing byte", Q(HDR(1, 0, 0, 0), MAIL, TAIL, 0), DNS_R_FORMERR, false},
+    {"pointer in question", Q(HDR(1, 0, 0, 0), 0xc0, 12, TAIL), DNS_R_FORMERR,
+     false},
+    {"label type 0x40", Q(HDR(1, 0, 0, 0), 0x41, 'x', 0, TAIL), DNS_R_FORMERR,
+     false},
+    {"label type 0x80", Q(HDR(1, 0, 0, 0), 0x81, 'x', 0, TAIL), DNS_R_FORMERR,
+     false},
     {"answer count without records", Q(HDR(1, 1, 0, 0), MAIL, TAIL),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"additional count without records", Q(HDR(1, 0, 0, 1), MAIL, TAIL),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"OPT cut short", Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0, 0, 41, 4, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"OPT rdata past the end",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 4, 0, 1),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, true},
     {"OPT option past its rdata",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 4, 0, 10, 0,
        9),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, true},
     {"OPT option header cut",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 2, 0, 10),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, true},
     {"two OPTs",
      Q(HDR(1, 0, 0, 2), MAIL, TAIL, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 41,
        4, 0, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, true},
     {"OPT in the answer section",
      Q(HDR(1, 1, 0, 0), MAIL, TAIL, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"OPT not owned by the root",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 1, 'x', 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"pointer loop in a record",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xc0, 34, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"pointer forward",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xc0, 40, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"pointer past the end",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xff, 0xff, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"pointer into the header",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xc0, 2, 0, 16, 0, 1, 0, 0, 0, 0, 0, 0),
-     DNS_R_FORMERR},
-    {"pointer cut short", Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xc0), DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
+    {"pointer cut short", Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xc0), DNS_R_FORMERR,
+     false},
     {"label then pointer back to it",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 1, 'x', 0xc0, 34, 0, 16, 0, 1, 0, 0, 0, 0,
        0, 0),
-     DNS_R_FORMERR},
+     DNS_R_FORMERR, false},
     {"pointers chained backwards are fine",
      Q(HDR(1, 0, 0, 1), MAIL, TAIL, 0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 0, 0, 0),
-     DNS_R_NOERROR},
+     DNS_R_NOERROR, false},
 };
 
 Test(dns_answer, malformed_packets)
@@ -99,9 +105,17 @@ Test(dns_answer, malformed_packets)
 		cr_expect_eq(r.rcode, (unsigned)bad[i].want, "%s: rcode %u",
 			     bad[i].what, r.rcode);
 		cr_expect_eq(r.id, 0xbeef, "%s: ID not echoed", bad[i].what);
-		if (bad[i].want == DNS_R_FORMERR)
+		if (bad[i].want != DNS_R_FORMERR)
+			continue;
+		if (!bad[i].opt) {
 			cr_expect_eq(n, 12, "%s: FORMERR is a header alone",
 				     bad[i].what);
+			continue;
+		}
+		cr_expect(n == 12 + 11 && r.ar == 1 && r.rr[0].type == 41 &&
+			      r.rr[0].class == DNS_EDNS_UDP_SIZE,
+			  "%s: FORMERR to a query with OPT has OPT",
+			  bad[i].what);
 	}
 }
 

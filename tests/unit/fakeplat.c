@@ -83,3 +83,19 @@ int duet_plat_entropy(void *buf, size_t len)
 		p[i] = (unsigned char)(i * 37 + 11);
 	return 0;
 }
+
+static void run_for_end(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	duet_loop_stop(arg, 0);
+}
+
+void fakeplat_run_for(struct duet_loop *loop, duet_time_t d)
+{
+	struct duet_timer end;
+
+	duet_timer_init(loop, &end, run_for_end, loop);
+	duet_timer_start(&end, d, 0);
+	duet_loop_run(loop);
+	duet_timer_stop(&end);
+}

@@ -25,6 +25,10 @@ unsigned fakeplat_wait_count(void);
 /* The deadline of the last wait (DUET_TIME_INFINITE if none). */
 duet_time_t fakeplat_last_deadline(void);
 
+/* Runs loop for d of virtual time (its timers fire on the way), then
+ * returns. */
+void fakeplat_run_for(struct duet_loop *loop, duet_time_t d);
+
 /* Everything written to the console since the last reset. */
 const char *fakeplat_console(void);
 

@@ -12,9 +12,10 @@
 #include <duet/net_stack.h>
 #include <duet/sys.h>
 
+#include "conn.h"
 #include "fakeplat.h"
 #include "files.h"
-#include "httpd_fakestack.h"
+#include "net_fakestack.h"
 #include "response.h"
 #include "server.h"
 
@@ -85,19 +86,9 @@ static void send_str(struct fconn *f, const char *s)
 	duet_tcp_deliver_recv(&f->base, s, strlen(s));
 }
 
-static void stop_cb(struct duet_timer *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	duet_loop_stop(loop, 0);
-}
-
 static void run_for(duet_time_t d)
 {
-	static struct duet_timer end;
-	duet_timer_init(loop, &end, stop_cb, NULL);
-	duet_timer_start(&end, d, 0);
-	duet_loop_run(loop);
+	fakeplat_run_for(loop, d);
 }
 
 static unsigned count(const char *hay, const char *needle)
@@ -274,6 +265,105 @@ Test(httpd, body_of_get_is_skipped)
 	cr_assert_eq(count(f->out, "200 OK"), 2, "%s", f->out);
 }
 
+Test(httpd, chunked_body_of_get_is_parsed_and_skipped)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n5\r\nGET /");
+	cr_assert_eq(count(f->out, "200 OK"), 1, "%s", f->out);
+	/* The body goes on across receives; what looks like a request
+	 * inside it is data. */
+	send_str(f, "\r\n3;ext=1\r\nGET\r\n0\r\nTrailer: x\r\n\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 1, "%s", f->out);
+	send_str(f, "HEAD /b.css HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n0\r\n\r\nGET /b.css HTTP/1.1\r\nHost: "
+		    "x\r\n\r\n");
+	cr_assert_eq(count(f->out, "200 OK"), 3, "%s", f->out);
+	cr_assert_not(f->closed || f->shut || f->aborted);
+}
+
+Test(httpd, malformed_chunked_body_answers_400_and_closes)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n");
+	send_str(f, "zz\r\nGET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1 200 OK"), 1, "%s", f->out);
+	cr_assert_eq(count(f->out, "HTTP/1.1 400 Bad Request"), 1, "%s",
+		     f->out);
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 2, "nothing after the error");
+	cr_assert(f->shut);
+}
+
+Test(httpd, oversize_chunked_body_is_413)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\nf");
+	send_str(f, "ff");
+	cr_assert_eq(count(f->out, "HTTP/1.1"), 1, "a size of 4095 fits");
+	send_str(f, "f\r\n");
+	cr_assert_eq(count(f->out, "HTTP/1.1 413"), 1, "%s", f->out);
+	cr_assert(f->shut);
+}
+
+Test(httpd, unfinished_chunked_body_gets_408)
+{
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n5\r\nab");
+	cr_assert_eq(count(f->out, "200 OK"), 1);
+	run_for(DUET_SEC(1));
+	send_str(f, "c");
+	run_for(DUET_SEC(2) + DUET_MSEC(100));
+	cr_assert_eq(count(f->out, "HTTP/1.1 408"), 1, "%s", f->out);
+}
+
+Test(httpd, percent_encoded_paths_name_files)
+{
+	cr_assert_eq(
+	    httpd_table_add(&table, "/a b.txt", (const uint8_t *)"space", 5),
+	    0);
+	cr_assert_eq(httpd_table_add(&table, "/caf\xc3\xa9 100%?#.txt",
+				     (const uint8_t *)"odd", 3),
+		     0);
+	struct fconn *f = connect_(0);
+	send_str(f, "GET /a%20b.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "\r\n\r\nspace"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /caf%C3%A9%20100%25%3F%23.txt?q=1 HTTP/1.1\r\nHost: "
+		    "x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "\r\n\r\nodd"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /%69ndex.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "<h1>hi</h1>"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /x/%2e%2e/../b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") && strstr(f->out, "\r\n\r\nBB"),
+		  "%s", f->out);
+	f->out_len = 0;
+	send_str(f, "GET /a%2Fb.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strncmp(f->out, "HTTP/1.1 400", 12) == 0, "%s", f->out);
+}
+
+Test(httpd, invalid_host_is_400)
+{
+	const char *bad[] = {"a b", "local/host", ""};
+	for (int i = 0; i < 3; i++) {
+		struct fconn *f = connect_(i);
+		char req[128];
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+			 bad[i]);
+		send_str(f, req);
+		cr_assert(strncmp(f->out, "HTTP/1.1 400", 12) == 0, "%s: %s",
+			  bad[i], f->out);
+		cr_assert(f->shut);
+	}
+}
+
 Test(httpd, backpressure_resumes_from_offset)
 {
 	struct fconn *f = connect_(0);
@@ -387,18 +477,152 @@ Test(httpd, stalled_send_is_reset)
 	cr_assert(f->aborted);
 }
 
-Test(httpd, connections_over_the_limit_are_reset)
+static void restart(unsigned max_conns, unsigned max_per_peer)
 {
 	struct httpd_source src;
 	httpd_stop(&srv, NULL, NULL);
 	httpd_table_source(&table, &src);
-	cfg.max_conns = 2;
+	cfg.max_conns = max_conns;
+	cfg.max_per_peer = max_per_peer;
+	cfg.evict_grace = 0; /* every admission here is at the same instant */
 	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);
-	connect_(0);
-	connect_(1);
+}
+
+Test(httpd, full_pool_evicts_the_least_progressed_for_a_newcomer)
+{
+	restart(2, 0);
+	struct fconn *a = connect_(0), *b = connect_(1);
+	send_str(b, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	struct fconn *c = connect_(2);
+	cr_assert(a->aborted, "the silent, oldest connection made room");
+	cr_assert_not(b->aborted || c->aborted);
+	cr_assert_eq(srv.nconns, 2);
+	send_str(c, "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(c->out, "200 OK") != NULL);
+	cr_assert_eq(srv.pool.stats.evicted[DUET_EVICT_FULL_IDLE], 1);
+}
+
+Test(httpd, trickling_clients_cannot_hold_the_pool)
+{
+	restart(4, 0);
+	for (int i = 0; i < 4; i++)
+		send_str(connect_(i), "GET / HTTP/1.1\r\nX-");
+	struct fconn *probe = &conns[4];
+	for (int i = 0; i < 4; i++)
+		cr_assert_not(conns[i].aborted);
+	connect_(4);
+	cr_assert(conns[0].aborted, "the oldest incomplete request made room");
+	send_str(probe, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert(strstr(probe->out, "200 OK") != NULL);
+	cr_assert_eq(srv.pool.stats.evicted[DUET_EVICT_FULL_PARTIAL], 1);
+	/* Bytes every second do not extend request_timeout (3 s). */
+	for (int s = 0; s < 3; s++) {
+		for (int i = 1; i < 4; i++)
+			send_str(&conns[i], "a");
+		run_for(DUET_MSEC(990));
+	}
+	run_for(DUET_MSEC(100));
+	for (int i = 1; i < 4; i++)
+		cr_assert(strstr(conns[i].out, "408") != NULL, "conn %d", i);
+}
+
+Test(httpd, full_pool_of_busy_connections_refuses)
+{
+	restart(2, 0);
+	for (int i = 0; i < 2; i++) {
+		struct fconn *f = connect_(i);
+		f->space = 0; /* the response stays in flight */
+		send_str(f, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	}
 	struct fconn *f = connect_(2);
 	cr_assert(f->aborted);
+	cr_assert_not(conns[0].aborted || conns[1].aborted);
 	cr_assert_eq(srv.nconns, 2);
+	cr_assert_eq(srv.pool.stats.refused_busy, 1);
+}
+
+Test(httpd, a_peer_over_its_share_evicts_its_own)
+{
+	restart(8, 2); /* every fake connection comes from 127.0.0.1 */
+	connect_(0);
+	connect_(1);
+	connect_(2);
+	cr_assert(conns[0].aborted);
+	cr_assert_not(conns[1].aborted || conns[2].aborted);
+	cr_assert_eq(srv.nconns, 2);
+	cr_assert_eq(srv.pool.stats.evicted[DUET_EVICT_PEER], 1);
+}
+
+Test(httpd, silent_connection_closed_after_idle_timeout)
+{
+	struct fconn *f = connect_(0);
+	run_for(DUET_MSEC(4900));
+	cr_assert_not(f->closed);
+	run_for(DUET_MSEC(200));
+	cr_assert(f->closed);
+}
+
+Test(httpd, stop_logs_the_pool_counters)
+{
+	restart(1, 0);
+	connect_(0);
+	connect_(1);
+	httpd_stop(&srv, NULL, NULL);
+	cr_assert(strstr(fakeplat_console(),
+			 "httpd: connections: 2 admitted, at most 1 at once; "
+			 "ended: 0 idle, 0 slow request, 1 pool full, idle") !=
+		      NULL,
+		  "%s", fakeplat_console());
+}
+
+static struct httpd_conn *only_conn(void)
+{
+	cr_assert_eq(srv.nconns, 1);
+	return duet_container_of(srv.conns.next, struct httpd_conn, link);
+}
+
+Test(httpd, buffers_only_while_a_request_is_in_flight)
+{
+	struct fconn *f = connect_(0);
+	struct httpd_conn *c = only_conn();
+	cr_assert_null(c->in, "a silent connection holds no receive buffer");
+	cr_assert_null(c->q, "nor a response queue");
+	send_str(f, "GET /a.txt HTTP/1.1\r\nHo");
+	cr_assert_not_null(c->in);
+	cr_assert_not_null(c->q);
+	cr_assert_lt(c->in_cap, 8192, "it starts small");
+	send_str(f, "st: x\r\n\r\n");
+	cr_assert(strstr(f->out, "200 OK") != NULL);
+	cr_assert_null(c->in, "answered: buffers returned");
+	cr_assert_null(c->q);
+	/* A response that cannot go out yet keeps its queue, then returns it.
+	 */
+	f->space = 10;
+	send_str(f, "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_not_null(c->q);
+	f->space = SIZE_MAX;
+	duet_tcp_deliver_writable(&f->base);
+	cr_assert_null(c->q);
+	cr_assert_null(c->in);
+}
+
+Test(httpd, free_list_is_trimmed_after_a_flood)
+{
+	static struct fconn many[200];
+	restart(200, 0);
+	for (int i = 0; i < 200; i++) {
+		many[i].base.stack = &fstack;
+		many[i].space = SIZE_MAX;
+		accept_cb(&flistener, &many[i].base, accept_arg);
+	}
+	cr_assert_eq(srv.nconns, 200);
+	for (int i = 0; i < 200; i++)
+		duet_tcp_deliver_recv(&many[i].base, "", 0);
+	cr_assert_eq(srv.nconns, 0);
+	cr_assert_leq(srv.nfree_conns, 64, "%u kept", srv.nfree_conns);
+	cr_assert_gt(srv.nfree_conns, 0, "some kept for reuse");
+	for (int i = 0; i < 200; i++)
+		free(many[i].out);
 }
 
 Test(httpd, access_log_off_is_silent)

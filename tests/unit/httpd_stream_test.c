@@ -15,7 +15,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 #include "storage_harness.h"
 #include "files_tar.h"
-#include "httpd_fakestack.h"
+#include "net_fakestack.h"
 #include "server.h"
 
 /* files.c's embedded-site helpers want a site; these tests serve none. */

@@ -1,8 +1,10 @@
-/* A fake network stack for httpd's unit tests: connections whose output
- * lands in a buffer (or, for big bodies, is only counted and hashed), with a
- * send capacity the test sets, and accept driven by the test. */
-#ifndef HTTPD_FAKESTACK_H
-#define HTTPD_FAKESTACK_H
+/* A fake network stack for the servers' unit tests (httpd, dns over TCP):
+ * connections whose output lands in a buffer (or, for big bodies, is only
+ * counted and hashed), with a send capacity the test sets, and accept driven
+ * by the test. Like a real stack, it owes `writable` only after a refused
+ * send (owed). */
+#ifndef NET_FAKESTACK_H
+#define NET_FAKESTACK_H
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ struct fconn {
 	bool discard, in_body;
 	uint64_t body_bytes, body_hash;
 	bool paused, closed, aborted, shut;
+	bool owed; /* a send got -EAGAIN: writable is due */
 	unsigned resumes;
 	uint16_t port;
 };
@@ -69,8 +72,10 @@ static long f_send(struct duet_tcp *c, const void *data, size_t len)
 	struct fconn *f = (struct fconn *)c;
 	if (f->shut)
 		return -ENOTCONN;
-	if (f->space == 0)
+	if (f->space == 0) {
+		f->owed = true;
 		return -EAGAIN;
+	}
 	if (len > f->space)
 		len = f->space;
 	if (f->space != SIZE_MAX)
