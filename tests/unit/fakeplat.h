@@ -4,6 +4,7 @@
 #ifndef DUET_TEST_FAKEPLAT_H
 #define DUET_TEST_FAKEPLAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <duet/clock.h>
@@ -24,6 +25,10 @@ void fakeplat_set_wait_hook(void (*hook)(struct duet_loop *loop, void *arg),
 unsigned fakeplat_wait_count(void);
 /* The deadline of the last wait (DUET_TIME_INFINITE if none). */
 duet_time_t fakeplat_last_deadline(void);
+
+/* Whether duet_plat_entropy_strong() says no (a Xen CPU without RDRAND);
+ * reset to strong. */
+void fakeplat_set_entropy_weak(bool weak);
 
 /* Everything written to the console since the last reset. */
 const char *fakeplat_console(void);
