@@ -50,6 +50,7 @@ struct httpd_conn {
 	bool paused;
 	bool peer_eof;
 	bool want_close; /* close once the queue is sent */
+	bool fresh;	 /* TLS: no byte seen yet (see httpd_config.tls) */
 	char *in;
 	size_t in_len, in_cap;
 	uint64_t body_skip;    /* bytes of an accepted body still to discard */

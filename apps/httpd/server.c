@@ -1,4 +1,5 @@
 /* httpd's connection handling: parse, queue, send, time out. See server.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,52 @@ static void access_log(struct httpd_conn *c, const struct http_request *req,
 		  req->target, req->minor, status, len);
 }
 
+/* The redirect target for req: https://HOST[:port]TARGET into buf, HOST
+ * from the Host field without its port, else the listen address. A target
+ * too long for the head goes to "/". Returns the length. */
+static size_t redirect_location(const struct httpd *h,
+				const struct http_request *req, char *buf,
+				size_t cap)
+{
+	char host[DUET_IPADDR_STRLEN + 2];
+	const char *hp = host, *target = "/";
+	size_t hl, tl = 1;
+	int n;
+
+	if (req->host != NULL && req->host_len > 0 && req->host_len < 128) {
+		hp = req->host;
+		hl = req->host_len;
+		/* Drop a port: after the last ':' unless inside [v6]. */
+		for (size_t i = hl; i-- > 0;) {
+			if (hp[i] == ']')
+				break;
+			if (hp[i] == ':') {
+				hl = i;
+				break;
+			}
+		}
+	} else {
+		char a[DUET_IPADDR_STRLEN];
+		duet_ipaddr_format(&h->cfg.addr.ip, a, sizeof(a));
+		snprintf(host, sizeof(host),
+			 h->cfg.addr.ip.family == DUET_AF_INET6 ? "[%s]" : "%s",
+			 a);
+		hl = strlen(host);
+	}
+	if (req->target_len > 0 && req->target_len < 200 &&
+	    req->target[0] == '/') {
+		target = req->target;
+		tl = req->target_len;
+	}
+	if (h->cfg.redirect_to == 443)
+		n = snprintf(buf, cap, "https://%.*s%.*s", (int)hl, hp,
+			     (int)tl, target);
+	else
+		n = snprintf(buf, cap, "https://%.*s:%u%.*s", (int)hl, hp,
+			     (unsigned)h->cfg.redirect_to, (int)tl, target);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 /* Queues the response to req (NULL: a request that never arrived whole).
  * status < 0 is a parse error: answer -status and close. */
 static void queue_response(struct httpd_conn *c, const struct http_request *req,
@@ -56,15 +103,23 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	bool keep = !c->want_close && req != NULL && req->keep_alive;
 	bool head_only = req != NULL && req->method == HTTP_HEAD;
 	struct httpd_head hd = {0};
+	char location[320];
 
 	h->requests++;
 	if (status < 0) {
 		status = -status;
 		keep = false;
+	} else if (h->cfg.redirect_to != 0) {
+		status = 301;
+		hd.location = location;
+		hd.location_len =
+		    redirect_location(h, req, location, sizeof(location));
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
-	} else if ((f = httpd_source_find(&h->src, req->path, req->path_len)) ==
-		   NULL) {
+	} else if ((h->cfg.hidden != NULL &&
+		    http_token_eq(req->path, req->path_len, h->cfg.hidden)) ||
+		   (f = httpd_source_find(&h->src, req->path, req->path_len)) ==
+		       NULL) {
 		status = 404;
 	} else if (req->if_none_match != NULL &&
 		   httpd_etag_matches(req->if_none_match,
@@ -112,6 +167,7 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	hd.content_type = type;
 	hd.content_length = length;
 	hd.etag = f != NULL ? f->etag : NULL;
+	hd.hsts = h->cfg.hsts;
 	if (!keep)
 		hd.connection = "close";
 	else if (req->minor == 0)
@@ -209,7 +265,7 @@ static void conn_arm_timer(struct httpd_conn *c)
 
 	if (c->state == CONN_LINGER)
 		return; /* armed once, when lingering began */
-	if (c->q_len == 0 && (c->in_len > 0 || c->body_skip > 0)) {
+	if (c->q_len == 0 && (c->in_len > 0 || c->body_skip > 0 || c->fresh)) {
 		duet_time_t end = c->req_start + cfg->request_timeout;
 		timeout = end > now ? end - now : 0;
 	} else {
@@ -413,6 +469,7 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 	const char *p = data;
 	(void)tcp;
 
+	c->fresh = false;
 	if (len == 0) {
 		c->peer_eof = true;
 		if (c->state == CONN_LINGER)
@@ -546,6 +603,9 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	c->in_len = 0;
 	c->body_skip = 0;
 	c->q_head = c->q_len = 0;
+	/* Over TLS the handshake comes first, unseen: bound it as a request. */
+	c->fresh = h->cfg.tls;
+	c->req_start = duet_loop_now(h->loop);
 	if (duet_tcp_peer(tcp, &peer) == 0)
 		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));
 	else

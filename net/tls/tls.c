@@ -68,6 +68,7 @@ struct tls_conn {
 	br_ssl_engine_context *eng;
 	unsigned busy; /* inside run(): settle() waits */
 	int fail;      /* the inner side failed under the engine: -errno */
+	size_t rec_left; /* of the outgoing record partly sent */
 	bool client, handshake_done, resumed;
 	bool want_writable, paused, inner_paused, inner_eof, eof_delivered;
 	bool shut, inner_shut, close_sent, aborted, lingering;
@@ -270,6 +271,32 @@ static void conn_free(struct tls_conn *c)
 	free(c);
 }
 
+/* Walks the record headers in buf[0..len), the first `left` bytes being
+ * the rest of a record already begun; returns what is left of the record
+ * the buffer ends in. With `fix`, a record version of 0.0 becomes 3.3:
+ * BearSSL writes 0.0 into the alert that refuses a hello before any
+ * version is agreed, and clients take that for a stream that is not TLS
+ * (OpenSSL: "wrong version number") instead of reading the alert. */
+static size_t walk_records(unsigned char *buf, size_t len, size_t left,
+			   bool fix)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		if (left == 0) {
+			if (pos + 5 > len)
+				return 0; /* never: records come whole */
+			if (fix && buf[pos + 1] == 0 && buf[pos + 2] == 0)
+				buf[pos + 1] = buf[pos + 2] = 3;
+			left = 5 + ((size_t)buf[pos + 3] << 8 | buf[pos + 4]);
+		}
+		size_t take = left < len - pos ? left : len - pos;
+		left -= take;
+		pos += take;
+	}
+	return left;
+}
+
 /* Pushes the engine's outgoing records to the inner stack, as far as it
  * takes them. Never calls the app. */
 static void flush_records(struct tls_conn *c)
@@ -279,6 +306,8 @@ static void flush_records(struct tls_conn *c)
 
 	while (c->tcp != NULL &&
 	       (buf = br_ssl_engine_sendrec_buf(c->eng, &len)) != NULL) {
+		if (!c->handshake_done)
+			(void)walk_records(buf, len, c->rec_left, true);
 		long n = duet_tcp_send(c->tcp, buf, len);
 		if (n < 0) {
 			/* -EAGAIN: `writable` comes. Else the inner
@@ -287,6 +316,7 @@ static void flush_records(struct tls_conn *c)
 				c->fail = (int)n;
 			return;
 		}
+		c->rec_left = walk_records(buf, (size_t)n, c->rec_left, false);
 		br_ssl_engine_sendrec_ack(c->eng, (size_t)n);
 	}
 }

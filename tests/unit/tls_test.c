@@ -382,11 +382,11 @@ static int alert_for(const void *bytes, size_t len)
 		  "the server kept a bad connection open");
 	if (r.c != NULL)
 		duet_tcp_close(r.c);
-	/* An alert record: type 21, any version (BearSSL writes 0.0 before
-	 * one is agreed), length 2, level fatal. */
+	/* An alert record: type 21, version 3.x (never BearSSL's 0.0, which
+	 * clients refuse to read), length 2, level fatal. */
 	for (size_t i = 0; i + 7 <= r.got_len; i++)
-		if (r.got[i] == 21 && r.got[i + 3] == 0 && r.got[i + 4] == 2 &&
-		    r.got[i + 5] == 2)
+		if (r.got[i] == 21 && r.got[i + 1] == 3 && r.got[i + 3] == 0 &&
+		    r.got[i + 4] == 2 && r.got[i + 5] == 2)
 			return r.got[i + 6];
 	return -1;
 }
