@@ -19,9 +19,13 @@
  *   tls=BOOL          HTTPS (TLS 1.2, duet/tls.h) instead of HTTP (off);
  *                     the port defaults to 443
  *   cert=PATH key=PATH the certificate chain and key (PEM), files of the
- *                     served site (embedded or disk0's image); the key's
- *                     path is never served. Without them, a test
- *                     certificate made at boot (tls_setup.h)
+ *                     served site (embedded or disk0's image; the key's
+ *                     path is then never served) or of tls_disk. Without
+ *                     them, a test certificate made at boot (tls_setup.h)
+ *   tls_disk=NAME     take cert= and key= from the tar image on block
+ *                     device NAME (e.g. disk1) instead of the site: the
+ *                     keys stay off the served files, and the embedded site
+ *                     (synthetic= too) can go with them
  *   redirect=PORT     also a plain HTTP listener on PORT answering 301 to
  *                     the same path over HTTPS
  *   hsts=SECONDS      send Strict-Transport-Security: max-age=SECONDS
@@ -52,8 +56,12 @@ struct httpd_app {
 	/* TLS: the plain stack under it, the setup, the redirect listener. */
 	struct duet_stack *plain;
 	bool tls;
-	const char *cert, *key;
+	const char *cert, *key, *tls_disk;
 	struct httpd_tls_setup tls_setup;
+	/* tls_disk's image, held while cert and key are read from it. */
+	struct httpd_tar keys;
+	struct httpd_source keys_src;
+	struct duet_defer keys_free;
 	struct httpd_source src;
 	size_t nfiles;
 	const char *from;
@@ -197,11 +205,22 @@ static int listen_all(struct httpd_app *a)
 	return 0;
 }
 
+static void keys_free(struct duet_defer *d, void *arg)
+{
+	struct httpd_app *a = arg;
+	(void)d;
+	httpd_tar_free(&a->keys);
+}
+
 /* The TLS stack is ready (or not): listen. Inside the start, the status
  * goes back to it; later, a failure ends the boot. */
 static void tls_ready(void *arg, int status, struct duet_stack *tls)
 {
 	struct httpd_app *a = arg;
+
+	/* Not from inside the read that finished: from the loop. */
+	if (a->tls_disk != NULL)
+		duet_defer_post(&a->keys_free);
 
 	if (status == 0) {
 		a->stack = tls;
@@ -212,6 +231,22 @@ static void tls_ready(void *arg, int status, struct duet_stack *tls)
 		a->start_status = status;
 	else if (status < 0)
 		duet_exit(a->loop, DUET_EXIT_FAILURE);
+}
+
+/* tls_disk's image is indexed: read cert and key from it. */
+static void keys_loaded(void *arg, int status)
+{
+	struct httpd_app *a = arg;
+
+	if (status < 0) {
+		DUET_ERROR("httpd", "tls_disk=%s: %s", a->tls_disk,
+			   duet_strerror(status));
+		duet_exit(a->loop, DUET_EXIT_FAILURE);
+		return;
+	}
+	httpd_tar_source(&a->keys, &a->keys_src);
+	httpd_tls_setup(&a->tls_setup, a->plain, &a->keys_src, a->cert, a->key,
+			tls_ready, a);
 }
 
 /* Serves src: over TLS once its stack is set up, else at once. Both the
@@ -225,10 +260,21 @@ static int serve(struct httpd_app *a, const struct httpd_source *src,
 	if (!a->tls)
 		return listen_all(a);
 	a->cfg.tls = true;
-	a->cfg.hidden = a->key;
-	httpd_tls_setup(&a->tls_setup, a->plain, &a->src, a->cert, a->key,
-			tls_ready, a);
-	return 0;
+	if (a->tls_disk == NULL) {
+		a->cfg.hidden = a->key;
+		httpd_tls_setup(&a->tls_setup, a->plain, &a->src, a->cert,
+				a->key, tls_ready, a);
+		return 0;
+	}
+	struct duet_block *disk;
+	int r = duet_block_open(a->loop, a->tls_disk, &disk);
+	if (r < 0) {
+		DUET_ERROR("httpd", "tls_disk=%s: %s", a->tls_disk,
+			   duet_strerror(r));
+		return r;
+	}
+	duet_defer_init(a->loop, &a->keys_free, keys_free, a);
+	return httpd_tar_load(&a->keys, a->loop, disk, keys_loaded, a);
 }
 
 /* disk0's image is indexed: listen, as the start does for the embedded
@@ -268,6 +314,7 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	if ((r = duet_args_get_bool(args, "tls", false, &tls)) < 0 ||
 	    (r = duet_args_get_str(args, "cert", NULL, &a.cert)) < 0 ||
 	    (r = duet_args_get_str(args, "key", NULL, &a.key)) < 0 ||
+	    (r = duet_args_get_str(args, "tls_disk", NULL, &a.tls_disk)) < 0 ||
 	    (r = duet_args_get_int(args, "redirect", 0, 0, 65535, &redirect)) <
 		0 ||
 	    (r = duet_args_get_int(args, "hsts", 0, 0, 1000000000, &hsts)) < 0 ||
@@ -292,10 +339,15 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	}
 	cfg.max_conns = (unsigned)max_conns;
 	cfg.hsts = (unsigned long)hsts;
-	if (!tls && (a.cert != NULL || a.key != NULL || redirect != 0 ||
-		     hsts != 0)) {
-		DUET_ERROR("httpd", "cert=, key=, redirect= and hsts= go with "
-				    "tls=on");
+	if (!tls && (a.cert != NULL || a.key != NULL || a.tls_disk != NULL ||
+		     redirect != 0 || hsts != 0)) {
+		DUET_ERROR("httpd", "cert=, key=, tls_disk=, redirect= and "
+				    "hsts= go with tls=on");
+		return -EINVAL;
+	}
+	if (a.tls_disk != NULL && strcmp(a.tls_disk, "disk0") == 0) {
+		DUET_ERROR("httpd", "tls_disk=disk0 is the site's disk: give "
+				    "cert= and key= paths on it instead");
 		return -EINVAL;
 	}
 	if (redirect != 0 && redirect == port) {
@@ -372,6 +424,8 @@ DUET_APP(.name = "httpd",
 	     "443)\n"
 	     "  cert=PATH key=PATH PEM chain and key among the served files "
 	     "(default: a test certificate made at boot)\n"
+	     "  tls_disk=NAME      read cert= and key= from the tar image on "
+	     "block device NAME instead\n"
 	     "  redirect=PORT      also plain HTTP on PORT, answering 301 to "
 	     "https\n"
 	     "  hsts=SECONDS       send Strict-Transport-Security with this "

@@ -5,7 +5,8 @@
 # records, renegotiation) after which the server still serves, a stalled
 # handshake ended within request_timeout, session resumption, an RSA
 # certificate and key from a tar image on disk0 (the key never served),
-# the plain redirect listener and HSTS, and credentials that do not match.
+# the plain redirect listener and HSTS, keys on a disk of their own
+# (tls_disk=), and credentials that do not match.
 . "$top_srcdir/tests/posix/lib.sh"
 httpd=$top_builddir/apps/httpd/httpd
 site=$top_srcdir/apps/httpd/site
@@ -193,6 +194,17 @@ printf '%s\n' "$out" | grep -q "^HTTP/1.1 301" &&
 	printf '%s\n' "$out" | grep -q "^Location: https://127.0.0.1:$port/index.html?x=1$" &&
 	ok "redirect= answers 301 to the same target over HTTPS" ||
 	not_ok "redirect= answers 301 to the same target over HTTPS" "$out"
+
+# ------------------------- keys on a disk of their own, embedded site
+(cd "$tmp/site/tls" && tar -cf "$tmp/keys.tar" cert.pem key.pem)
+start keys --block "disk1=$tmp/keys.tar,ro" tls=on tls_disk=disk1 \
+	cert=/cert.pem key=/key.pem synthetic=1k
+base=https://localhost:$port
+out=$($curl --cacert "$tmp/site/tls/cert.pem" -o "$tmp/got" -w '%{http_code} %{size_download}' "$base/1k" 2>&1)
+[ "$out" = "200 1024" ] && $curl --cacert "$tmp/site/tls/cert.pem" -o "$tmp/got" "$base/index.html" &&
+	cmp -s "$tmp/got" "$site/index.html" &&
+	ok "tls_disk=disk1: keys from their own tar image, the embedded site served" ||
+	not_ok "tls_disk=disk1: keys from their own tar image, the embedded site served" "$out" "$(cat "$log")"
 
 # ----------------------------------------------- credentials that fail
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/site/tls/other.pem" 2>/dev/null
