@@ -26,6 +26,8 @@
  *                     device NAME (e.g. disk1) instead of the site: the
  *                     keys stay off the served files, and the embedded site
  *                     (synthetic= too) can go with them
+ *   tls_resume=BOOL   keep a session cache so returning clients skip the
+ *                     key exchange (on)
  *   redirect=PORT     also a plain HTTP listener on PORT answering 301 to
  *                     the same path over HTTPS
  *   hsts=SECONDS      send Strict-Transport-Security: max-age=SECONDS
@@ -57,6 +59,7 @@ struct httpd_app {
 	struct duet_stack *plain;
 	bool tls;
 	const char *cert, *key, *tls_disk;
+	bool tls_resume;
 	struct httpd_tls_setup tls_setup;
 	/* tls_disk's image, held while cert and key are read from it. */
 	struct httpd_tar keys;
@@ -148,8 +151,14 @@ static void httpd_app_drained(void *arg)
 	free_synthetic(a);
 	if (a->from_disk)
 		httpd_tar_free(&a->tar);
-	if (a->tls)
+	if (a->tls) {
+		struct duet_tls_stats st;
+		duet_tls_stats(a->stack, &st);
+		DUET_INFO("httpd",
+			  "tls: %llu handshakes (%llu resumed), %llu failed",
+			  st.handshakes, st.resumed, st.failed);
 		duet_tls_close(a->stack);
+	}
 	duet_stop_done(&a->stop);
 }
 
@@ -246,7 +255,7 @@ static void keys_loaded(void *arg, int status)
 	}
 	httpd_tar_source(&a->keys, &a->keys_src);
 	httpd_tls_setup(&a->tls_setup, a->plain, &a->keys_src, a->cert, a->key,
-			tls_ready, a);
+			a->tls_resume, tls_ready, a);
 }
 
 /* Serves src: over TLS once its stack is set up, else at once. Both the
@@ -263,7 +272,7 @@ static int serve(struct httpd_app *a, const struct httpd_source *src,
 	if (a->tls_disk == NULL) {
 		a->cfg.hidden = a->key;
 		httpd_tls_setup(&a->tls_setup, a->plain, &a->src, a->cert,
-				a->key, tls_ready, a);
+				a->key, a->tls_resume, tls_ready, a);
 		return 0;
 	}
 	struct duet_block *disk;
@@ -315,6 +324,8 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	    (r = duet_args_get_str(args, "cert", NULL, &a.cert)) < 0 ||
 	    (r = duet_args_get_str(args, "key", NULL, &a.key)) < 0 ||
 	    (r = duet_args_get_str(args, "tls_disk", NULL, &a.tls_disk)) < 0 ||
+	    (r = duet_args_get_bool(args, "tls_resume", true, &a.tls_resume)) <
+		0 ||
 	    (r = duet_args_get_int(args, "redirect", 0, 0, 65535, &redirect)) <
 		0 ||
 	    (r = duet_args_get_int(args, "hsts", 0, 0, 1000000000, &hsts)) < 0 ||
@@ -426,6 +437,8 @@ DUET_APP(.name = "httpd",
 	     "(default: a test certificate made at boot)\n"
 	     "  tls_disk=NAME      read cert= and key= from the tar image on "
 	     "block device NAME instead\n"
+	     "  tls_resume=BOOL    session resumption for returning clients "
+	     "(default on)\n"
 	     "  redirect=PORT      also plain HTTP on PORT, answering 301 to "
 	     "https\n"
 	     "  hsts=SECONDS       send Strict-Transport-Security with this "

@@ -23,6 +23,7 @@ static void finish(struct httpd_tls_setup *t, int r)
 		    .key_pem_len = t->len[1],
 		    .alpn = alpn,
 		    .alpn_count = 1,
+		    .no_resumption = t->no_resumption,
 		};
 		r = duet_tls_open(t->inner, &cfg, &tls);
 	}
@@ -115,7 +116,7 @@ static void test_certificate(struct httpd_tls_setup *t)
 
 void httpd_tls_setup(struct httpd_tls_setup *t, struct duet_stack *inner,
 		     const struct httpd_source *src, const char *cert,
-		     const char *key,
+		     const char *key, bool resume,
 		     void (*done)(void *arg, int status, struct duet_stack *tls),
 		     void *arg)
 {
@@ -124,6 +125,7 @@ void httpd_tls_setup(struct httpd_tls_setup *t, struct duet_stack *inner,
 	t->src = src;
 	t->path[0] = cert;
 	t->path[1] = key;
+	t->no_resumption = !resume;
 	t->done = done;
 	t->arg = arg;
 	if ((cert == NULL) != (key == NULL)) {

@@ -22,6 +22,7 @@ struct httpd_tls_setup {
 	const char *path[2]; /* cert, key; NULL: a test certificate */
 	char *pem[2];
 	size_t len[2];
+	bool no_resumption;
 	unsigned next; /* the file being read */
 	struct httpd_read rd;
 	/* done(arg, 0 and the TLS stack, or a negative errno, logged) */
@@ -32,7 +33,7 @@ struct httpd_tls_setup {
 /* Starts the setup; done runs once, possibly inside this call. */
 void httpd_tls_setup(struct httpd_tls_setup *t, struct duet_stack *inner,
 		     const struct httpd_source *src, const char *cert,
-		     const char *key,
+		     const char *key, bool resume,
 		     void (*done)(void *arg, int status, struct duet_stack *tls),
 		     void *arg);
 

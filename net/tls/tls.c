@@ -199,7 +199,8 @@ static int server_init(struct tls_conn *c)
 					     BR_KEYTYPE_SIGN,
 					     br_rsa_private_get_default(),
 					     br_rsa_pkcs1_sign_get_default());
-	br_ssl_server_set_cache(sc, &s->cache.vtable);
+	if (s->lru_buf != NULL)
+		br_ssl_server_set_cache(sc, &s->cache.vtable);
 	if ((r = engine_seed(c)) < 0)
 		return r;
 	return br_ssl_server_reset(sc) ? 0 : -EPROTO;
@@ -884,12 +885,15 @@ int duet_tls_open(struct duet_stack *inner, const struct duet_tls_config *cfg,
 		return r;
 	}
 	/* 100 bytes an entry: BearSSL's LRU cache's own record size. */
-	if ((s->lru_buf = malloc(entries * 100)) == NULL) {
-		tls_creds_free(&s->creds);
-		free(s);
-		return -ENOMEM;
+	if (!cfg->no_resumption) {
+		if ((s->lru_buf = malloc(entries * 100)) == NULL) {
+			tls_creds_free(&s->creds);
+			free(s);
+			return -ENOMEM;
+		}
+		br_ssl_session_cache_lru_init(&s->lru, s->lru_buf,
+					      entries * 100);
 	}
-	br_ssl_session_cache_lru_init(&s->lru, s->lru_buf, entries * 100);
 	s->cache.vtable = &cache_class;
 	s->cache.s = s;
 	for (size_t i = 0; i < cfg->alpn_count; i++)

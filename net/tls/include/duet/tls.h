@@ -80,6 +80,8 @@ struct duet_tls_config {
 	size_t alpn_count;
 	/* Session cache entries; 0 means 256. */
 	size_t session_cache;
+	/* No session cache at all: every handshake is a full one. */
+	bool no_resumption;
 };
 
 /* Opens a TLS stack over `inner`, which must outlive it. 0, -EINVAL (a
