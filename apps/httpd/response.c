@@ -230,6 +230,8 @@ size_t httpd_response_head(char *buf, size_t cap, const struct httpd_head *hd)
 		puts_(&o, "\r\nLocation: ");
 		put(&o, hd->location, hd->location_len);
 	}
+	if (hd->nosniff)
+		puts_(&o, "\r\nX-Content-Type-Options: nosniff");
 	if (hd->hsts > 0) {
 		puts_(&o, "\r\nStrict-Transport-Security: max-age=");
 		putu(&o, hd->hsts);

@@ -14,6 +14,7 @@ struct httpd_head {
 	const char *etag;	  /* NULL: none */
 	const char *connection;	  /* "close", "keep-alive" or NULL: none */
 	unsigned long hsts;	  /* Strict-Transport-Security max-age; 0: none */
+	bool nosniff;		  /* X-Content-Type-Options: nosniff */
 	const char *location;	  /* Location (301); NULL: none */
 	size_t location_len;
 	bool accept_ranges;	  /* send "Accept-Ranges: bytes" */

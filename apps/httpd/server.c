@@ -168,6 +168,9 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	hd.content_length = length;
 	hd.etag = f != NULL ? f->etag : NULL;
 	hd.hsts = h->cfg.hsts;
+	/* Over HTTPS every response says its type is meant (a scanner of
+	 * TLS servers counts it among the security headers). */
+	hd.nosniff = h->cfg.tls;
 	if (!keep)
 		hd.connection = "close";
 	else if (req->minor == 0)

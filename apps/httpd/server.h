@@ -49,7 +49,8 @@ struct httpd_config {
 	 * not see) are due within request_timeout of the accept, as a
 	 * request's are once begun. */
 	bool tls;
-	/* Strict-Transport-Security: max-age=hsts on every response; 0: none. */
+	/* Strict-Transport-Security: max-age=hsts on every response; 0: none.
+	 * With tls, responses also carry X-Content-Type-Options: nosniff. */
 	unsigned long hsts;
 	/* Nonzero: a plain listener that answers every request with 301 to
 	 * the same target on https://HOST:redirect_to (HOST from Host, else
