@@ -14,13 +14,27 @@
 #include "fakeplat.h"
 #include "lwip_testenv.h"
 
-TestSuite(tls, .init = lwip_env_setup, .fini = lwip_env_teardown,
-	  .timeout = 120);
-
 static const char *const alpn[] = {"http/1.1"};
 static char *cert, *key;
 static size_t cert_len, key_len;
 static struct duet_stack *server, *client;
+static struct duet_tcp *listener;
+
+/* Everything a test made goes, so that a leak in the module shows. */
+static void teardown(void)
+{
+	if (listener != NULL)
+		duet_tcp_close(listener);
+	if (server != NULL)
+		duet_tls_close(server);
+	if (client != NULL)
+		duet_tls_close(client);
+	free(cert);
+	free(key);
+	lwip_env_teardown();
+}
+
+TestSuite(tls, .init = lwip_env_setup, .fini = teardown, .timeout = 120);
 
 /* Set around every call into a stack: a callback that sees it ran inside
  * the call that caused it, which duet/net.h forbids. */
@@ -155,8 +169,8 @@ static void on_accept(struct duet_tcp *l, struct duet_tcp *c, void *arg)
 static void listen_tls(void)
 {
 	struct duet_sockaddr a = lwip_env_addr("0.0.0.0:443");
-	struct duet_tcp *l;
-	cr_assert_eq(duet_tcp_listen(server, &a, 0, on_accept, NULL, &l), 0);
+	cr_assert_eq(duet_tcp_listen(server, &a, 0, on_accept, NULL, &listener),
+		     0);
 }
 
 static void connect_tls(struct end *e)
@@ -283,6 +297,8 @@ Test(tls, weak_entropy_refuses_to_open)
 	char *c2, *k2;
 	size_t l1, l2;
 	cr_assert_eq(duet_tls_selfsigned("x", &c2, &l1, &k2, &l2), -ENOTSUP);
+	/* Back to strong: the stacks made above go in teardown. */
+	fakeplat_set_entropy_weak(false);
 }
 
 Test(tls, bad_credentials_are_refused)
