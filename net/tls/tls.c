@@ -726,10 +726,11 @@ static long t_send(struct duet_tcp *t, const void *data, size_t len)
 		done += n;
 		flush_records(c);
 	}
-	if (done == 0) {
+	/* Short or refused: `writable` comes once records have gone out. */
+	if (done < len)
 		c->want_writable = true;
+	if (done == 0)
 		return -EAGAIN;
-	}
 	br_ssl_engine_flush(c->eng, 0);
 	flush_records(c);
 	return (long)done;

@@ -13,6 +13,7 @@
 
 #include "fakeplat.h"
 #include "lwip_testenv.h"
+#include "stream_end.h"
 
 static const char *const alpn[] = {"http/1.1"};
 static char *cert, *key;
@@ -36,10 +37,6 @@ static void teardown(void)
 
 TestSuite(tls, .init = lwip_env_setup, .fini = teardown, .timeout = 120);
 
-/* Set around every call into a stack: a callback that sees it ran inside
- * the call that caused it, which duet/net.h forbids. */
-static bool in_call, reentered;
-
 static void make_stacks(void)
 {
 	struct duet_tls_config scfg = {0}, ccfg = {0};
@@ -61,109 +58,6 @@ static void make_stacks(void)
 	ccfg.alpn = alpn;
 	ccfg.alpn_count = 1;
 	cr_assert_eq(duet_tls_open(env.a, &ccfg, &client), 0);
-}
-
-/* ------------------------------------------------ ends of a stream */
-
-struct end {
-	struct duet_tcp *c;
-	uint32_t tx_seed, rx_seed;
-	uint64_t to_send, sent, received;
-	bool connected, eof, corrupt, close_on_eof;
-	int err;
-	unsigned writables;
-};
-
-static uint8_t chunk[64 * 1024];
-
-static void pump(struct end *e)
-{
-	while (e->c != NULL && e->sent < e->to_send) {
-		size_t n = e->to_send - e->sent;
-		if (n > sizeof(chunk))
-			n = sizeof(chunk);
-		for (size_t i = 0; i < n; i++)
-			chunk[i] = stream_byte(e->tx_seed, e->sent + i);
-		in_call = true;
-		long r = duet_tcp_send(e->c, chunk, n);
-		in_call = false;
-		if (r == -EAGAIN)
-			return;
-		cr_assert_gt(r, 0, "send: %s", duet_strerror((int)r));
-		e->sent += (uint64_t)r;
-	}
-}
-
-static void on_recv(struct duet_tcp *c, const void *data, size_t len, void *arg)
-{
-	struct end *e = arg;
-	const uint8_t *p = data;
-	(void)c;
-
-	reentered |= in_call;
-	if (len == 0) {
-		e->eof = true;
-		if (e->close_on_eof) {
-			duet_tcp_close(e->c);
-			e->c = NULL;
-		}
-		return;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != stream_byte(e->rx_seed, e->received + i))
-			e->corrupt = true;
-	e->received += len;
-}
-
-static void on_writable(struct duet_tcp *c, void *arg)
-{
-	struct end *e = arg;
-	(void)c;
-	reentered |= in_call;
-	e->writables++;
-	pump(e);
-}
-
-static void on_error(struct duet_tcp *c, int err, void *arg)
-{
-	struct end *e = arg;
-	(void)c;
-	reentered |= in_call;
-	e->err = err;
-	e->c = NULL;
-}
-
-static void on_connected(struct duet_tcp *c, void *arg)
-{
-	struct end *e = arg;
-	(void)c;
-	reentered |= in_call;
-	e->connected = true;
-	pump(e);
-}
-
-static const struct duet_tcp_callbacks cbs = {
-    .recv = on_recv,
-    .writable = on_writable,
-    .error = on_error,
-    .connected = on_connected,
-};
-
-static struct end servers[8];
-static unsigned accepted;
-static struct end server_template;
-
-static void on_accept(struct duet_tcp *l, struct duet_tcp *c, void *arg)
-{
-	(void)l;
-	(void)arg;
-	reentered |= in_call;
-	cr_assert_lt(accepted, 8);
-	struct end *e = &servers[accepted++];
-	*e = server_template;
-	e->c = c;
-	duet_tcp_set_callbacks(c, &cbs, e);
-	pump(e);
 }
 
 static void listen_tls(void)
@@ -263,7 +157,7 @@ Test(tls, second_connection_resumes_the_session)
 
 	make_stacks();
 	server_template = (struct end){.tx_seed = 2, .rx_seed = 1,
-				       .to_send = 100, .close_on_eof = true};
+				       .to_send = 100, .close_when_eof = true};
 	listen_tls();
 	connect_tls(&a);
 	cr_assert(lwip_env_run(both_received, &a, DUET_SEC(30)));
