@@ -19,6 +19,13 @@
 #                          (see bench/README.md)
 #   BENCH_HOST=127.0.0.1   address the Duet server is reached at
 #   BENCH_LWIP=1           0: skip lwIP over a tap (it needs root)
+#   BENCH_TLS=1            0: skip the HTTPS rows
+#
+# HTTPS rows (same run): httpd tls=on on the socket stack against nginx
+# with the same ECDSA P-256 certificate, TLS 1.2 and
+# ECDHE-ECDSA-AES128-GCM-SHA256 only: keep-alive requests for 1k, and new
+# connections each with a full handshake (Connection: close; no session
+# cache, no tickets on either side).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +44,7 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v curl >/dev/null || need+=(curl)
+command -v openssl >/dev/null || need+=(openssl)
 install_peers "installing ${need[*]}" "${need[@]}"
 
 # lwIP over a tap: re-run this script inside a namespace that owns the tap.
@@ -92,6 +100,30 @@ if [[ -n ${DUET_BENCH_NS:-} ]]; then
 fi
 servers+=(nginx)
 
+# HTTPS: one certificate for both servers, on a tar image for httpd.
+tls=${BENCH_TLS:-1}
+if [[ $tls = 1 ]]; then
+	mkdir -p "$tmp/keys"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$tmp/keys/key.pem" -out "$tmp/keys/cert.pem" 2>/dev/null
+	(cd "$tmp/keys" && tar -cf "$tmp/keys.tar" cert.pem key.pem)
+	duet_tls_port=$(free_port)
+	"${server_cpu[@]}" "$httpd" --block "disk1=$tmp/keys.tar,ro" tls=on tls_disk=disk1 \
+		cert=/cert.pem key=/key.pem tls_resume=off port="$duet_tls_port" \
+		addr=127.0.0.1 access_log=off max_conns=4096 synthetic=1k >"$tmp/duet-tls.log" 2>&1 &
+	track $!
+	wait_https() {
+		for _ in $(seq 100); do
+			curl -sf -o /dev/null --max-time 1 --cacert "$tmp/keys/cert.pem" "$1" && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	wait_https "https://127.0.0.1:$duet_tls_port/1k" ||
+		{ cat "$tmp/duet-tls.log" >&2; die "httpd tls=on did not start"; }
+fi
+
 # nginx serves the very bytes httpd generates.
 mkdir -p "$tmp/www" "$tmp/nginx"
 for s in $sizes; do curl -sf -o "$tmp/www/$s" "$duet_url/$s"; done
@@ -99,6 +131,21 @@ for s in $sizes; do curl -sf -o "$tmp/www/$s" "$duet_url/$s"; done
 chmod 755 "$tmp" "$tmp/www"
 chmod 644 "$tmp/www"/*
 nginx_port=$(free_port)
+tls_server=
+if [[ $tls = 1 ]]; then
+	nginx_tls_port=$(free_port)
+	tls_server="server {
+		listen 127.0.0.1:$nginx_tls_port ssl;
+		ssl_certificate $tmp/keys/cert.pem;
+		ssl_certificate_key $tmp/keys/key.pem;
+		ssl_protocols TLSv1.2;
+		ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256;
+		ssl_prefer_server_ciphers on;
+		ssl_session_cache off;
+		ssl_session_tickets off;
+		root $tmp/www;
+	}"
+fi
 cat >"$tmp/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -123,6 +170,7 @@ http {
 		listen 127.0.0.1:$nginx_port;
 		root $tmp/www;
 	}
+	$tls_server
 }
 CONF
 "${server_cpu[@]}" /usr/sbin/nginx -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
@@ -147,10 +195,12 @@ for s in $sizes; do
 done
 
 # ------------------------------------------------------------------ runs
-# wrk_run URL DURATION: prints "REQ_PER_SEC P99_MS". A failed wrk is
-# reported (wrk-failed), not fatal.
+# wrk_run URL DURATION [WRK ARGS...]: prints "REQ_PER_SEC P99_MS". A
+# failed wrk is reported (wrk-failed), not fatal.
 wrk_run() {
-	{ "${client_cpu[@]}" wrk -t1 -c"$conns" -d"$2" --latency "$1" 2>&1 || true; } | awk '
+	local url=$1 d=$2
+	shift 2
+	{ "${client_cpu[@]}" wrk -t1 -c"$conns" -d"$d" --latency "$@" "$url" 2>&1 || true; } | awk '
 		/Requests\/sec:/ { rps = $2 }
 		/^ +99%/ {
 			v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
@@ -206,4 +256,65 @@ done
 if grep -q 'errors:\|wrk-failed' "$results"; then
 	say "some runs reported errors:"
 	grep 'errors:\|wrk-failed' "$results" >&2
+fi
+
+# ----------------------------------------------------------------- HTTPS
+[[ $tls = 1 ]] || exit 0
+tls_url_of() {
+	case $1 in
+	tls) echo "https://127.0.0.1:$duet_tls_port" ;;
+	nginx-tls) echo "https://127.0.0.1:$nginx_tls_port" ;;
+	esac
+}
+cmp -s <(curl -sf --cacert "$tmp/keys/cert.pem" "$(tls_url_of tls)/1k") \
+	<(curl -sf --cacert "$tmp/keys/cert.pem" "$(tls_url_of nginx-tls)/1k") ||
+	die "httpd and nginx serve different bytes for /1k over HTTPS"
+for server in tls nginx-tls; do
+	u=$(tls_url_of "$server")
+	suite=$(timeout 10 openssl s_client -connect "${u#https://}" </dev/null 2>/dev/null |
+		sed -n 's/^ *Cipher *: //p' | head -n 1 || true)
+	say "$server: TLS 1.2, $suite"
+done
+tls_modes="keepalive handshake"
+# mode_args MODE: sets args, wrk's extra arguments for MODE.
+mode_args() {
+	args=()
+	[[ $1 = keepalive ]] || args=(-H "Connection: close")
+}
+for mode in $tls_modes; do
+	for server in tls nginx-tls; do
+		mode_args "$mode"
+		wrk_run "$(tls_url_of "$server")/1k" 2s "${args[@]}" >/dev/null
+	done
+done
+: >"$results.tls"
+for r in $(seq "$reps"); do
+	for mode in $tls_modes; do
+		for server in tls nginx-tls; do
+			mode_args "$mode"
+			line=$(wrk_run "$(tls_url_of "$server")/1k" "$duration" "${args[@]}")
+			say "run $r https $mode $server: $line"
+			echo "$mode $server $line $r" >>"$results.tls"
+		done
+	done
+done
+printf '\n%-22s %-9s %12s %10s %16s\n' "https 1k" server "req/s" "p99 ms" "ratio to nginx"
+for mode in $tls_modes; do
+	for server in tls nginx-tls; do
+		rps=$(awk -v s="$mode" -v v="$server" '$1 == s && $2 == v { print $3 }' "$results.tls" | median)
+		p99=$(awk -v s="$mode" -v v="$server" '$1 == s && $2 == v { print $4 }' "$results.tls" | median)
+		ratio=
+		if [[ $server = tls ]]; then
+			ratio=$(awk -v s="$mode" '$1 == s { r = $NF; v[$2, r] = $3; n[r] = 1 }
+				END { for (r in n) if (v["nginx-tls", r] > 0) print v["tls", r] / v["nginx-tls", r] }' \
+				"$results.tls" | median)
+			ratio=$(printf '%.2fx' "$ratio")
+		fi
+		label=$([[ $mode = keepalive ]] && echo "keep-alive req/s" || echo "new handshakes/s")
+		printf '%-22s %-9s %12.0f %10.3f %16s\n' "$label" "$server" "$rps" "$p99" "$ratio"
+	done
+done
+if grep -q 'errors:\|wrk-failed' "$results.tls"; then
+	say "some HTTPS runs reported errors:"
+	grep 'errors:\|wrk-failed' "$results.tls" >&2
 fi

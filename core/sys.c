@@ -19,6 +19,11 @@ int duet_entropy(void *buf, size_t len)
 	return duet_plat_entropy(buf, len);
 }
 
+bool duet_entropy_strong(void)
+{
+	return duet_plat_entropy_strong();
+}
+
 uint32_t duet_random_u32(void)
 {
 	uint32_t v;

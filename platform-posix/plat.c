@@ -103,6 +103,12 @@ void duet_plat_console_write(const char *buf, size_t len)
 	}
 }
 
+/* getrandom(2) blocks until the kernel's pool is seeded, then never again. */
+bool duet_plat_entropy_strong(void)
+{
+	return true;
+}
+
 int duet_plat_entropy(void *buf, size_t len)
 {
 	unsigned char *p = buf;

@@ -119,6 +119,13 @@ void duet__xen_entropy_report(void)
 	}
 }
 
+bool duet_plat_entropy_strong(void)
+{
+	if (source == SOURCE_UNKNOWN)
+		source = pick_source();
+	return source != SOURCE_TSC;
+}
+
 int duet_plat_entropy(void *buf, size_t len)
 {
 	unsigned char *p = buf;

@@ -51,6 +51,7 @@ struct httpd_conn {
 	bool paused;
 	bool peer_eof;
 	bool want_close; /* close once the queue is sent */
+	bool fresh;	 /* TLS: no byte seen yet (see httpd_config.tls) */
 	/* Memory while a request or response is in flight only: the receive
 	 * buffer and the response queue exist while the connection has bytes
 	 * buffered, a body to skip or responses queued (conn_trim). */

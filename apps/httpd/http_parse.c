@@ -380,6 +380,8 @@ static long parse_field(const char *p, size_t n, struct head_state *st,
 		if (st->host || !host_valid(p + b, e - b))
 			return -400;
 		st->host = true;
+		req->host = p + b;
+		req->host_len = e - b;
 	} else if (http_token_eq(name, name_len, "connection")) {
 		parse_connection(p + b, e - b, st);
 	} else if (http_token_eq(name, name_len, "content-length")) {

@@ -62,6 +62,8 @@ struct http_request {
 	size_t path_len;
 	int minor;	 /* HTTP/1.minor: 0 or 1 (1.2+ behaves as 1.1) */
 	bool keep_alive; /* after version and Connection */
+	const char *host; /* the Host value; NULL when absent */
+	size_t host_len;
 	const char *if_none_match; /* NULL when absent */
 	size_t if_none_match_len;
 	/* Range and If-Range values, raw (interpreted by the server); NULL

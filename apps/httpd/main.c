@@ -22,6 +22,21 @@
  *   access_log=BOOL   one log line per request (on)
  *   synthetic=SIZES   also serve generated files of these sizes, for
  *                     benchmarks: synthetic=1k,64k serves /1k and /64k
+ *   tls=BOOL          HTTPS (TLS 1.2, duet/tls.h) instead of HTTP (off);
+ *                     the port defaults to 443
+ *   cert=PATH key=PATH the certificate chain and key (PEM), files of the
+ *                     served site (embedded or disk0's image; the key's
+ *                     path is then never served) or of tls_disk. Without
+ *                     them, a test certificate made at boot (tls_setup.h)
+ *   tls_disk=NAME     take cert= and key= from the tar image on block
+ *                     device NAME (e.g. disk1) instead of the site: the
+ *                     keys stay off the served files, and the embedded site
+ *                     (synthetic= too) can go with them
+ *   tls_resume=BOOL   keep a session cache so returning clients skip the
+ *                     key exchange (on)
+ *   redirect=PORT     also a plain HTTP listener on PORT answering 301 to
+ *                     the same path over HTTPS
+ *   hsts=SECONDS      send Strict-Transport-Security: max-age=SECONDS
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +44,12 @@
 
 #include <duet/duet.h>
 #include <duet/net.h>
+#include <duet/tls.h>
 
 #include "files.h"
 #include "files_tar.h"
 #include "server.h"
+#include "tls_setup.h"
 
 struct httpd_app {
 	struct httpd server;
@@ -44,6 +61,23 @@ struct httpd_app {
 	struct duet_stack *stack;
 	struct httpd_config cfg;
 	struct duet_stop_hook stop;
+	/* TLS: the plain stack under it, the setup, the redirect listener. */
+	struct duet_stack *plain;
+	bool tls;
+	const char *cert, *key, *tls_disk;
+	bool tls_resume;
+	struct httpd_tls_setup tls_setup;
+	/* tls_disk's image, held while cert and key are read from it. */
+	struct httpd_tar keys;
+	struct httpd_source keys_src;
+	struct duet_defer keys_free;
+	struct httpd_source src;
+	size_t nfiles;
+	const char *from;
+	bool in_start;
+	int start_status;
+	uint16_t redirect;
+	struct httpd redirect_server;
 	/* Storage of the synthetic files: path names and bytes. */
 	char names[16][32];
 	uint8_t *synthetic[16];
@@ -123,6 +157,14 @@ static void httpd_app_drained(void *arg)
 	free_synthetic(a);
 	if (a->from_disk)
 		httpd_tar_free(&a->tar);
+	if (a->tls) {
+		struct duet_tls_stats st;
+		duet_tls_stats(a->stack, &st);
+		DUET_INFO("httpd",
+			  "tls: %llu handshakes (%llu resumed), %llu failed",
+			  st.handshakes, st.resumed, st.failed);
+		duet_tls_close(a->stack);
+	}
 	duet_stop_done(&a->stop);
 }
 
@@ -134,16 +176,17 @@ static void httpd_app_stop(struct duet_stop_hook *hook, void *arg)
 	DUET_INFO("httpd",
 		  "stopping: %llu requests served, %u connections open",
 		  a->server.requests, a->server.nconns);
+	if (a->redirect != 0)
+		httpd_stop(&a->redirect_server, NULL, NULL);
 	httpd_stop(&a->server, httpd_app_drained, a);
 }
 
-/* Listens with a->loop, a->stack and a->cfg on src and hooks the stop; both
- * the embedded site and disk0's image start here. */
-static int serve(struct httpd_app *a, const struct httpd_source *src,
-		 size_t nfiles, const char *from)
+/* Listens with a->loop, a->stack and a->cfg on a->src and hooks the stop
+ * (and the redirect listener, if asked). */
+static int listen_all(struct httpd_app *a)
 {
 	char where[DUET_SOCKADDR_STRLEN];
-	int r = httpd_start(&a->server, a->loop, a->stack, &a->cfg, src);
+	int r = httpd_start(&a->server, a->loop, a->stack, &a->cfg, &a->src);
 
 	if (r < 0) {
 		DUET_ERROR(
@@ -152,12 +195,101 @@ static int serve(struct httpd_app *a, const struct httpd_source *src,
 		    duet_strerror(r));
 		return r;
 	}
+	if (a->redirect != 0) {
+		struct httpd_config rc = a->cfg;
+		rc.addr.port = a->redirect;
+		rc.redirect_to = a->cfg.addr.port;
+		rc.tls = false;
+		rc.hsts = 0;
+		r = httpd_start(&a->redirect_server, a->loop, a->plain, &rc,
+				&a->src);
+		if (r < 0) {
+			DUET_ERROR("httpd", "redirect=%u: cannot listen: %s",
+				   (unsigned)a->redirect, duet_strerror(r));
+			httpd_stop(&a->server, NULL, NULL);
+			return r;
+		}
+		DUET_INFO("httpd", "redirecting http on port %u to https",
+			  (unsigned)a->redirect);
+	}
 	duet_on_stop(a->loop, &a->stop, httpd_app_stop, a);
-	DUET_INFO("httpd", "serving %zu files%s on http://%s/ (%s stack)",
-		  nfiles, from,
+	DUET_INFO("httpd", "serving %zu files%s on %s://%s/ (%s stack)",
+		  a->nfiles, a->from, a->tls ? "https" : "http",
 		  duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
-		  duet_net_stack_name(a->stack));
+		  duet_net_stack_name(a->plain));
 	return 0;
+}
+
+static void keys_free(struct duet_defer *d, void *arg)
+{
+	struct httpd_app *a = arg;
+	(void)d;
+	httpd_tar_free(&a->keys);
+}
+
+/* The TLS stack is ready (or not): listen. Inside the start, the status
+ * goes back to it; later, a failure ends the boot. */
+static void tls_ready(void *arg, int status, struct duet_stack *tls)
+{
+	struct httpd_app *a = arg;
+
+	/* Not from inside the read that finished: from the loop. */
+	if (a->tls_disk != NULL)
+		duet_defer_post(&a->keys_free);
+
+	if (status == 0) {
+		a->stack = tls;
+		if ((status = listen_all(a)) < 0)
+			duet_tls_close(tls);
+	}
+	if (a->in_start)
+		a->start_status = status;
+	else if (status < 0)
+		duet_exit(a->loop, DUET_EXIT_FAILURE);
+}
+
+/* tls_disk's image is indexed: read cert and key from it. */
+static void keys_loaded(void *arg, int status)
+{
+	struct httpd_app *a = arg;
+
+	if (status < 0) {
+		DUET_ERROR("httpd", "tls_disk=%s: %s", a->tls_disk,
+			   duet_strerror(status));
+		duet_exit(a->loop, DUET_EXIT_FAILURE);
+		return;
+	}
+	httpd_tar_source(&a->keys, &a->keys_src);
+	httpd_tls_setup(&a->tls_setup, a->plain, &a->keys_src, a->cert, a->key,
+			a->tls_resume, tls_ready, a);
+}
+
+/* Serves src: over TLS once its stack is set up, else at once. Both the
+ * embedded site and disk0's image start here. */
+static int serve(struct httpd_app *a, const struct httpd_source *src,
+		 size_t nfiles, const char *from)
+{
+	a->src = *src;
+	a->nfiles = nfiles;
+	a->from = from;
+	if (!a->tls)
+		return listen_all(a);
+	a->cfg.tls = true;
+	if (a->tls_disk == NULL) {
+		a->cfg.hidden = a->key;
+		httpd_tls_setup(&a->tls_setup, a->plain, &a->src, a->cert,
+				a->key, a->tls_resume, tls_ready, a);
+		return 0;
+	}
+	struct duet_block *disk;
+	int r = duet_block_open(a->loop, a->tls_disk, &disk);
+	if (r < 0) {
+		DUET_ERROR("httpd", "tls_disk=%s: %s", a->tls_disk,
+			   duet_strerror(r));
+		return r;
+	}
+	duet_defer_init(a->loop, &a->keys_free, keys_free, a);
+	return httpd_tar_load(&a->keys, a->loop, disk, keys_loaded, a);
 }
 
 /* disk0's image is indexed: listen, as the start does for the embedded
@@ -188,12 +320,23 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	struct httpd_config cfg;
 	struct httpd_source src;
 	const char *addr, *synthetic;
-	long long port, max_conns, max_per_peer;
+	long long port, max_conns, max_per_peer, redirect, hsts;
+	bool tls;
 	int r;
 	(void)arg;
 
 	httpd_config_default(&cfg);
-	if ((r = duet_args_get_int(args, "port", 8080, 1, 65535, &port)) < 0 ||
+	if ((r = duet_args_get_bool(args, "tls", false, &tls)) < 0 ||
+	    (r = duet_args_get_str(args, "cert", NULL, &a.cert)) < 0 ||
+	    (r = duet_args_get_str(args, "key", NULL, &a.key)) < 0 ||
+	    (r = duet_args_get_str(args, "tls_disk", NULL, &a.tls_disk)) < 0 ||
+	    (r = duet_args_get_bool(args, "tls_resume", true, &a.tls_resume)) <
+		0 ||
+	    (r = duet_args_get_int(args, "redirect", 0, 0, 65535, &redirect)) <
+		0 ||
+	    (r = duet_args_get_int(args, "hsts", 0, 0, 1000000000, &hsts)) < 0 ||
+	    (r = duet_args_get_int(args, "port", tls ? 443 : 8080, 1, 65535,
+				   &port)) < 0 ||
 	    (r = duet_args_get_str(args, "addr", NULL, &addr)) < 0 ||
 	    (r = duet_args_get_duration(args, "idle_timeout", cfg.idle_timeout,
 					&cfg.idle_timeout)) < 0 ||
@@ -216,6 +359,22 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 	}
 	cfg.max_conns = (unsigned)max_conns;
 	cfg.max_per_peer = (unsigned)max_per_peer;
+	cfg.hsts = (unsigned long)hsts;
+	if (!tls && (a.cert != NULL || a.key != NULL || a.tls_disk != NULL ||
+		     redirect != 0 || hsts != 0)) {
+		DUET_ERROR("httpd", "cert=, key=, tls_disk=, redirect= and "
+				    "hsts= go with tls=on");
+		return -EINVAL;
+	}
+	if (a.tls_disk != NULL && strcmp(a.tls_disk, "disk0") == 0) {
+		DUET_ERROR("httpd", "tls_disk=disk0 is the site's disk: give "
+				    "cert= and key= paths on it instead");
+		return -EINVAL;
+	}
+	if (redirect != 0 && redirect == port) {
+		DUET_ERROR("httpd", "redirect=%lld is the HTTPS port", redirect);
+		return -EINVAL;
+	}
 
 	if ((r = duet_net_open(loop, &stack)) < 0)
 		return r;
@@ -230,6 +389,9 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 
 	a.loop = loop;
 	a.stack = stack;
+	a.plain = stack;
+	a.tls = tls;
+	a.redirect = (uint16_t)redirect;
 	a.cfg = cfg;
 	/* A tar image on disk0 replaces the embedded site. */
 	if (duet_device_find(loop, "disk0", DUET_DEVICE_BLOCK) != NULL) {
@@ -250,7 +412,12 @@ static int httpd_app_start(struct duet_loop *loop, void *arg)
 		goto fail;
 	httpd_table_source(&a.table, &src);
 
-	if ((r = serve(&a, &src, a.table.count, "")) < 0)
+	a.in_start = true;
+	r = serve(&a, &src, a.table.count, "");
+	a.in_start = false;
+	if (r == 0)
+		r = a.start_status;
+	if (r < 0)
 		goto fail;
 	return 0;
 
@@ -276,5 +443,17 @@ DUET_APP(.name = "httpd",
 	     "max_conns/4)\n"
 	     "  access_log=BOOL    one log line per request (default on)\n"
 	     "  synthetic=SIZES    also serve generated files, e.g. 1k,64k as "
-	     "/1k and /64k",
+	     "/1k and /64k\n"
+	     "  tls=BOOL           HTTPS instead of HTTP (default off; port "
+	     "443)\n"
+	     "  cert=PATH key=PATH PEM chain and key among the served files "
+	     "(default: a test certificate made at boot)\n"
+	     "  tls_disk=NAME      read cert= and key= from the tar image on "
+	     "block device NAME instead\n"
+	     "  tls_resume=BOOL    session resumption for returning clients "
+	     "(default on)\n"
+	     "  redirect=PORT      also plain HTTP on PORT, answering 301 to "
+	     "https\n"
+	     "  hsts=SECONDS       send Strict-Transport-Security with this "
+	     "max-age",
 	 .start = httpd_app_start);

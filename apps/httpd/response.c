@@ -9,6 +9,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
@@ -173,6 +174,7 @@ bool httpd_if_range_matches(const char *v, size_t n, const char *etag)
 const char *httpd_error_body(int status)
 {
 	switch (status) {
+	case 301: return "301 Moved Permanently: use https\n";
 	case 404: return "404 Not Found\n";
 	case 405: return "405 Method Not Allowed: GET and HEAD only\n";
 	case 408: return "408 Request Timeout\n";
@@ -224,6 +226,16 @@ size_t httpd_response_head(char *buf, size_t cap, const struct httpd_head *hd)
 	}
 	if (hd->status == 405)
 		puts_(&o, "\r\nAllow: GET, HEAD");
+	if (hd->location != NULL) {
+		puts_(&o, "\r\nLocation: ");
+		put(&o, hd->location, hd->location_len);
+	}
+	if (hd->nosniff)
+		puts_(&o, "\r\nX-Content-Type-Options: nosniff");
+	if (hd->hsts > 0) {
+		puts_(&o, "\r\nStrict-Transport-Security: max-age=");
+		putu(&o, hd->hsts);
+	}
 	if (hd->connection != NULL) {
 		puts_(&o, "\r\nConnection: ");
 		puts_(&o, hd->connection);

@@ -13,6 +13,10 @@ struct httpd_head {
 	size_t content_length;	  /* the GET's length, also for HEAD */
 	const char *etag;	  /* NULL: none */
 	const char *connection;	  /* "close", "keep-alive" or NULL: none */
+	unsigned long hsts;	  /* Strict-Transport-Security max-age; 0: none */
+	bool nosniff;		  /* X-Content-Type-Options: nosniff */
+	const char *location;	  /* Location (301); NULL: none */
+	size_t location_len;
 	bool accept_ranges;	  /* send "Accept-Ranges: bytes" */
 	/* Content-Range: with 206 "bytes first-last/size", with 416
 	 * "bytes *" "/size". */

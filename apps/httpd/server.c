@@ -1,4 +1,5 @@
 /* httpd's connection handling: parse, queue, send, time out. See server.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,52 @@ static void access_log(struct httpd_conn *c, const struct http_request *req,
 		  req->target, req->minor, status, len);
 }
 
+/* The redirect target for req: https://HOST[:port]TARGET into buf, HOST
+ * from the Host field without its port, else the listen address. A target
+ * too long for the head goes to "/". Returns the length. */
+static size_t redirect_location(const struct httpd *h,
+				const struct http_request *req, char *buf,
+				size_t cap)
+{
+	char host[DUET_IPADDR_STRLEN + 2];
+	const char *hp = host, *target = "/";
+	size_t hl, tl = 1;
+	int n;
+
+	if (req->host != NULL && req->host_len > 0 && req->host_len < 128) {
+		hp = req->host;
+		hl = req->host_len;
+		/* Drop a port: after the last ':' unless inside [v6]. */
+		for (size_t i = hl; i-- > 0;) {
+			if (hp[i] == ']')
+				break;
+			if (hp[i] == ':') {
+				hl = i;
+				break;
+			}
+		}
+	} else {
+		char a[DUET_IPADDR_STRLEN];
+		duet_ipaddr_format(&h->cfg.addr.ip, a, sizeof(a));
+		snprintf(host, sizeof(host),
+			 h->cfg.addr.ip.family == DUET_AF_INET6 ? "[%s]" : "%s",
+			 a);
+		hl = strlen(host);
+	}
+	if (req->target_len > 0 && req->target_len < 200 &&
+	    req->target[0] == '/') {
+		target = req->target;
+		tl = req->target_len;
+	}
+	if (h->cfg.redirect_to == 443)
+		n = snprintf(buf, cap, "https://%.*s%.*s", (int)hl, hp,
+			     (int)tl, target);
+	else
+		n = snprintf(buf, cap, "https://%.*s:%u%.*s", (int)hl, hp,
+			     (unsigned)h->cfg.redirect_to, (int)tl, target);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 /* Queues the response to req (NULL: a request that never arrived whole).
  * status < 0 is a parse error: answer -status and close. */
 static void queue_response(struct httpd_conn *c, const struct http_request *req,
@@ -63,11 +110,17 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	bool keep = !c->want_close && req != NULL && req->keep_alive;
 	bool head_only = req != NULL && req->method == HTTP_HEAD;
 	struct httpd_head hd = {0};
+	char location[320];
 
 	h->requests++;
 	if (status < 0) {
 		status = -status;
 		keep = false;
+	} else if (h->cfg.redirect_to != 0) {
+		status = 301;
+		hd.location = location;
+		hd.location_len =
+		    redirect_location(h, req, location, sizeof(location));
 	} else if (req->method == HTTP_OTHER) {
 		status = 405;
 	} else if ((path_len = http_path_decode(req->path, req->path_len,
@@ -75,7 +128,9 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		   0) {
 		status = (int)-path_len;
 		keep = false;
-	} else if ((f = httpd_source_find(&h->src, h->path,
+	} else if ((h->cfg.hidden != NULL &&
+		    http_token_eq(h->path, (size_t)path_len, h->cfg.hidden)) ||
+		   (f = httpd_source_find(&h->src, h->path,
 					  (size_t)path_len)) == NULL) {
 		status = 404;
 	} else if (req->if_none_match != NULL &&
@@ -124,6 +179,10 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 	hd.content_type = type;
 	hd.content_length = length;
 	hd.etag = f != NULL ? f->etag : NULL;
+	hd.hsts = h->cfg.hsts;
+	/* Over HTTPS every response says its type is meant (a scanner of
+	 * TLS servers counts it among the security headers). */
+	hd.nosniff = h->cfg.tls;
 	if (!keep)
 		hd.connection = "close";
 	else if (req->minor == 0)
@@ -242,7 +301,9 @@ static void conn_arm_timer(struct httpd_conn *c)
 
 static bool conn_partial(const struct httpd_conn *c)
 {
-	return c->in_len > 0 || c->body_skip > 0 || c->in_chunked;
+	/* Over TLS the handshake comes first, unseen here: bounded as a
+	 * request in progress until the first byte arrives. */
+	return c->in_len > 0 || c->body_skip > 0 || c->in_chunked || c->fresh;
 }
 
 /* Tells the pool where the connection stands. */
@@ -486,6 +547,7 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 	const char *p = data;
 	(void)tcp;
 
+	c->fresh = false;
 	if (len == 0) {
 		c->peer_eof = true;
 		if (c->state == CONN_LINGER)
@@ -664,6 +726,7 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	c->body_skip = 0;
 	c->in_chunked = false;
 	c->q_head = c->q_len = 0;
+	c->fresh = h->cfg.tls;
 	if (peer.ip.family != DUET_AF_UNSPEC)
 		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));
 	else
@@ -673,6 +736,8 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
 	duet_timer_init(h->loop, &c->timer, on_timer, c);
 	duet_tcp_set_callbacks(tcp, &conn_callbacks, c);
 	duet_tcp_nodelay(tcp, true);
+	if (c->fresh)
+		conn_report(c); /* the handshake is timed as a request */
 }
 
 /* --------------------------------------------------------------- server */

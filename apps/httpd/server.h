@@ -48,6 +48,20 @@ struct httpd_config {
 	duet_time_t evict_grace; /* see duet/connpool.h */
 	bool access_log;
 	struct http_limits limits;
+	/* TLS: a connection's first bytes (its handshake, which the app does
+	 * not see) are due within request_timeout of the accept, as a
+	 * request's are once begun. */
+	bool tls;
+	/* Strict-Transport-Security: max-age=hsts on every response; 0: none.
+	 * With tls, responses also carry X-Content-Type-Options: nosniff. */
+	unsigned long hsts;
+	/* Nonzero: a plain listener that answers every request with 301 to
+	 * the same target on https://HOST:redirect_to (HOST from Host, else
+	 * the listen address). */
+	uint16_t redirect_to;
+	/* A path never served (404): the TLS key when it sits among the
+	 * files. NULL: none. */
+	const char *hidden;
 };
 
 struct httpd {

@@ -16,8 +16,13 @@ static void *wait_hook_arg;
 static char console[65536];
 static size_t console_len;
 
+static bool entropy_weak;
+static unsigned long entropy_count;
+
 void fakeplat_reset(void)
 {
+	entropy_weak = false;
+	entropy_count = 0;
 	vnow = DUET_SEC(1);
 	lateness = 0;
 	waits = 0;
@@ -76,11 +81,24 @@ void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
 	(void)kind;
 }
 
+void fakeplat_set_entropy_weak(bool weak)
+{
+	entropy_weak = weak;
+}
+
+bool duet_plat_entropy_strong(void)
+{
+	return !entropy_weak;
+}
+
 int duet_plat_entropy(void *buf, size_t len)
 {
 	unsigned char *p = buf;
-	for (size_t i = 0; i < len; i++)
-		p[i] = (unsigned char)(i * 37 + 11);
+	/* Reproducible, but no two calls alike (two keys made in one test
+	 * must differ). */
+	for (size_t i = 0; i < len; i++, entropy_count++)
+		p[i] = (unsigned char)(entropy_count * 37 + 11 +
+				       (entropy_count >> 8) * 101);
 	return 0;
 }
 

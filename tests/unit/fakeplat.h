@@ -4,6 +4,7 @@
 #ifndef DUET_TEST_FAKEPLAT_H
 #define DUET_TEST_FAKEPLAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <duet/clock.h>
@@ -28,6 +29,10 @@ duet_time_t fakeplat_last_deadline(void);
 /* Runs loop for d of virtual time (its timers fire on the way), then
  * returns. */
 void fakeplat_run_for(struct duet_loop *loop, duet_time_t d);
+
+/* Whether duet_plat_entropy_strong() says no (a Xen CPU without RDRAND);
+ * reset to strong. */
+void fakeplat_set_entropy_weak(bool weak);
 
 /* Everything written to the console since the last reset. */
 const char *fakeplat_console(void);

@@ -19,6 +19,10 @@
  *     but never indefinitely.
  * duet_plat_entropy(buf, len)
  *     As duet/entropy.h describes.
+ * duet_plat_entropy_strong()
+ *     MUST return true only if duet_plat_entropy()'s bytes come from a
+ *     source fit for keys (getrandom(2); RDSEED or RDRAND), false when they
+ *     come from a guessable fallback.
  * duet_plat_probe(loop, kind)
  *     Find the devices of one kind and register them (Xen: the vifs of
  *     xenstore's device/vif as net0.., the vbds as disk0..). The core calls
@@ -33,6 +37,7 @@
 #ifndef DUET_PLATFORM_H
 #define DUET_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <duet/clock.h>
@@ -45,6 +50,7 @@ duet_time_t duet_plat_clock_monotonic(void);
 duet_time_t duet_plat_clock_wall(void);
 void duet_plat_console_write(const char *buf, size_t len);
 int duet_plat_entropy(void *buf, size_t len);
+bool duet_plat_entropy_strong(void);
 void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind);
 
 #endif
