@@ -14,6 +14,7 @@ check "make install into a fresh prefix" 0 '' -- \
 for f in lib/pkgconfig/duet-posix.pc lib/duet/posix/libduet_core.a \
 	lib/duet/posix/libduet_posix.a lib/duet/posix/libduet_lwip.a \
 	lib/duet/posix/liblwip.a lib/duet/posix/libduet_storage.a \
+	lib/duet/posix/libduet_tls.a lib/duet/posix/libduet_bearssl.a include/duet/tls.h \
 	include/duet/duet.h include/duet/kv.h libexec/duet/gen-buildinfo \
 	share/duet/new-app/Makefile; do
 	[ -f "$pfx/$f" ] && ok "installed $f" || not_ok "installed $f"
