@@ -6,7 +6,7 @@
 FUZZ_DIR = tests/fuzz
 TARGETS_FILE = $(top_srcdir)/tests/fuzz/targets
 CPPFLAGS = -I$(top_srcdir)/core/include -I$(top_srcdir)/storage/include \
-	-I$(top_srcdir)/storage \
+	-I$(top_srcdir)/storage -I$(top_srcdir)/net/tls/include \
 	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz \
 	-I$(top_srcdir)/apps/httpd -I$(top_srcdir)/apps/dns \
 	-I$(top_srcdir)/platform-xen \

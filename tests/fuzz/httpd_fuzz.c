@@ -15,7 +15,7 @@
 #include "files.h"
 #include "files_tar.h"
 #include "fuzz_kv.h"
-#include "httpd_fakestack.h"
+#include "net_fakestack.h"
 #include "server.h"
 #include "tar_header.h"
 

@@ -16,12 +16,14 @@
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/net_stack.h>
+#include <duet/sys.h>
 #include <duet/tls.h>
 
 #include "fuzz.h"
-#include "httpd_fakestack.h"
+#include "net_fakestack.h"
 
-static struct duet_loop loop;
+static struct duet_sys sys;
+static struct duet_loop *const loop = &sys.loop;
 static struct fconn conn;
 static char *cert, *key;
 static size_t cert_len, key_len;
@@ -31,16 +33,16 @@ static void stop_cb(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
-	duet_loop_stop(&loop, 0);
+	duet_loop_stop(loop, 0);
 }
 
 static void run_for(duet_time_t d)
 {
 	struct duet_timer end;
 
-	duet_timer_init(&loop, &end, stop_cb, NULL);
+	duet_timer_init(loop, &end, stop_cb, NULL);
 	duet_timer_start(&end, d, 0);
-	duet_loop_run(&loop);
+	duet_loop_run(loop);
 	duet_timer_stop(&end);
 }
 
@@ -93,10 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fakeplat_reset();
 	duet_log_set_level(DUET_LOG_ERROR);
-	duet_loop_init(&loop, NULL);
+	duet_sys_init(&sys, NULL);
 	fstack =
 	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	fstack.loop = &loop;
+	fstack.loop = loop;
 	if (cert == NULL)
 		FUZZ_CHECK(duet_tls_selfsigned("localhost", &cert, &cert_len,
 					       &key, &key_len) == 0);
