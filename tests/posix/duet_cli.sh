@@ -16,4 +16,20 @@ check "mkimage of a missing folder" 2 "is not a folder" -- "$duet" mkimage /none
 check "symbolize without an app" 2 "usage: ./duet symbolize APP" -- "$duet" symbolize
 check "symbolize of an unknown app" 2 "unknown app 'nosuchapp'" -- "$duet" symbolize nosuchapp
 check "help" 0 "duet build" -- "$duet" help
+
+# One list of commands: what help shows is what the dispatcher takes and
+# what its refusal names.
+shown=$("$duet" help | sed -n 's|^  ./duet \([a-z]*\).*|\1|p' | xargs)
+named=$("$duet" frob 2>&1 | sed -n 's/.*(commands: \(.*\))$/\1/p' | tr -d ,)
+[ -n "$shown" ] && [ "$shown" = "$named" ] && ok "help and the refusal name the same commands" ||
+	not_ok "help and the refusal name the same commands" "help: $shown" "refusal: $named"
+
+# Fetching sources (which may add an apt source) is ./duet deps's alone: a
+# tree without them is refused with that advice, and nothing is fetched.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -a "$top_srcdir/duet" "$top_srcdir/build-aux" "$tmp/"
+check "a build without the sources points to ./duet deps" 2 \
+	"no lwIP or BearSSL source in deps/ \(./duet deps fetches them\)" -- "$tmp/duet" build hello
+[ ! -e "$tmp/deps" ] && ok "the refused build fetched nothing" || not_ok "the refused build fetched nothing"
 finish

@@ -16,7 +16,7 @@ for f in lib/pkgconfig/duet-posix.pc lib/duet/posix/libduet_core.a \
 	lib/duet/posix/liblwip.a lib/duet/posix/libduet_storage.a \
 	lib/duet/posix/libduet_tls.a lib/duet/posix/libduet_bearssl.a include/duet/tls.h \
 	include/duet/duet.h include/duet/kv.h libexec/duet/gen-buildinfo \
-	share/duet/new-app/Makefile; do
+	share/duet/new-app/Makefile bin/duet; do
 	[ -f "$pfx/$f" ] && ok "installed $f" || not_ok "installed $f"
 done
 src=$(cd "$top_srcdir" && pwd -P) build=$(cd "$top_builddir" && pwd -P)
@@ -27,6 +27,11 @@ leaks=$(grep -rI -e "$src" -e "$build" "$pfx" 2>/dev/null | grep -v ':duet_confi
 	not_ok "nothing installed names the source or build tree" "$leaks"
 
 # ------------------------------------------------------------ duet new
+# The installed duet, from outside the tree: its SDK commands only.
+duet=$pfx/bin/duet
+check "the installed duet lists its commands" 0 '^  duet new DIR' -- "$duet" help
+check "the installed duet has no tree commands" 2 "unknown command 'build' \(commands: info, mkimage, symbolize, deploy, new\)" -- \
+	"$duet" build hello
 export PKG_CONFIG_PATH=$pfx/lib/pkgconfig
 unset CPATH C_INCLUDE_PATH LIBRARY_PATH
 mkdir "$tmp/work"
@@ -41,7 +46,7 @@ check "make posix: the app builds through pkg-config alone" 0 '' -- \
 	make -s -C "$app" posix
 check "the app runs as a process" 0 'info  myapp: hello from myapp \(commit '"$app_commit"'\)' -- \
 	"$app/myapp" ticks=1
-record=$(objcopy -O binary --only-section=.duet.buildinfo "$app/myapp" "$tmp/rec" && tr -d '\0' <"$tmp/rec")
+record=$("$duet" info "$app/myapp")
 duet_commit=$("$top_srcdir/build-aux/gen-buildinfo" --commit "$top_srcdir")
 printf '%s\n' "$record" | grep -qx "app.commit=$app_commit" &&
 	ok "the record names the app's commit, clean" ||

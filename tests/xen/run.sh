@@ -9,8 +9,8 @@
 set -euo pipefail
 shopt -s lastpipe # the result parser at the end of a pipe keeps its variables
 
-# shellcheck source=tests/xen/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=platform-xen/qemu/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../platform-xen/qemu/common.sh"
 
 # Allowance for booting Xen and dom0 and bringing up the toolstack, and per
 # case for disk set-up, the post check (at most 30 s in dom0) and clean-up.

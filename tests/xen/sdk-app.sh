@@ -9,7 +9,7 @@ top=$1 build=$2 out=$3
 rm -rf "$out"
 mkdir -p "$out"
 make -s -C "$build" install prefix="$out/prefix" >"$out/install.log"
-"$top/duet" new "$out/myapp" >/dev/null
+"$out/prefix/bin/duet" new "$out/myapp" >/dev/null
 cd "$out/myapp"
 git init -q
 git add -A

@@ -2,7 +2,7 @@
 # Boot one Xen PV image under the harness's Xen-in-QEMU, with the guest's
 # console on this terminal: for trying Duet images without a Xen host.
 #
-#   tests/xen/boot.sh [-m MIB] [-r RAMDISK] [-n] [-d SIZE] [-t SECS] [-v] IMAGE [EXTRA...]
+#   platform-xen/qemu/boot.sh [-m MIB] [-r RAMDISK] [-n] [-d SIZE] [-t SECS] [-v] IMAGE [EXTRA...]
 #
 #   IMAGE    the PV kernel (a path, or relative to $DUET_XEN_BUILD)
 #   EXTRA    the guest's boot arguments (xl's extra=)
@@ -18,8 +18,8 @@
 # Ctrl-A x quits.
 set -euo pipefail
 
-# shellcheck source=tests/xen/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=platform-xen/qemu/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
 	sed -n '2,19s/^# \{0,1\}//p' "$0" >&2

@@ -1,12 +1,13 @@
-# Shared by tests/xen/run.sh and tests/xen/boot.sh (sourced, bash): paths,
+# Shared by tests/xen/run.sh and platform-xen/qemu/boot.sh (sourced, bash): paths,
 # the dom0 initramfs, guest initramfs builder and the QEMU command line.
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the variables are for the sourcing scripts
 
-xen_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-top=$(cd "$xen_dir/../.." && pwd)
+qemu_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$qemu_dir/../.." && pwd)
+xen_dir=$top/tests/xen # the suite's cases and guests
 cache=$(realpath -m "${DUET_CACHE:-$top/.cache}/xen")
-root=$cache/root # the unpacked Debian packages (tests/xen/fetch.sh)
+root=$cache/root # the unpacked Debian packages (platform-xen/qemu/fetch.sh)
 out=$cache/out   # per-run artefacts: serial log, staged initramfs
 build=${DUET_XEN_BUILD:-$top/build/xen}
 bb=$root/bin/busybox
@@ -39,7 +40,7 @@ lock_dir() {
 }
 
 xen_fetch() {
-	"$xen_dir/fetch.sh" || die "fetching Xen packages failed"
+	"$qemu_dir/fetch.sh" || die "fetching Xen packages failed"
 	kver=$(sed -n 's/^kernel=//p' "$cache/fetched.stamp")
 	[[ -n $kver ]] || die "no kernel version in $cache/fetched.stamp"
 	vmlinuz=$root/boot/vmlinuz-$kver
@@ -135,10 +136,10 @@ build_dom0_tree() {
 
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$st/etc/passwd"
 	printf 'root:x:0:\n' >"$st/etc/group"
-	install -m 0755 "$xen_dir/dom0/init" "$st/init"
-	install -m 0755 "$xen_dir/dom0/run-case" "$st/duet/run-case"
-	install -m 0644 "$xen_dir/dom0/harness.sh" "$st/duet/harness.sh"
-	install -m 0755 "$xen_dir/dom0/hotplug-vif" "$xen_dir/dom0/hotplug-block" "$st/duet/"
+	install -m 0755 "$qemu_dir/dom0/init" "$st/init"
+	install -m 0755 "$qemu_dir/dom0/run-case" "$st/duet/run-case"
+	install -m 0644 "$qemu_dir/dom0/harness.sh" "$st/duet/harness.sh"
+	install -m 0755 "$qemu_dir/dom0/hotplug-vif" "$qemu_dir/dom0/hotplug-block" "$st/duet/"
 }
 
 # build_guest_initramfs INIT OUT [MODULE...]: a busybox initramfs for a

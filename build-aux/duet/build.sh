@@ -1,0 +1,50 @@
+# ./duet build, run and info.
+# Sourced by ./duet (build-aux/duet/lib.sh first); defines cmd_* functions.
+
+cmd_build() {
+	parse_target "$@"
+	set -- "${rest[@]+"${rest[@]}"}"
+	[[ $# -le 1 ]] || die "build takes at most one app"
+	need_deps
+	if [[ $# -eq 1 ]]; then
+		check_app "$1"
+		make_target "$target" "$(app_image "$target" "$1" | sed "s|^$(build_dir "$target")/||")"
+		[[ -n ${quiet:-} ]] || say "built $(app_image "$target" "$1")"
+	else
+		make_target "$target"
+	fi
+}
+
+cmd_run() {
+	parse_target "$@"
+	set -- "${rest[@]+"${rest[@]}"}"
+	[[ $# -ge 1 ]] || die "run needs an app (known apps: $(known_apps | xargs))"
+	local app=$1
+	shift
+	check_app "$app"
+	quiet=1 cmd_build -t "$target" "$app"
+	case $target in
+	posix) exec "$(app_image posix "$app")" "$@" ;;
+	xen) exec "$top/platform-xen/qemu/boot.sh" "$(app_image xen "$app")" "$@" ;;
+	esac
+}
+
+# info APP (built first) or info IMAGE (any image file, also one built
+# outside the tree: its record names both the app's and Duet's commits).
+cmd_info() {
+	parse_target "$@"
+	set -- "${rest[@]+"${rest[@]}"}"
+	[[ $# -eq 1 ]] || die "info needs one app or image"
+	if [[ $1 == */* || -f $1 ]]; then
+		[[ -f $1 ]] || die "no such image: $1"
+		local rec
+		rec=$(build_record "$1")
+		[[ -n $rec ]] || die "$1 has no build record (not a Duet image?)"
+		printf '%s\n' "$rec"
+		return
+	fi
+	check_app "$1"
+	quiet=1 cmd_build -t "$target" "$1"
+	build_record "$(app_image "$target" "$1")"
+	echo
+}
