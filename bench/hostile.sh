@@ -104,10 +104,10 @@ say "$n hostile connections against 1024 slots, $probes probes each time"
 results=()
 for server in duet nginx; do
 	"start_$server" 1024
-	line=$("${flood[@]}" 127.0.0.1 "$port" trickle "$n" "$slowloris" probe "$probes" http | head -1)
+	line=$("${flood[@]}" 127.0.0.1 "$port" trickle "$n" "$slowloris" probe "$probes" http | sed -n 1p)
 	results+=("$(printf '%-6s slowloris %-5s %s' "$server" "$n" "$line")")
 	say "${results[-1]}"
-	line=$("${flood[@]}" 127.0.0.1 "$port" silent "$n" probe "$probes" http | head -1)
+	line=$("${flood[@]}" 127.0.0.1 "$port" silent "$n" probe "$probes" http | sed -n 1p)
 	results+=("$(printf '%-6s silent    %-5s %s' "$server" "$n" "$line")")
 	say "${results[-1]}"
 	stop_server "$server"

@@ -128,7 +128,7 @@ int duet_connpool_init(struct duet_connpool *p, struct duet_loop *loop,
 	duet_list_init(&p->idle);
 	duet_list_init(&p->busy);
 	p->nbuckets = 16;
-	while (p->nbuckets < cfg->max_conns / 2)
+	while (p->nbuckets < cfg->max_conns / 8)
 		p->nbuckets *= 2;
 	p->peers = calloc(p->nbuckets, sizeof(*p->peers));
 	return p->peers != NULL ? 0 : -ENOMEM;

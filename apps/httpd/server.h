@@ -1,7 +1,9 @@
 /* server.h — httpd's HTTP/1.1 server over duet/net.h.
  *
- * One listener; per connection a receive buffer, a queue of up to
- * HTTPD_QUEUE responses and one timer. Requests are answered in order; while
+ * One listener; per connection a slot of the connection pool
+ * (duet/connpool.h), one timer and, only while a request or response is in
+ * flight, a receive buffer and a queue of up to HTTPD_QUEUE responses: an
+ * idle connection is its struct alone. Requests are answered in order; while
  * the queue is full the connection's reading is paused, so a pipelining
  * client cannot make the server buffer without bound. Response bodies are
  * sent from the file source's bytes in memory (small responses are first
@@ -13,10 +15,12 @@
  * went out turns it into a 500 (503 when the buffer cannot be allocated);
  * later, the connection is reset. Both are logged.
  *
- * Timers: a connection with nothing buffered and nothing to send is closed
- * after idle_timeout; a request must be complete within request_timeout of
- * its first byte (else 408 and close); a response that makes no progress for
- * idle_timeout ends the connection (reset).
+ * Timers (the pool's, then the connection's): a connection with nothing
+ * buffered and nothing to send is closed after idle_timeout; a request must
+ * be complete within request_timeout of its first byte (else 408 and
+ * close); a response that makes no progress for idle_timeout ends the
+ * connection (reset). A newcomer to a full server evicts the connection
+ * with the least progress (reset); max_per_peer bounds one address.
  */
 #ifndef HTTPD_SERVER_H
 #define HTTPD_SERVER_H

@@ -15,7 +15,7 @@
         closes them and exits
 where PROBE... is `probe K http|dns [SOURCE_IP]`: two seconds into the
 flood, K requests one after another (GET / over HTTP, or one DNS query over
-TCP), each on a new connection, retried after a reset, within 10 s; then
+TCP), each on a new connection, retried after a reset, within 5 s; then
 the flood ends.
 
 The floods reopen, once a second, the connections the server ended. Prints
@@ -103,7 +103,7 @@ def flood(host, port, n, payload, stop, stats):
 
 
 def ask_http(host, port, src):
-    s = socket.create_connection((host, port), timeout=10, source_address=src)
+    s = socket.create_connection((host, port), timeout=5, source_address=src)
     with s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data = b""
@@ -118,7 +118,7 @@ def ask_http(host, port, src):
 def ask_dns(host, port, src):
     q = struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) + \
         b"\4mail\7example\3com\0\0\1\0\1"
-    s = socket.create_connection((host, port), timeout=10, source_address=src)
+    s = socket.create_connection((host, port), timeout=5, source_address=src)
     with s:
         s.sendall(struct.pack(">H", len(q)) + q)
         data = b""
@@ -132,13 +132,14 @@ def ask_dns(host, port, src):
 
 def probe(host, port, n, kind, src):
     """Each request may be retried, 0.1 s after a reset or a close, until
-    it is served or its 10 s are up: under a flood a slot can be refused
-    for a moment, as any client knows."""
+    it is served or its 5 s are up: under a flood a slot can be refused for
+    a moment, as any client knows, but not for as long as the flood lasts
+    or until its connections time out (10 s by default)."""
     ask = ask_http if kind == "http" else ask_dns
     served, worst, retries = 0, 0.0, 0
     for _ in range(n):
         t = time.time()
-        while time.time() - t < 10:
+        while time.time() - t < 5:
             try:
                 if ask(host, port, (src, 0) if src else None):
                     served += 1

@@ -34,7 +34,7 @@
  * duet_connpool_log() writes the counters (servers call it when they stop).
  *
  * Memory: the pool allocates a table of peer buckets at init (a pointer per
- * two slots) and one small record per distinct peer address while that
+ * eight slots) and one small record per distinct peer address while that
  * peer has connections. A struct duet_pooled is embedded in the server's
  * connection (caller-allocated, as every Duet handle).
  */
