@@ -40,7 +40,11 @@
  * its server or client context and the module's own state. The stack
  * itself holds the certificate chain and key (decoded, about the size of
  * the PEM), the session cache (cfg.session_cache * 100 bytes) and a DRBG.
- * A connection that cannot get its memory is reset at once.
+ * A connection that cannot get its memory is reset at once. Only while the
+ * engine cannot take records (the app paused reading, or its replies wait
+ * for the peer to read), the rest of the one inner delivery that did not
+ * fit is kept aside and the inner connection is paused, so that is bounded
+ * by one delivery of the inner stack.
  *
  * Entropy: keys need a strong source. duet_tls_open() refuses, with
  * -ENOTSUP and a logged message, on a platform whose duet_entropy_strong()
