@@ -116,6 +116,44 @@ Test(tls, handshake_and_data_both_ways)
 	cr_assert_str_eq(info.alpn, "http/1.1");
 }
 
+static bool server_got_some(void *arg)
+{
+	(void)arg;
+	return accepted > 0 && servers[0].received > 0;
+}
+
+Test(tls, pause_stops_recv_and_the_sender_then_resume_delivers_all)
+{
+	struct end a = {.tx_seed = 5, .rx_seed = 6, .to_send = 2000000};
+
+	make_stacks();
+	server_template =
+	    (struct end){.tx_seed = 6, .rx_seed = 5, .pause_after = 1};
+	listen_tls();
+	connect_tls(&a);
+	cr_assert(lwip_env_run(server_got_some, NULL, DUET_SEC(30)));
+	lwip_env_run_for(DUET_SEC(2));
+	uint64_t got = servers[0].received, sent = a.sent;
+	unsigned calls = servers[0].recv_calls;
+	lwip_env_run_for(DUET_SEC(5));
+	cr_assert_eq(servers[0].recv_calls, calls, "recv while paused");
+	cr_assert_eq(servers[0].received, got);
+	/* The engine holds a record, the TCP window closes: the sender
+	 * stops short of its 2 MB. */
+	cr_assert_eq(a.sent, sent, "the sender went on while paused");
+	cr_assert_lt(a.sent, 2000000, "sent %llu, received %llu, queued %zu",
+		     (unsigned long long)a.sent, (unsigned long long)got,
+		     duet_tcp_send_queued(a.c));
+	in_call = true;
+	duet_tcp_resume(servers[0].c);
+	in_call = false;
+	cr_assert_eq(servers[0].recv_calls, calls, "recv inside resume");
+	cr_assert(lwip_env_run(both_received, &a, DUET_SEC(60)));
+	cr_assert_eq(servers[0].received, 2000000);
+	cr_assert(!servers[0].corrupt);
+	cr_assert(!reentered);
+}
+
 static bool client_eof(void *arg)
 {
 	struct end *e = arg;
