@@ -56,7 +56,8 @@ int tls_pem_each(const void *pem, size_t len,
 	/* A final newline makes the last END line complete even when the
 	 * text lacks one. */
 	for (int pass = 0; pass < 2 && r == 0; pass++) {
-		const unsigned char *q = pass == 0 ? p : (const unsigned char *)"\n";
+		const unsigned char *q =
+		    pass == 0 ? p : (const unsigned char *)"\n";
 		size_t left = pass == 0 ? len : 1;
 		while (left > 0 && r == 0) {
 			size_t n = br_pem_decoder_push(&pc, q, left);
@@ -129,7 +130,8 @@ static int cert_pkey(const br_x509_certificate *cert, br_x509_pkey *out,
 		return -EINVAL;
 	*out = *pk;
 	if (signer_type != NULL)
-		*signer_type = (unsigned)br_x509_decoder_get_signer_key_type(&dc);
+		*signer_type =
+		    (unsigned)br_x509_decoder_get_signer_key_type(&dc);
 	if (pk->key_type == BR_KEYTYPE_EC) {
 		if ((*bytes = malloc(pk->key.ec.qlen)) == NULL)
 			return -ENOMEM;
@@ -179,7 +181,8 @@ static int copy_rsa(struct tls_creds *c, const br_rsa_private_key *k)
 	unsigned char *p;
 
 	if (k->n_bitlen < 2048) {
-		DUET_ERROR("tls", "the RSA key has %u bits; 2048 or more needed",
+		DUET_ERROR("tls",
+			   "the RSA key has %u bits; 2048 or more needed",
 			   k->n_bitlen);
 		return -EINVAL;
 	}
@@ -220,8 +223,9 @@ static int add_key(const char *name, const unsigned char *der, size_t len,
 	br_skey_decoder_init(&kc);
 	br_skey_decoder_push(&kc, der, len);
 	if (br_skey_decoder_last_error(&kc) != 0) {
-		DUET_ERROR("tls", "the private key does not decode (%s, "
-				  "BearSSL error %d)",
+		DUET_ERROR("tls",
+			   "the private key does not decode (%s, "
+			   "BearSSL error %d)",
 			   name, br_skey_decoder_last_error(&kc));
 		return -EINVAL;
 	}
@@ -229,7 +233,9 @@ static int add_key(const char *name, const unsigned char *der, size_t len,
 	case BR_KEYTYPE_EC: return copy_ec(kl->c, br_skey_decoder_get_ec(&kc));
 	case BR_KEYTYPE_RSA:
 		return copy_rsa(kl->c, br_skey_decoder_get_rsa(&kc));
-	default: DUET_ERROR("tls", "unsupported private key type"); return -EINVAL;
+	default:
+		DUET_ERROR("tls", "unsupported private key type");
+		return -EINVAL;
 	}
 }
 
@@ -241,7 +247,8 @@ static bool key_matches(const struct tls_creds *c, const br_x509_pkey *pub)
 	if (c->key_type == BR_KEYTYPE_EC) {
 		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key pk;
-		size_t n = br_ec_compute_pub(br_ec_get_default(), &pk, q, &c->ec);
+		size_t n =
+		    br_ec_compute_pub(br_ec_get_default(), &pk, q, &c->ec);
 		return n != 0 && pub->key.ec.curve == c->ec.curve &&
 		       n == pub->key.ec.qlen &&
 		       memcmp(q, pub->key.ec.q, n) == 0;
@@ -332,7 +339,8 @@ int tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
 		if (r == 0 && !c->have_peer)
 			r = -EINVAL;
 		if (r == -EINVAL)
-			DUET_ERROR("tls", "the peer certificate does not decode");
+			DUET_ERROR("tls",
+				   "the peer certificate does not decode");
 	}
 	if (r < 0)
 		tls_creds_free(c);

@@ -17,9 +17,10 @@ static int fresh_seed(unsigned char *seed)
 	int r;
 
 	if (!duet_entropy_strong()) {
-		DUET_ERROR("tls", "the platform's entropy source is not fit for "
-				  "keys (no RDSEED/RDRAND on this CPU): TLS "
-				  "refuses to start");
+		DUET_ERROR("tls",
+			   "the platform's entropy source is not fit for "
+			   "keys (no RDSEED/RDRAND on this CPU): TLS "
+			   "refuses to start");
 		return -ENOTSUP;
 	}
 	if ((r = duet_entropy(seed, SEED_BYTES)) < 0) {

@@ -20,7 +20,7 @@
 
 /* A closed connection waits this long for the inner stack to take its
  * last records before it is reset. */
-#define LINGER DUET_SEC(10)
+#define LINGER	 DUET_SEC(10)
 #define MAX_ALPN 8
 
 struct tls_stack {
@@ -66,8 +66,8 @@ struct tls_conn {
 	struct duet_defer defer;
 	struct duet_timer linger;
 	br_ssl_engine_context *eng;
-	unsigned busy; /* inside run(): settle() waits */
-	int fail;      /* the inner side failed under the engine: -errno */
+	unsigned busy;	 /* inside run(): settle() waits */
+	int fail;	 /* the inner side failed under the engine: -errno */
 	size_t rec_left; /* of the outgoing record partly sent */
 	bool client, handshake_done, resumed;
 	bool want_writable, paused, inner_paused, inner_eof, eof_delivered;
@@ -146,7 +146,8 @@ static void engine_common(struct tls_conn *c, br_ssl_engine_context *eng)
 	struct tls_stack *s = c->s;
 
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_suites(eng, suites, sizeof(suites) / sizeof(suites[0]));
+	br_ssl_engine_set_suites(eng, suites,
+				 sizeof(suites) / sizeof(suites[0]));
 	br_ssl_engine_set_default_ec(eng);
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
 	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
@@ -160,11 +161,9 @@ static void engine_common(struct tls_conn *c, br_ssl_engine_context *eng)
 	br_ssl_engine_set_buffer(eng, c->iobuf, sizeof(c->iobuf), 1);
 	if (s->alpn_count > 0)
 		br_ssl_engine_set_protocol_names(eng, s->alpn, s->alpn_count);
-	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION |
-					 BR_OPT_ENFORCE_SERVER_PREFERENCES |
-					 (s->alpn_count > 0
-					      ? BR_OPT_FAIL_ON_ALPN_MISMATCH
-					      : 0));
+	br_ssl_engine_add_flags(
+	    eng, BR_OPT_NO_RENEGOTIATION | BR_OPT_ENFORCE_SERVER_PREFERENCES |
+		     (s->alpn_count > 0 ? BR_OPT_FAIL_ON_ALPN_MISMATCH : 0));
 }
 
 static int engine_seed(struct tls_conn *c)
@@ -195,8 +194,8 @@ static int server_init(struct tls_conn *c)
 		    BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, k->issuer_key_type,
 		    br_ssl_engine_get_ec(c->eng), br_ecdsa_i31_sign_asn1);
 	else
-		br_ssl_server_set_single_rsa(sc, k->chain, k->chain_len, &k->rsa,
-					     BR_KEYTYPE_SIGN,
+		br_ssl_server_set_single_rsa(sc, k->chain, k->chain_len,
+					     &k->rsa, BR_KEYTYPE_SIGN,
 					     br_rsa_private_get_default(),
 					     br_rsa_pkcs1_sign_get_default());
 	if (s->lru_buf != NULL)
@@ -230,13 +229,14 @@ static int client_init(struct tls_conn *c)
 	if ((r = engine_seed(c)) < 0)
 		return r;
 	if (s->have_client_session) {
-		br_ssl_engine_set_session_parameters(c->eng, &s->client_session);
+		br_ssl_engine_set_session_parameters(c->eng,
+						     &s->client_session);
 		memcpy(c->session_id, s->client_session.session_id,
 		       s->client_session.session_id_len);
 		c->session_id_len = s->client_session.session_id_len;
 	}
 	return br_ssl_client_reset(cc, NULL, s->have_client_session) ? 0
-								      : -EPROTO;
+								     : -EPROTO;
 }
 
 /* --------------------------------------------------------- conn state */
@@ -338,8 +338,8 @@ static void send_record_alert(struct tls_conn *c, int err)
 	switch (err) {
 	case BR_ERR_UNSUPPORTED_VERSION:
 	case BR_ERR_BAD_VERSION: alert[6] = 70; break; /* protocol_version */
-	case BR_ERR_TOO_LARGE: alert[6] = 22; break;	/* record_overflow */
-	case BR_ERR_BAD_MAC: alert[6] = 20; break;	/* bad_record_mac */
+	case BR_ERR_TOO_LARGE: alert[6] = 22; break;   /* record_overflow */
+	case BR_ERR_BAD_MAC: alert[6] = 20; break;     /* bad_record_mac */
 	case BR_ERR_BAD_LENGTH:
 	case BR_ERR_BAD_FRAGLEN:
 	case BR_ERR_BAD_HANDSHAKE: alert[6] = 50; break; /* decode_error */
@@ -362,10 +362,10 @@ static void handshake_done(struct tls_conn *c)
 	s->stats.handshakes++;
 	br_ssl_engine_get_session_parameters(c->eng, &p);
 	if (c->client) {
-		c->resumed = c->session_id_len > 0 &&
-			     p.session_id_len == c->session_id_len &&
-			     memcmp(p.session_id, c->session_id,
-				    c->session_id_len) == 0;
+		c->resumed =
+		    c->session_id_len > 0 &&
+		    p.session_id_len == c->session_id_len &&
+		    memcmp(p.session_id, c->session_id, c->session_id_len) == 0;
 		s->client_session = p;
 		s->have_client_session = true;
 	}
@@ -469,7 +469,8 @@ static void run(struct tls_conn *c)
 		    !c->eof_delivered) {
 			c->eof_delivered = true;
 			if (!c->handshake_done) {
-				/* A handshake cut short: nothing to wait for. */
+				/* A handshake cut short: nothing to wait for.
+				 */
 				c->s->stats.failed++;
 				duet_tcp_deliver_error(app, -EPROTO);
 				break;
@@ -498,7 +499,8 @@ static void settle(struct tls_conn *c)
 	if (c->busy > 0 || !c->obj.base.closed)
 		return;
 	if (c->tcp != NULL && !c->aborted) {
-		bool ended = br_ssl_engine_current_state(c->eng) & BR_SSL_CLOSED;
+		bool ended =
+		    br_ssl_engine_current_state(c->eng) & BR_SSL_CLOSED;
 		if (!c->close_sent && !ended) {
 			c->close_sent = true;
 			br_ssl_engine_close(c->eng);
@@ -816,7 +818,8 @@ static int t_local(const struct duet_tcp *t, struct duet_sockaddr *out)
 {
 	const struct tls_obj *o = (const struct tls_obj *)t;
 	const struct duet_tcp *inner =
-	    o->listener ? ((const struct tls_listener *)o)->tcp : conn_of(t)->tcp;
+	    o->listener ? ((const struct tls_listener *)o)->tcp
+			: conn_of(t)->tcp;
 	return inner != NULL ? duet_tcp_local(inner, out) : -ENOTCONN;
 }
 

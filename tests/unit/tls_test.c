@@ -43,9 +43,9 @@ static void make_stacks(void)
 
 	duet_log_set_level(DUET_LOG_DEBUG);
 
-	cr_assert_eq(duet_tls_selfsigned("localhost", &cert, &cert_len, &key,
-					 &key_len),
-		     0);
+	cr_assert_eq(
+	    duet_tls_selfsigned("localhost", &cert, &cert_len, &key, &key_len),
+	    0);
 	scfg.cert_pem = cert;
 	scfg.cert_pem_len = cert_len;
 	scfg.key_pem = key;
@@ -194,8 +194,8 @@ Test(tls, second_connection_resumes_the_session)
 	struct duet_tls_stats st;
 
 	make_stacks();
-	server_template = (struct end){.tx_seed = 2, .rx_seed = 1,
-				       .to_send = 100, .close_when_eof = true};
+	server_template = (struct end){
+	    .tx_seed = 2, .rx_seed = 1, .to_send = 100, .close_when_eof = true};
 	listen_tls();
 	connect_tls(&a);
 	cr_assert(lwip_env_run(both_received, &a, DUET_SEC(30)));
@@ -287,8 +287,9 @@ static void raw_recv(struct duet_tcp *c, const void *data, size_t len,
 		r->eof = true;
 		return;
 	}
-	size_t n = len < sizeof(r->got) - r->got_len ? len
-						     : sizeof(r->got) - r->got_len;
+	size_t n = len < sizeof(r->got) - r->got_len
+		       ? len
+		       : sizeof(r->got) - r->got_len;
 	memcpy(r->got + r->got_len, data, n);
 	r->got_len += n;
 }
@@ -305,8 +306,7 @@ static void raw_connected(struct duet_tcp *c, void *arg)
 {
 	struct raw *r = arg;
 	r->connected = true;
-	cr_assert_eq(duet_tcp_send(c, r->send, r->send_len),
-		     (long)r->send_len);
+	cr_assert_eq(duet_tcp_send(c, r->send, r->send_len), (long)r->send_len);
 }
 
 static const struct duet_tcp_callbacks raw_cbs = {

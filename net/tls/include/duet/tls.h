@@ -70,7 +70,8 @@ struct duet_tls_config {
 	/* Server: the certificate chain in PEM (leaf first) and its private
 	 * key in PEM (SEC 1 "EC PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY" or
 	 * PKCS#8 "PRIVATE KEY"; EC keys on P-256, RSA 2048 bits or more).
-	 * Decoded and copied by duet_tls_open(). NULL for a client-only stack. */
+	 * Decoded and copied by duet_tls_open(). NULL for a client-only stack.
+	 */
 	const void *cert_pem;
 	size_t cert_pem_len;
 	const void *key_pem;
