@@ -39,10 +39,10 @@ static void der_append(void *arg, const void *data, size_t len)
 	b->len += len;
 }
 
-int tls_pem_each(const void *pem, size_t len,
-		 int (*cb)(const char *name, const unsigned char *der,
-			   size_t der_len, void *arg),
-		 void *arg)
+int duet__tls_pem_each(const void *pem, size_t len,
+		       int (*cb)(const char *name, const unsigned char *der,
+				 size_t der_len, void *arg),
+		       void *arg)
 {
 	br_pem_decoder_context pc;
 	struct der_buf b = {0};
@@ -278,7 +278,7 @@ static int load_server(struct tls_creds *c, const struct duet_tls_config *cfg)
 		DUET_ERROR("tls", "a certificate needs its private key");
 		return -EINVAL;
 	}
-	r = tls_pem_each(cfg->cert_pem, cfg->cert_pem_len, add_cert, c);
+	r = duet__tls_pem_each(cfg->cert_pem, cfg->cert_pem_len, add_cert, c);
 	if (r == 0 && c->chain_len == 0)
 		r = -EINVAL;
 	if (r < 0) {
@@ -287,7 +287,7 @@ static int load_server(struct tls_creds *c, const struct duet_tls_config *cfg)
 					  "a certificate");
 		return r;
 	}
-	r = tls_pem_each(cfg->key_pem, cfg->key_pem_len, add_key, &kl);
+	r = duet__tls_pem_each(cfg->key_pem, cfg->key_pem_len, add_key, &kl);
 	if (r == 0 && !kl.found)
 		r = -EINVAL;
 	if (r < 0) {
@@ -326,7 +326,7 @@ static int add_peer(const char *name, const unsigned char *der, size_t len,
 	return r;
 }
 
-int tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
+int duet__tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
 {
 	int r = 0;
 
@@ -334,8 +334,8 @@ int tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
 	if (cfg->cert_pem != NULL)
 		r = load_server(c, cfg);
 	if (r == 0 && cfg->peer_cert_pem != NULL) {
-		r = tls_pem_each(cfg->peer_cert_pem, cfg->peer_cert_pem_len,
-				 add_peer, c);
+		r = duet__tls_pem_each(cfg->peer_cert_pem,
+				       cfg->peer_cert_pem_len, add_peer, c);
 		if (r == 0 && !c->have_peer)
 			r = -EINVAL;
 		if (r == -EINVAL)
@@ -343,11 +343,11 @@ int tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
 				   "the peer certificate does not decode");
 	}
 	if (r < 0)
-		tls_creds_free(c);
+		duet__tls_creds_free(c);
 	return r;
 }
 
-void tls_creds_free(struct tls_creds *c)
+void duet__tls_creds_free(struct tls_creds *c)
 {
 	for (size_t i = 0; i < c->chain_len; i++)
 		free(c->chain[i].data);

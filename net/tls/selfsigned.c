@@ -172,7 +172,7 @@ int duet_tls_selfsigned(const char *cn, char **cert_pem, size_t *cert_len,
 
 	if (cn == NULL || strlen(cn) == 0 || strlen(cn) > 64)
 		return -EINVAL;
-	if ((r = tls_drbg_init(&drbg)) < 0)
+	if ((r = duet__tls_drbg_init(&drbg)) < 0)
 		return r;
 	if (br_ec_keygen(&drbg.ctx.vtable, ec, &sk, kbuf, BR_EC_secp256r1) ==
 		0 ||
