@@ -422,3 +422,31 @@ Test(tls, tls10_client_hello_gets_protocol_version)
 	cr_assert(alert == 70, "alert %d for a TLS 1.0 hello", alert);
 	still_serves();
 }
+
+Test(tls, drbg_reseeds_from_the_platform_every_1024_connections)
+{
+	static const uint8_t junk[] = {0x47, 0x45, 0x54, 0x20, 0x2f};
+	struct duet_tls_stats st;
+
+	make_stacks();
+	duet_log_set_level(DUET_LOG_WARN); /* the console holds 64 KiB */
+	listen_tls();
+	for (unsigned i = 0; i < DUET_TLS_RESEED_CONNS + 2; i++) {
+		accepted = 0; /* the ends are not looked at here */
+		(void)alert_for(junk, sizeof(junk));
+	}
+	duet_tls_stats(server, &st);
+	cr_assert_eq(st.reseeds, 1, "%llu reseeds after %u connections",
+		     st.reseeds, DUET_TLS_RESEED_CONNS + 2);
+	/* A reseed needs the strong source too: with none, connections are
+	 * refused (reset) rather than keyed from a stale state. */
+	fakeplat_set_entropy_weak(true);
+	for (unsigned i = 0; i < DUET_TLS_RESEED_CONNS; i++) {
+		accepted = 0;
+		(void)alert_for(junk, sizeof(junk));
+	}
+	duet_tls_stats(server, &st);
+	cr_assert_eq(st.reseeds, 1);
+	cr_assert_not_null(strstr(fakeplat_console(), "not fit for keys"));
+	fakeplat_set_entropy_weak(false);
+}
