@@ -85,8 +85,8 @@ static void read_next(struct httpd_tls_setup *t)
 		read_next(t);
 		return;
 	}
-	r = t->src->read(t->src->ctx, f, 0, t->pem[i], f->size, &t->rd,
-			 on_read, t);
+	r = t->src->read(t->src->ctx, f, 0, t->pem[i], f->size, &t->rd, on_read,
+			 t);
 	if (r < 0) {
 		DUET_ERROR("httpd", "%s=%s: %s", what[i], t->path[i],
 			   duet_strerror(r));
@@ -105,11 +105,12 @@ static void test_certificate(struct httpd_tls_setup *t)
 		finish(t, r);
 		return;
 	}
-	DUET_INFO("httpd", "no cert= and key=: serving with a test "
-			   "certificate made for this boot (CN=localhost, "
-			   "127.0.0.1, ::1). To trust it, save the lines "
-			   "from BEGIN to END below as duet-test.pem and use "
-			   "curl --cacert duet-test.pem https://localhost:PORT/");
+	DUET_INFO("httpd",
+		  "no cert= and key=: serving with a test "
+		  "certificate made for this boot (CN=localhost, "
+		  "127.0.0.1, ::1). To trust it, save the lines "
+		  "from BEGIN to END below as duet-test.pem and use "
+		  "curl --cacert duet-test.pem https://localhost:PORT/");
 	duet_console_write(t->pem[0], t->len[0]);
 	finish(t, 0);
 }
@@ -117,7 +118,8 @@ static void test_certificate(struct httpd_tls_setup *t)
 void httpd_tls_setup(struct httpd_tls_setup *t, struct duet_stack *inner,
 		     const struct httpd_source *src, const char *cert,
 		     const char *key, bool resume,
-		     void (*done)(void *arg, int status, struct duet_stack *tls),
+		     void (*done)(void *arg, int status,
+				  struct duet_stack *tls),
 		     void *arg)
 {
 	memset(t, 0, sizeof(*t));

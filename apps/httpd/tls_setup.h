@@ -34,7 +34,8 @@ struct httpd_tls_setup {
 void httpd_tls_setup(struct httpd_tls_setup *t, struct duet_stack *inner,
 		     const struct httpd_source *src, const char *cert,
 		     const char *key, bool resume,
-		     void (*done)(void *arg, int status, struct duet_stack *tls),
+		     void (*done)(void *arg, int status,
+				  struct duet_stack *tls),
 		     void *arg);
 
 #endif

@@ -39,10 +39,10 @@ static void der_append(void *arg, const void *data, size_t len)
 	b->len += len;
 }
 
-int tls_pem_each(const void *pem, size_t len,
-		 int (*cb)(const char *name, const unsigned char *der,
-			   size_t der_len, void *arg),
-		 void *arg)
+int duet__tls_pem_each(const void *pem, size_t len,
+		       int (*cb)(const char *name, const unsigned char *der,
+				 size_t der_len, void *arg),
+		       void *arg)
 {
 	br_pem_decoder_context pc;
 	struct der_buf b = {0};
@@ -56,7 +56,8 @@ int tls_pem_each(const void *pem, size_t len,
 	/* A final newline makes the last END line complete even when the
 	 * text lacks one. */
 	for (int pass = 0; pass < 2 && r == 0; pass++) {
-		const unsigned char *q = pass == 0 ? p : (const unsigned char *)"\n";
+		const unsigned char *q =
+		    pass == 0 ? p : (const unsigned char *)"\n";
 		size_t left = pass == 0 ? len : 1;
 		while (left > 0 && r == 0) {
 			size_t n = br_pem_decoder_push(&pc, q, left);
@@ -129,7 +130,8 @@ static int cert_pkey(const br_x509_certificate *cert, br_x509_pkey *out,
 		return -EINVAL;
 	*out = *pk;
 	if (signer_type != NULL)
-		*signer_type = (unsigned)br_x509_decoder_get_signer_key_type(&dc);
+		*signer_type =
+		    (unsigned)br_x509_decoder_get_signer_key_type(&dc);
 	if (pk->key_type == BR_KEYTYPE_EC) {
 		if ((*bytes = malloc(pk->key.ec.qlen)) == NULL)
 			return -ENOMEM;
@@ -179,7 +181,8 @@ static int copy_rsa(struct tls_creds *c, const br_rsa_private_key *k)
 	unsigned char *p;
 
 	if (k->n_bitlen < 2048) {
-		DUET_ERROR("tls", "the RSA key has %u bits; 2048 or more needed",
+		DUET_ERROR("tls",
+			   "the RSA key has %u bits; 2048 or more needed",
 			   k->n_bitlen);
 		return -EINVAL;
 	}
@@ -220,8 +223,9 @@ static int add_key(const char *name, const unsigned char *der, size_t len,
 	br_skey_decoder_init(&kc);
 	br_skey_decoder_push(&kc, der, len);
 	if (br_skey_decoder_last_error(&kc) != 0) {
-		DUET_ERROR("tls", "the private key does not decode (%s, "
-				  "BearSSL error %d)",
+		DUET_ERROR("tls",
+			   "the private key does not decode (%s, "
+			   "BearSSL error %d)",
 			   name, br_skey_decoder_last_error(&kc));
 		return -EINVAL;
 	}
@@ -229,7 +233,9 @@ static int add_key(const char *name, const unsigned char *der, size_t len,
 	case BR_KEYTYPE_EC: return copy_ec(kl->c, br_skey_decoder_get_ec(&kc));
 	case BR_KEYTYPE_RSA:
 		return copy_rsa(kl->c, br_skey_decoder_get_rsa(&kc));
-	default: DUET_ERROR("tls", "unsupported private key type"); return -EINVAL;
+	default:
+		DUET_ERROR("tls", "unsupported private key type");
+		return -EINVAL;
 	}
 }
 
@@ -241,7 +247,8 @@ static bool key_matches(const struct tls_creds *c, const br_x509_pkey *pub)
 	if (c->key_type == BR_KEYTYPE_EC) {
 		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key pk;
-		size_t n = br_ec_compute_pub(br_ec_get_default(), &pk, q, &c->ec);
+		size_t n =
+		    br_ec_compute_pub(br_ec_get_default(), &pk, q, &c->ec);
 		return n != 0 && pub->key.ec.curve == c->ec.curve &&
 		       n == pub->key.ec.qlen &&
 		       memcmp(q, pub->key.ec.q, n) == 0;
@@ -271,7 +278,7 @@ static int load_server(struct tls_creds *c, const struct duet_tls_config *cfg)
 		DUET_ERROR("tls", "a certificate needs its private key");
 		return -EINVAL;
 	}
-	r = tls_pem_each(cfg->cert_pem, cfg->cert_pem_len, add_cert, c);
+	r = duet__tls_pem_each(cfg->cert_pem, cfg->cert_pem_len, add_cert, c);
 	if (r == 0 && c->chain_len == 0)
 		r = -EINVAL;
 	if (r < 0) {
@@ -280,7 +287,7 @@ static int load_server(struct tls_creds *c, const struct duet_tls_config *cfg)
 					  "a certificate");
 		return r;
 	}
-	r = tls_pem_each(cfg->key_pem, cfg->key_pem_len, add_key, &kl);
+	r = duet__tls_pem_each(cfg->key_pem, cfg->key_pem_len, add_key, &kl);
 	if (r == 0 && !kl.found)
 		r = -EINVAL;
 	if (r < 0) {
@@ -319,7 +326,7 @@ static int add_peer(const char *name, const unsigned char *der, size_t len,
 	return r;
 }
 
-int tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
+int duet__tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
 {
 	int r = 0;
 
@@ -327,19 +334,20 @@ int tls_creds_load(struct tls_creds *c, const struct duet_tls_config *cfg)
 	if (cfg->cert_pem != NULL)
 		r = load_server(c, cfg);
 	if (r == 0 && cfg->peer_cert_pem != NULL) {
-		r = tls_pem_each(cfg->peer_cert_pem, cfg->peer_cert_pem_len,
-				 add_peer, c);
+		r = duet__tls_pem_each(cfg->peer_cert_pem,
+				       cfg->peer_cert_pem_len, add_peer, c);
 		if (r == 0 && !c->have_peer)
 			r = -EINVAL;
 		if (r == -EINVAL)
-			DUET_ERROR("tls", "the peer certificate does not decode");
+			DUET_ERROR("tls",
+				   "the peer certificate does not decode");
 	}
 	if (r < 0)
-		tls_creds_free(c);
+		duet__tls_creds_free(c);
 	return r;
 }
 
-void tls_creds_free(struct tls_creds *c)
+void duet__tls_creds_free(struct tls_creds *c)
 {
 	for (size_t i = 0; i < c->chain_len; i++)
 		free(c->chain[i].data);

@@ -17,9 +17,10 @@ static int fresh_seed(unsigned char *seed)
 	int r;
 
 	if (!duet_entropy_strong()) {
-		DUET_ERROR("tls", "the platform's entropy source is not fit for "
-				  "keys (no RDSEED/RDRAND on this CPU): TLS "
-				  "refuses to start");
+		DUET_ERROR("tls",
+			   "the platform's entropy source is not fit for "
+			   "keys (no RDSEED/RDRAND on this CPU): TLS "
+			   "refuses to start");
 		return -ENOTSUP;
 	}
 	if ((r = duet_entropy(seed, SEED_BYTES)) < 0) {
@@ -30,7 +31,7 @@ static int fresh_seed(unsigned char *seed)
 	return 0;
 }
 
-int tls_drbg_init(struct tls_drbg *d)
+int duet__tls_drbg_init(struct tls_drbg *d)
 {
 	unsigned char seed[SEED_BYTES];
 	int r = fresh_seed(seed);
@@ -44,7 +45,7 @@ int tls_drbg_init(struct tls_drbg *d)
 	return 0;
 }
 
-int tls_drbg_generate(struct tls_drbg *d, void *buf, size_t len)
+int duet__tls_drbg_generate(struct tls_drbg *d, void *buf, size_t len)
 {
 	if (d->uses >= DUET_TLS_RESEED_CONNS) {
 		unsigned char seed[SEED_BYTES];

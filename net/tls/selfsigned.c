@@ -75,11 +75,16 @@ static void utc_time(char out[14], int64_t t)
 	int64_t z = days + 719468, era = z / 146097;
 	int64_t doe = z - era * 146097;
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t y = yoe + era * 400,
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	int64_t mp = (5 * doy + 2) / 153, dd = doy - (153 * mp + 2) / 5 + 1;
 	int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-	int v[6] = {(int)((y + (mm <= 2)) % 100), (int)mm, (int)dd,
-		    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60)};
+	int v[6] = {(int)((y + (mm <= 2)) % 100),
+		    (int)mm,
+		    (int)dd,
+		    (int)(secs / 3600),
+		    (int)(secs / 60 % 60),
+		    (int)(secs % 60)};
 	for (int i = 0; i < 6; i++) {
 		out[2 * i] = (char)('0' + v[i] / 10);
 		out[2 * i + 1] = (char)('0' + v[i] % 10);
@@ -167,9 +172,10 @@ int duet_tls_selfsigned(const char *cn, char **cert_pem, size_t *cert_len,
 
 	if (cn == NULL || strlen(cn) == 0 || strlen(cn) > 64)
 		return -EINVAL;
-	if ((r = tls_drbg_init(&drbg)) < 0)
+	if ((r = duet__tls_drbg_init(&drbg)) < 0)
 		return r;
-	if (br_ec_keygen(&drbg.ctx.vtable, ec, &sk, kbuf, BR_EC_secp256r1) == 0 ||
+	if (br_ec_keygen(&drbg.ctx.vtable, ec, &sk, kbuf, BR_EC_secp256r1) ==
+		0 ||
 	    br_ec_compute_pub(ec, &pk, qbuf, &sk) == 0)
 		return -EPROTO;
 	br_hmac_drbg_generate(&drbg.ctx, serial, sizeof(serial));
@@ -211,8 +217,8 @@ int duet_tls_selfsigned(const char *cn, char **cert_pem, size_t *cert_len,
 	br_sha256_init(&h);
 	br_sha256_update(&h, tbs_seq.p, tbs_seq.len);
 	br_sha256_out(&h, hash);
-	sig_len = br_ecdsa_i31_sign_asn1(ec, &br_sha256_vtable, hash, &sk,
-					 sig + 1);
+	sig_len =
+	    br_ecdsa_i31_sign_asn1(ec, &br_sha256_vtable, hash, &sk, sig + 1);
 	if (sig_len == 0)
 		return -EPROTO;
 	sig[0] = 0; /* no unused bits */

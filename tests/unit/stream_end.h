@@ -21,6 +21,7 @@ struct end {
 	uint32_t tx_seed, rx_seed;
 	uint64_t to_send, sent, received;
 	bool shutdown_when_sent, close_when_eof, pause_on_accept;
+	uint64_t pause_after; /* pause once this much arrived (0: never) */
 	bool connected, eof, corrupt, shut;
 	int err;
 	unsigned writable_calls, recv_calls;
@@ -81,6 +82,10 @@ static void on_recv(struct duet_tcp *c, const void *data, size_t len, void *arg)
 		if (p[i] != stream_byte(e->rx_seed, e->received + i))
 			e->corrupt = true;
 	e->received += len;
+	if (e->pause_after > 0 && e->received >= e->pause_after) {
+		e->pause_after = 0;
+		duet_tcp_pause(e->c);
+	}
 }
 
 static void on_writable(struct duet_tcp *c, void *arg)

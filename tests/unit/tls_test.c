@@ -43,9 +43,9 @@ static void make_stacks(void)
 
 	duet_log_set_level(DUET_LOG_DEBUG);
 
-	cr_assert_eq(duet_tls_selfsigned("localhost", &cert, &cert_len, &key,
-					 &key_len),
-		     0);
+	cr_assert_eq(
+	    duet_tls_selfsigned("localhost", &cert, &cert_len, &key, &key_len),
+	    0);
 	scfg.cert_pem = cert;
 	scfg.cert_pem_len = cert_len;
 	scfg.key_pem = key;
@@ -116,6 +116,44 @@ Test(tls, handshake_and_data_both_ways)
 	cr_assert_str_eq(info.alpn, "http/1.1");
 }
 
+static bool server_got_some(void *arg)
+{
+	(void)arg;
+	return accepted > 0 && servers[0].received > 0;
+}
+
+Test(tls, pause_stops_recv_and_the_sender_then_resume_delivers_all)
+{
+	struct end a = {.tx_seed = 5, .rx_seed = 6, .to_send = 2000000};
+
+	make_stacks();
+	server_template =
+	    (struct end){.tx_seed = 6, .rx_seed = 5, .pause_after = 1};
+	listen_tls();
+	connect_tls(&a);
+	cr_assert(lwip_env_run(server_got_some, NULL, DUET_SEC(30)));
+	lwip_env_run_for(DUET_SEC(2));
+	uint64_t got = servers[0].received, sent = a.sent;
+	unsigned calls = servers[0].recv_calls;
+	lwip_env_run_for(DUET_SEC(5));
+	cr_assert_eq(servers[0].recv_calls, calls, "recv while paused");
+	cr_assert_eq(servers[0].received, got);
+	/* The engine holds a record, the TCP window closes: the sender
+	 * stops short of its 2 MB. */
+	cr_assert_eq(a.sent, sent, "the sender went on while paused");
+	cr_assert_lt(a.sent, 2000000, "sent %llu, received %llu, queued %zu",
+		     (unsigned long long)a.sent, (unsigned long long)got,
+		     duet_tcp_send_queued(a.c));
+	in_call = true;
+	duet_tcp_resume(servers[0].c);
+	in_call = false;
+	cr_assert_eq(servers[0].recv_calls, calls, "recv inside resume");
+	cr_assert(lwip_env_run(both_received, &a, DUET_SEC(60)));
+	cr_assert_eq(servers[0].received, 2000000);
+	cr_assert(!servers[0].corrupt);
+	cr_assert(!reentered);
+}
+
 static bool client_eof(void *arg)
 {
 	struct end *e = arg;
@@ -156,8 +194,8 @@ Test(tls, second_connection_resumes_the_session)
 	struct duet_tls_stats st;
 
 	make_stacks();
-	server_template = (struct end){.tx_seed = 2, .rx_seed = 1,
-				       .to_send = 100, .close_when_eof = true};
+	server_template = (struct end){
+	    .tx_seed = 2, .rx_seed = 1, .to_send = 100, .close_when_eof = true};
 	listen_tls();
 	connect_tls(&a);
 	cr_assert(lwip_env_run(both_received, &a, DUET_SEC(30)));
@@ -249,8 +287,9 @@ static void raw_recv(struct duet_tcp *c, const void *data, size_t len,
 		r->eof = true;
 		return;
 	}
-	size_t n = len < sizeof(r->got) - r->got_len ? len
-						     : sizeof(r->got) - r->got_len;
+	size_t n = len < sizeof(r->got) - r->got_len
+		       ? len
+		       : sizeof(r->got) - r->got_len;
 	memcpy(r->got + r->got_len, data, n);
 	r->got_len += n;
 }
@@ -267,8 +306,7 @@ static void raw_connected(struct duet_tcp *c, void *arg)
 {
 	struct raw *r = arg;
 	r->connected = true;
-	cr_assert_eq(duet_tcp_send(c, r->send, r->send_len),
-		     (long)r->send_len);
+	cr_assert_eq(duet_tcp_send(c, r->send, r->send_len), (long)r->send_len);
 }
 
 static const struct duet_tcp_callbacks raw_cbs = {
@@ -383,4 +421,32 @@ Test(tls, tls10_client_hello_gets_protocol_version)
 	int alert = alert_for(hello, sizeof(hello));
 	cr_assert(alert == 70, "alert %d for a TLS 1.0 hello", alert);
 	still_serves();
+}
+
+Test(tls, drbg_reseeds_from_the_platform_every_1024_connections)
+{
+	static const uint8_t junk[] = {0x47, 0x45, 0x54, 0x20, 0x2f};
+	struct duet_tls_stats st;
+
+	make_stacks();
+	duet_log_set_level(DUET_LOG_WARN); /* the console holds 64 KiB */
+	listen_tls();
+	for (unsigned i = 0; i < DUET_TLS_RESEED_CONNS + 2; i++) {
+		accepted = 0; /* the ends are not looked at here */
+		(void)alert_for(junk, sizeof(junk));
+	}
+	duet_tls_stats(server, &st);
+	cr_assert_eq(st.reseeds, 1, "%llu reseeds after %u connections",
+		     st.reseeds, DUET_TLS_RESEED_CONNS + 2);
+	/* A reseed needs the strong source too: with none, connections are
+	 * refused (reset) rather than keyed from a stale state. */
+	fakeplat_set_entropy_weak(true);
+	for (unsigned i = 0; i < DUET_TLS_RESEED_CONNS; i++) {
+		accepted = 0;
+		(void)alert_for(junk, sizeof(junk));
+	}
+	duet_tls_stats(server, &st);
+	cr_assert_eq(st.reseeds, 1);
+	cr_assert_not_null(strstr(fakeplat_console(), "not fit for keys"));
+	fakeplat_set_entropy_weak(false);
 }

@@ -40,7 +40,11 @@
  * its server or client context and the module's own state. The stack
  * itself holds the certificate chain and key (decoded, about the size of
  * the PEM), the session cache (cfg.session_cache * 100 bytes) and a DRBG.
- * A connection that cannot get its memory is reset at once.
+ * A connection that cannot get its memory is reset at once. Only while the
+ * engine cannot take records (the app paused reading, or its replies wait
+ * for the peer to read), the rest of the one inner delivery that did not
+ * fit is kept aside and the inner connection is paused, so that is bounded
+ * by one delivery of the inner stack.
  *
  * Entropy: keys need a strong source. duet_tls_open() refuses, with
  * -ENOTSUP and a logged message, on a platform whose duet_entropy_strong()
@@ -66,7 +70,8 @@ struct duet_tls_config {
 	/* Server: the certificate chain in PEM (leaf first) and its private
 	 * key in PEM (SEC 1 "EC PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY" or
 	 * PKCS#8 "PRIVATE KEY"; EC keys on P-256, RSA 2048 bits or more).
-	 * Decoded and copied by duet_tls_open(). NULL for a client-only stack. */
+	 * Decoded and copied by duet_tls_open(). NULL for a client-only stack.
+	 */
 	const void *cert_pem;
 	size_t cert_pem_len;
 	const void *key_pem;
