@@ -22,6 +22,7 @@ enum conn_state { CONN_OPEN, CONN_LINGER, CONN_DEAD };
 struct httpd_resp {
 	const uint8_t *body;	       /* in memory; NULL when streamed */
 	const struct httpd_file *file; /* streamed from file_off on */
+	struct httpd_file file_buf;    /* a source's lookup may fill it */
 	uint64_t file_off;
 	size_t body_len;
 	size_t off;		/* bytes of head + body already sent */

@@ -80,6 +80,7 @@ int httpd_table_add(struct httpd_table *t, const char *path,
 	f = &t->files[t->count++];
 	f->path = path;
 	f->path_len = strlen(path);
+	f->key = path[0] == '/' ? path + 1 : path;
 	f->data = data;
 	f->size = size;
 	f->content_type = httpd_content_type(path);
@@ -100,13 +101,15 @@ int httpd_table_add_site(struct httpd_table *t)
 }
 
 static const struct httpd_file *table_lookup(void *ctx, const char *path,
-					     size_t len)
+					     size_t len, struct httpd_file *buf)
 {
+	(void)buf;
 	return table_find(ctx, path, len);
 }
 
 const struct httpd_file *httpd_source_find(const struct httpd_source *src,
-					   const char *path, size_t len)
+					   const char *path, size_t len,
+					   struct httpd_file *buf)
 {
 	static const char index_name[] = "index.html";
 	char index[512];
@@ -116,9 +119,10 @@ const struct httpd_file *httpd_source_find(const struct httpd_source *src,
 			return NULL;
 		memcpy(index, path, len);
 		memcpy(index + len, index_name, sizeof(index_name));
-		return src->lookup(src->ctx, index, len + sizeof(index_name) - 1);
+		return src->lookup(src->ctx, index, len + sizeof(index_name) - 1,
+				   buf);
 	}
-	return src->lookup(src->ctx, path, len);
+	return src->lookup(src->ctx, path, len, buf);
 }
 
 void httpd_table_source(struct httpd_table *t, struct httpd_source *out)

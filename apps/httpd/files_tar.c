@@ -1,5 +1,5 @@
-/* The tar file source (see files_tar.h): list the store once, then read
- * file bytes from it per request. */
+/* The tar file source (see files_tar.h): the store's own index answers
+ * lookups in place; file bytes are read from the store per request. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,84 +10,33 @@
 
 #include "files_tar.h"
 
-static void load_end(struct httpd_tar *t, int status)
-{
-	if (status < 0)
-		httpd_tar_free(t);
-	t->done(t->arg, status);
-}
-
-static int on_entry(struct duet_kv_req *req, const char *key,
-		    const struct duet_kv_stat *st, void *arg)
-{
-	struct httpd_tar *t = arg;
-	(void)req;
-
-	/* A nonzero return stops the listing; t->err says why. */
-	if (st->size > SIZE_MAX) {
-		t->err = -EFBIG; /* cannot be served here */
-		return 1;
-	}
-	if (t->count == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct httpd_file *n = realloc(t->files, cap * sizeof(*n));
-		if (n == NULL) {
-			t->err = -ENOMEM;
-			return 1;
-		}
-		t->files = n;
-		t->cap = cap;
-	}
-	size_t key_len = strlen(key);
-	char *path = malloc(key_len + 2);
-	if (path == NULL) {
-		t->err = -ENOMEM;
-		return 1;
-	}
-	path[0] = '/';
-	memcpy(path + 1, key, key_len + 1);
-	struct httpd_file *f = &t->files[t->count++];
-	*f = (struct httpd_file){
-	    .path = path,
-	    .path_len = key_len + 1,
-	    .data = NULL,
-	    .size = (size_t)st->size,
-	    .content_type = httpd_content_type(path),
-	};
-	snprintf(f->etag, sizeof(f->etag), "\"%016llx\"",
-		 (unsigned long long)st->version);
-	t->bytes += st->size;
-	return 0;
-}
-
-static void listed(struct duet_kv_req *req, int status, void *arg)
-{
-	struct httpd_tar *t = arg;
-	(void)req;
-
-	if (status == 0)
-		status = t->err;
-	if (status < 0) {
-		load_end(t, status);
-		return;
-	}
-	DUET_INFO("httpd", "indexed %zu files (%llu bytes) in the image",
-		  t->count, (unsigned long long)t->bytes);
-	load_end(t, 0);
-}
-
 static void mounted(struct duet_kv *kv, int status, void *arg)
 {
 	struct httpd_tar *t = arg;
+	struct duet_tar_entry e;
+	uint64_t bytes = 0;
+	size_t n;
 
 	if (status < 0) {
-		load_end(t, status);
+		t->done(t->arg, status);
 		return;
 	}
 	t->kv = kv;
-	status = duet_kv_list(kv, &t->req, "", on_entry, listed, t);
-	if (status < 0)
-		load_end(t, status);
+	n = duet_tar_count(kv);
+	for (size_t i = 0; i < n && duet_tar_entry_at(kv, i, &e) == 0; i++) {
+		if (e.stat.size > SIZE_MAX) {
+			DUET_ERROR("httpd", "%s: %llu bytes: too big to serve",
+				   e.key, (unsigned long long)e.stat.size);
+			httpd_tar_free(t);
+			t->done(t->arg, -EFBIG);
+			return;
+		}
+		bytes += e.stat.size;
+	}
+	DUET_INFO("httpd", "indexed %zu files (%llu bytes) in the image", n,
+		  (unsigned long long)bytes);
+	t->count = n;
+	t->done(t->arg, 0);
 }
 
 int httpd_tar_load(struct httpd_tar *t, struct duet_loop *loop,
@@ -101,26 +50,25 @@ int httpd_tar_load(struct httpd_tar *t, struct duet_loop *loop,
 }
 
 static const struct httpd_file *tar_lookup(void *ctx, const char *path,
-					   size_t len)
+					   size_t len, struct httpd_file *buf)
 {
 	const struct httpd_tar *t = ctx;
-	size_t lo = 0, hi = t->count;
+	struct duet_tar_entry e;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *p = t->files[mid].path;
-		size_t plen = t->files[mid].path_len;
-		int c = memcmp(p, path, plen < len ? plen : len);
-		if (c == 0)
-			c = plen < len ? -1 : plen > len;
-		if (c == 0)
-			return &t->files[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	/* Request paths start with '/'; the store's keys do not. */
+	if (len == 0 || path[0] != '/' ||
+	    duet_tar_find(t->kv, path + 1, len - 1, &e) < 0)
+		return NULL;
+	*buf = (struct httpd_file){
+	    .path = NULL, /* not kept: lookups go to the store */
+	    .key = e.key, /* the store's: valid while it is mounted */
+	    .data = NULL,
+	    .size = (size_t)e.stat.size, /* <= SIZE_MAX: checked at load */
+	    .content_type = httpd_content_type(e.key),
+	};
+	snprintf(buf->etag, sizeof(buf->etag), "\"%016llx\"",
+		 (unsigned long long)e.stat.version);
+	return buf;
 }
 
 static void tar_read_done(struct duet_kv_req *req, int status, void *arg)
@@ -139,9 +87,8 @@ static int tar_read(void *ctx, const struct httpd_file *f, uint64_t off,
 
 	rd->cb = cb;
 	rd->arg = arg;
-	/* The key is the path without its leading '/'; it lives in the index,
-	 * so it outlasts the read. */
-	return duet_kv_get(t->kv, &rd->kv, f->path + 1, off, buf, len,
+	/* The key is the store's own, so it outlasts the read. */
+	return duet_kv_get(t->kv, &rd->kv, f->key, off, buf, len,
 			   tar_read_done, rd);
 }
 
@@ -154,12 +101,8 @@ void httpd_tar_source(struct httpd_tar *t, struct httpd_source *out)
 
 void httpd_tar_free(struct httpd_tar *t)
 {
-	for (size_t i = 0; i < t->count; i++)
-		free((void *)t->files[i].path);
-	free(t->files);
-	t->files = NULL;
-	t->count = t->cap = 0;
 	if (t->kv != NULL)
 		duet_kv_close(t->kv);
 	t->kv = NULL;
+	t->count = 0;
 }

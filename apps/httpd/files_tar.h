@@ -1,11 +1,12 @@
 /* files_tar.h — a file source over a tar image on a block device.
  *
- * httpd_tar_load() mounts the tar store (duet/tar.h) on the device and
- * lists it: only the index stays in memory (each file's path, size, content
- * type and ETag); the bytes stay on the device and the server reads them
- * per request through the source's read (files.h), a chunk at a time. So an
- * image may be far larger than memory, and starting reads only the tar
- * headers.
+ * httpd_tar_load() mounts the tar store (duet/tar.h) on the device: only
+ * the store's index is in memory, and lookups read it in place
+ * (duet_tar_find: no second copy of the names); a response's content type
+ * and ETag are made from the entry when it is looked up. The bytes stay on
+ * the device and the server reads them per request through the source's
+ * read (files.h), a chunk at a time. So an image may be far larger than
+ * memory, and starting reads only the tar headers.
  *
  * ETags come from the archive without reading any file: the store's version
  * of each entry, a mix of its place in the image, its size and its mtime.
@@ -24,14 +25,9 @@
 
 struct httpd_tar {
 	struct duet_kv *kv;
-	struct httpd_file *files; /* sorted by path */
-	size_t count, cap;
-	uint64_t bytes; /* all files' sizes: logged, never held */
-	/* loading */
-	struct duet_kv_req req;
+	size_t count; /* files in the image */
 	void (*done)(void *arg, int status);
 	void *arg;
-	int err; /* why an entry stopped the listing: -ENOMEM, -EFBIG */
 };
 
 /* 0 and later done(arg, 0 or a negative errno, the reason logged), or a

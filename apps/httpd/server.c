@@ -130,8 +130,8 @@ static void queue_response(struct httpd_conn *c, const struct http_request *req,
 		keep = false;
 	} else if ((h->cfg.hidden != NULL &&
 		    http_token_eq(h->path, (size_t)path_len, h->cfg.hidden)) ||
-		   (f = httpd_source_find(&h->src, h->path,
-					  (size_t)path_len)) == NULL) {
+		   (f = httpd_source_find(&h->src, h->path, (size_t)path_len,
+					  &r->file_buf)) == NULL) {
 		status = 404;
 	} else if (req->if_none_match != NULL &&
 		   httpd_etag_matches(req->if_none_match,

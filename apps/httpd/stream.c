@@ -26,15 +26,15 @@ static bool failed(struct httpd_conn *c, struct httpd_resp *r, int err)
 	int status = err == -ENOMEM ? 503 : 500;
 
 	if (r->off == 0) {
-		DUET_ERROR("httpd", "%s: reading %s: %s: answering %d instead",
-			   c->peer, r->file->path, duet_strerror(err), status);
+		DUET_ERROR("httpd", "%s: reading /%s: %s: answering %d instead",
+			   c->peer, r->file->key, duet_strerror(err), status);
 		reset(s);
 		httpd_resp_error(c, r, status);
 		return true;
 	}
 	DUET_ERROR("httpd",
-		   "%s: reading %s at byte %llu: %s: resetting the connection",
-		   c->peer, r->file->path, (unsigned long long)s->next,
+		   "%s: reading /%s at byte %llu: %s: resetting the connection",
+		   c->peer, r->file->key, (unsigned long long)s->next,
 		   duet_strerror(err));
 	httpd_conn_abort(c);
 	return false;

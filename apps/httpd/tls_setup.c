@@ -65,7 +65,8 @@ static void read_next(struct httpd_tls_setup *t)
 		finish(t, 0);
 		return;
 	}
-	f = httpd_source_find(t->src, t->path[i], strlen(t->path[i]));
+	f = httpd_source_find(t->src, t->path[i], strlen(t->path[i]),
+			      &t->file_buf);
 	if (f == NULL || f->size > 65536) {
 		DUET_ERROR("httpd", "%s=%s: %s", what[i], t->path[i],
 			   f == NULL ? "no such file among the served ones "

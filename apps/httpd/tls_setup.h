@@ -24,6 +24,7 @@ struct httpd_tls_setup {
 	size_t len[2];
 	bool no_resumption;
 	unsigned next; /* the file being read */
+	struct httpd_file file_buf; /* its description, if the source fills one */
 	struct httpd_read rd;
 	/* done(arg, 0 and the TLS stack, or a negative errno, logged) */
 	void (*done)(void *arg, int status, struct duet_stack *tls);

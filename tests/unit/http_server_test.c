@@ -883,9 +883,10 @@ static struct {
 } pending;
 
 static const struct httpd_file *slow_lookup(void *ctx, const char *path,
-					    size_t len)
+					    size_t len, struct httpd_file *buf)
 {
 	(void)ctx;
+	(void)buf;
 	return len == 9 && memcmp(path, "/slow.bin", 9) == 0 ? &slow_file
 							     : NULL;
 }
