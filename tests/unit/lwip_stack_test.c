@@ -630,8 +630,8 @@ Test(lwip_net, destroying_a_stack_leaves_lwip_nothing_of_its_netif)
 	struct duet_lwip_config cfg;
 	struct duet_netif *dev;
 
-	cr_assert_eq(duet_tcp_listen(env.b, &addr, 4, close_on_accept, NULL, &l),
-		     0);
+	cr_assert_eq(
+	    duet_tcp_listen(env.b, &addr, 4, close_on_accept, NULL, &l), 0);
 	cr_assert_eq(duet_tcp_connect(env.a, &addr, &ignore_cbs, NULL, &c), 0);
 	cr_assert(lwip_env_run(accepted_one, NULL, DUET_SEC(5)));
 	lwip_env_run_for(DUET_MSEC(100));
