@@ -323,7 +323,7 @@ Test(logstore, exhausted_generations_leave_the_store_readable)
 {
 	struct duet_blk_mem *m;
 	struct duet_kv *kv = fresh(&m, 512, 256);
-	struct log_sb sb;
+	struct log_sb sb = {0};
 	char buf[8];
 
 	cr_assert_eq(kv_set_sync(kv, "old", "1", 1), 0);
