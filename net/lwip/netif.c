@@ -15,6 +15,7 @@
 
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
+#include "lwip/nd6.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
 
@@ -172,7 +173,14 @@ void duet__lwip_netif_remove(struct duet_lwip_stack *s)
 	}
 	if (!s->netif_added)
 		return;
+	/* Removing the netif aborts the PCBs on its addresses (a connection
+	 * the app closed may still be waiting for the peer's FIN), and their
+	 * resets go out through it (PCBs are bound to their netif), leaving
+	 * ARP and neighbour entries that name it. The netif's memory goes
+	 * with the stack: nothing of lwIP may keep pointing at it. */
 	netif_set_down(&s->netif);
 	netif_remove(&s->netif);
+	etharp_cleanup_netif(&s->netif);
+	nd6_cleanup_netif(&s->netif);
 	s->netif_added = false;
 }

@@ -608,3 +608,57 @@ Test(lwip_boot, dhcp_asks_again_when_the_link_returns)
 	cr_assert_gt(dhcp_discovers, 0, "no DHCP discover after link up");
 	lwip_env_teardown();
 }
+
+/* A stack destroyed with a connection the app had closed still open in
+ * lwIP (waiting for the peer's FIN): removing the netif aborts it, and
+ * its reset goes out through that netif, leaving an ARP entry naming it
+ * after the stack (and the netif in it) is freed. A new stack's timers
+ * then used the freed netif (found by the fuzz target lwip). */
+static struct duet_tcp *closing_conn;
+
+static void close_on_accept(struct duet_tcp *l, struct duet_tcp *c, void *arg)
+{
+	(void)l;
+	(void)arg;
+	closing_conn = c;
+	duet_tcp_close(c);
+}
+
+static void ignore_recv(struct duet_tcp *c, const void *data, size_t len,
+			void *arg)
+{
+	(void)c;
+	(void)data;
+	(void)len;
+	(void)arg;
+}
+
+static const struct duet_tcp_callbacks ignore_cbs = {.recv = ignore_recv};
+
+static bool accepted_one(void *arg)
+{
+	(void)arg;
+	return closing_conn != NULL;
+}
+
+Test(lwip_net, destroying_a_stack_leaves_lwip_nothing_of_its_netif)
+{
+	struct duet_sockaddr addr = lwip_env_addr("10.0.0.2:80");
+	struct duet_tcp *l, *c;
+	struct duet_lwip_config cfg;
+	struct duet_netif *dev;
+
+	cr_assert_eq(
+	    duet_tcp_listen(env.b, &addr, 4, close_on_accept, NULL, &l), 0);
+	cr_assert_eq(duet_tcp_connect(env.a, &addr, &ignore_cbs, NULL, &c), 0);
+	cr_assert(lwip_env_run(accepted_one, NULL, DUET_SEC(5)));
+	lwip_env_run_for(DUET_MSEC(100));
+	duet_tcp_close(l);
+	env.b->ops->destroy(env.b);
+	cr_assert_eq(config("net=net1 ip=10.0.0.2/24 slaac=no", &cfg), 0);
+	cr_assert_eq(duet_netif_open(&env.loop, "net1", &dev), 0);
+	cr_assert_eq(duet__lwip_stack_create(&env.loop, dev, &cfg, &env.b), 0);
+	/* ARP's timer runs every second. */
+	lwip_env_run_for(DUET_SEC(10));
+	duet_tcp_abort(c);
+}
