@@ -655,9 +655,9 @@ Test(lwip_net, destroying_a_stack_leaves_lwip_nothing_of_its_netif)
 	lwip_env_run_for(DUET_MSEC(100));
 	duet_tcp_close(l);
 	env.b->ops->destroy(env.b);
-	cr_assert_eq(config("net=net1 ip=10.0.0.2/24 slaac=no", &cfg), 0);
-	cr_assert_eq(duet_netif_open(&env.loop, "net1", &dev), 0);
-	cr_assert_eq(duet__lwip_stack_create(&env.loop, dev, &cfg, &env.b), 0);
+	cr_assert_eq(config("ip=10.0.0.2/24 slaac=no", &cfg), 0);
+	cr_assert_eq(duet_netif_open(env.loop, "net1", &dev), 0);
+	cr_assert_eq(duet__lwip_stack_create(env.loop, dev, &cfg, &env.b), 0);
 	/* ARP's timer runs every second. */
 	lwip_env_run_for(DUET_SEC(10));
 	duet_tcp_abort(c);
