@@ -7,8 +7,6 @@
 httpd=$top_builddir/apps/httpd/httpd
 
 need openssl testssl python3 tar
-"$httpd" --help 2>&1 | grep -q -- '--net' ||
-	skip_all "this build's POSIX platform has no socket stack (--net) yet"
 
 tmp=$(mktemp -d)
 pid=
