@@ -55,11 +55,11 @@ example.net A
 Q
 
 # ------------------------------------------------------------- servers
-duet_port=$(free_port udp)
+duet_port=$(free_port)
 "${server_cpu[@]}" "$dns" port="$duet_port" addr=127.0.0.1 >"$tmp/duet.log" 2>&1 &
 track $!
 
-nsd_port=$(free_port udp)
+nsd_port=$(free_port)
 mkdir -p "$tmp/nsd"
 {
 	cat <<CONF

@@ -46,12 +46,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 
-# free_port [tcp|udp]: a port on 127.0.0.1 nobody uses right now.
-free_port() {
-	local type=SOCK_STREAM
-	[[ ${1:-tcp} = tcp ]] || type=SOCK_DGRAM
-	python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.$type); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
-}
+# free_port: the process tests' picker (free for TCP and UDP).
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/posix/port.sh"
 
 # median: the median of the numbers on stdin, one a line.
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

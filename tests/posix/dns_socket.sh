@@ -15,31 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port free for UDP and TCP on both loopback addresses right now (the
-# kernel picks it; lib.sh's loopback_port checks TCP on IPv4 only).
-free_port() {
-	python3 -c '
-import socket
-while True:
-    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    a.bind(("127.0.0.1", 0))
-    p = a.getsockname()[1]
-    try:
-        for fam, kind, host in ((socket.AF_INET, socket.SOCK_STREAM, "127.0.0.1"),
-                                (socket.AF_INET6, socket.SOCK_DGRAM, "::1"),
-                                (socket.AF_INET6, socket.SOCK_STREAM, "::1")):
-            try:
-                socket.socket(fam, kind).bind((host, p))
-            except OSError as e:
-                if fam == socket.AF_INET6 and e.errno == 99:
-                    continue  # no IPv6 loopback: nothing to collide with
-                raise
-    except OSError:
-        continue
-    print(p)
-    break'
-}
-
 v6=yes
 python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' \
 	2>/dev/null || v6=

@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(loopback_port)
+port=$(free_port)
 base=http://127.0.0.1:$port
 log=$tmp/httpd.log
 "$httpd" port="$port" request_timeout=3s idle_timeout=20s synthetic=1k,64k max_per_peer=1024 \
@@ -134,7 +134,7 @@ grep -q '^alive 500$' "$tmp/flood" && ok "the idle connections stay open within 
 
 # A second server with room for 5 connections: 12 silent ones leave 5 (the
 # newest: each newcomer evicts the oldest idle one).
-port2=$(loopback_port)
+port2=$(free_port)
 "$httpd" port="$port2" max_conns=5 max_per_peer=5 >"$tmp/small.log" 2>&1 &
 pid2=$!
 wait_for "$tmp/small.log" serving "$pid2"
@@ -152,7 +152,7 @@ pid2=
 # within 5 s: generous for a GET, short of the 10 s the flood's
 # connections would hold their slots by timeouts alone.
 flood="python3 $top_srcdir/tests/posix/flood.py"
-port3=$(loopback_port)
+port3=$(free_port)
 "$httpd" port="$port3" max_conns=100 max_per_peer=100 access_log=off \
 	>"$tmp/pool.log" 2>&1 &
 pid2=$!
@@ -190,7 +190,7 @@ grep -Eq 'httpd: connections: .*[1-9][0-9]* peer at its limit; refused' "$tmp/pe
 nmax=10000
 hard=$(ulimit -H -n)
 [ "$hard" = unlimited ] || [ "$hard" -ge $((nmax + 100)) ] || nmax=$((hard - 100))
-port4=$(loopback_port)
+port4=$(free_port)
 (ulimit -S -n $((nmax + 100)) &&
 	exec "$httpd" port="$port4" max_per_peer=$nmax idle_timeout=60s access_log=off) \
 	>"$tmp/rss.log" 2>&1 &

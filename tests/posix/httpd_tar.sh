@@ -32,7 +32,7 @@ files=$(cd "$site" && find . -type f | sed 's|^\./||' | sort)
 
 # start IMG: runs httpd on IMG; sets pid, port, base, log.
 start() {
-	port=$(loopback_port)
+	port=$(free_port)
 	base=http://127.0.0.1:$port
 	log=$tmp/httpd.$port.log
 	"$httpd" --block "disk0=$1,ro" port="$port" >"$log" 2>&1 &

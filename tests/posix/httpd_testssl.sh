@@ -27,7 +27,7 @@ printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 openssl x509 -req -in req.pem -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 \
 	-sha256 -extfile ext.cnf -out cert.pem 2>/dev/null
 tar -cf keys.tar cert.pem key.pem
-port=$(loopback_port)
+port=$(free_port)
 "$httpd" --block "disk1=$tmp/keys.tar,ro" tls=on tls_disk=disk1 cert=/cert.pem \
 	key=/key.pem hsts=31536000 port="$port" access_log=off >httpd.log 2>&1 &
 pid=$!

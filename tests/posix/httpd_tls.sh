@@ -25,7 +25,7 @@ trap cleanup EXIT
 start() {
 	name=$1
 	shift
-	port=$(loopback_port)
+	port=$(free_port)
 	log=$tmp/$name.log
 	"$httpd" port="$port" "$@" >"$log" 2>&1 &
 	pids="$pids $!"
@@ -170,7 +170,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 	-keyout "$tmp/site/tls/key.pem" -out "$tmp/site/tls/cert.pem" 2>/dev/null
 (cd "$tmp/site" && tar -cf "$tmp/site.tar" index.html tls)
 start rsa --block "disk0=$tmp/site.tar,ro" tls=on cert=/tls/cert.pem \
-	key=/tls/key.pem redirect=$(loopback_port) hsts=600
+	key=/tls/key.pem redirect=$(free_port) hsts=600
 rport=$(sed -n 's/.*redirecting http on port \([0-9]*\).*/\1/p' "$log")
 base=https://localhost:$port
 out=$($curl --cacert "$tmp/site/tls/cert.pem" -D "$tmp/h" -o "$tmp/got" -w '%{http_code}' "$base/index.html" 2>&1)
@@ -207,13 +207,13 @@ out=$($curl --cacert "$tmp/site/tls/cert.pem" -o "$tmp/got" -w '%{http_code} %{s
 # ----------------------------------------------- credentials that fail
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/site/tls/other.pem" 2>/dev/null
 (cd "$tmp/site" && tar -cf "$tmp/bad.tar" index.html tls)
-out=$(timeout 10 "$httpd" --block "disk0=$tmp/bad.tar,ro" port="$(loopback_port)" tls=on \
+out=$(timeout 10 "$httpd" --block "disk0=$tmp/bad.tar,ro" port="$(free_port)" tls=on \
 	cert=/tls/cert.pem key=/tls/other.pem 2>&1)
 status=$?
 [ "$status" -ne 0 ] && printf '%s\n' "$out" | grep -q "does not match the certificate" &&
 	ok "a key that is not the certificate's: a clear error, failed boot" ||
 	not_ok "a key that is not the certificate's: a clear error, failed boot" "exit $status" "$out"
-out=$(timeout 10 "$httpd" port="$(loopback_port)" tls=on cert=/nope.pem key=/nope.pem 2>&1)
+out=$(timeout 10 "$httpd" port="$(free_port)" tls=on cert=/nope.pem key=/nope.pem 2>&1)
 status=$?
 [ "$status" -ne 0 ] && printf '%s\n' "$out" | grep -q "cert=/nope.pem: no such file" &&
 	ok "a cert= that is not there: a clear error, failed boot" ||

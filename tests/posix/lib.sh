@@ -52,8 +52,5 @@ wait_for() {
 	return 1
 }
 
-# loopback_port: a TCP port on 127.0.0.1 that nobody listens on right now
-# (the kernel picks it).
-loopback_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# free_port: see port.sh.
+. "$top_srcdir/tests/posix/port.sh"

@@ -67,7 +67,7 @@ fi
 # Backpressure: a 32 MiB blast to a reader that stalls 2 s. The stack's
 # queue is bounded (256 KiB, on top of the kernel's socket buffer): sends
 # stop short, writable resumes them, and every line arrives in order.
-port=$(free_port 1)
+port=$(free_port)
 bg "$tmp/blast.log" "$net_echo" --net socket port="$port" blast=32M
 blast_pid=$!
 wait_for "$tmp/blast.log" 'ready' >/dev/null
@@ -102,7 +102,7 @@ stop "$hold"
 # httpd with no --net serves on the socket stack (what `./duet run httpd`
 # does), answered by curl.
 if [ -x "$httpd" ] && command -v curl >/dev/null; then
-	port=$(free_port 2)
+	port=$(free_port)
 	bg "$tmp/httpd.log" "$httpd" port="$port"
 	httpd_pid=$!
 	wait_for "$tmp/httpd.log" 'serving' >/dev/null

@@ -30,11 +30,3 @@ stop() {
 	wait "$1"
 }
 
-# A free TCP port on loopback, picked from the pid so parallel runs differ.
-free_port() {
-	port=$((20000 + ($$ * 7 + ${1:-0}) % 20000))
-	while ss -Htan "sport = :$port" 2>/dev/null | grep -q .; do
-		port=$((port + 1))
-	done
-	echo "$port"
-}
