@@ -50,6 +50,12 @@ cmd_rebuild() {
 	compiler=$(field compiler) libs=$(field libraries)
 	[[ -n $commit && -n $platform ]] || die "$img has no build record"
 	cannot() { echo "duet: rebuild: cannot check $img: $*" >&2; exit 3; }
+	# An app built outside the tree names its own commit too: its sources
+	# are in its repository, not in this one.
+	local app_commit
+	app_commit=$(sed -n 's/^app\.commit=//p' <<<"$rec")
+	[[ -z $app_commit || $app_commit == "$commit" ]] ||
+		cannot "it was built outside this tree, from the app's commit $app_commit against Duet $(field version) at $commit: rebuild it in the app's repository at $app_commit, with Duet $commit installed (configure $conf), and compare the stripped images"
 	case $commit in
 	*-dirty) cannot "it was built from a tree with uncommitted changes ($commit)" ;;
 	unknown | unborn) cannot "its commit is unknown" ;;

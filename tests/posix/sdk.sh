@@ -58,6 +58,10 @@ git -C "$app" status --porcelain | grep -q . &&
 	not_ok "the build leaves the app's tree clean" "$(git -C "$app" status --porcelain)" ||
 	ok "the build leaves the app's tree clean"
 
+check "duet rebuild says what it cannot recover of an app outside the tree" 3 \
+	"built outside this tree, from the app's commit $app_commit against Duet" -- \
+	"$top_srcdir/duet" rebuild "$app/myapp"
+
 # The Makefile's MODULES line is the manifest: what links is what it names.
 if nm "$app/myapp" | grep -q duet__stack_lwip; then
 	not_ok "no MODULES: no network stack linked"
