@@ -78,7 +78,9 @@ int duet__tls_pem_each(const void *pem, size_t len,
 				}
 				inside = false;
 				objects++;
-				r = cb(name, b.p, b.len, arg);
+				/* An object with no bytes is no certificate or
+				 * key: malformed, for every reader. */
+				r = b.len == 0 ? -EINVAL : cb(name, b.p, b.len, arg);
 				break;
 			case BR_PEM_ERROR: r = -EINVAL; break;
 			default: break;
