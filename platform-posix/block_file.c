@@ -81,6 +81,8 @@ static void slot_done(uv_fs_t *fs)
 	struct duet_block_req *req = s->req;
 	ssize_t r = fs->result;
 
+	duet__posix_woke();
+
 	uv_fs_req_cleanup(fs);
 	if (r < 0) {
 		DUET_ERROR("block", "%s: %s at sector %llu: %s", s->disk->path,

@@ -74,6 +74,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct posix_boot *pb = h->data;
 
+	duet__posix_woke();
+
 	if (pb->signals_seen++ == 0) {
 		DUET_INFO("duet", "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
 		duet_shutdown(&pb->sys.loop, DUET_EXIT_SUCCESS);

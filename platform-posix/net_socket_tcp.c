@@ -93,6 +93,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct sock_tcp *t = s->data;
 
+	duet__posix_woke();
+
 	if (n == 0 || t->closing)
 		return;
 	if (n == UV_EOF) {
@@ -161,6 +163,8 @@ static void ring_drained(struct sock_tcp *t)
 static void on_write(uv_write_t *req, int status)
 {
 	struct sock_tcp *t = req->data;
+
+	duet__posix_woke();
 
 	if (t->closing)
 		return;
@@ -306,6 +310,8 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct sock_tcp *l = server->data;
 
+	duet__posix_woke();
+
 	if (l->closing || l->base.closed)
 		return;
 	if (status < 0) {
@@ -358,6 +364,8 @@ int duet__sock_tcp_listen(struct duet_stack *s,
 static void on_connect(uv_connect_t *req, int status)
 {
 	struct sock_tcp *t = req->data;
+
+	duet__posix_woke();
 
 	if (t->closing)
 		return;

@@ -36,6 +36,8 @@ static void on_datagram(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	struct sock_udp *u = h->data;
 	struct duet_sockaddr sa;
 
+	duet__posix_woke();
+
 	/* n == 0 with no sender: the socket had nothing after all. */
 	if (from == NULL || (flags & UV_UDP_PARTIAL) != 0)
 		return;

@@ -144,6 +144,8 @@ static void tap_readable(uv_poll_t *p, int status, int events)
 	struct tap *t = p->data;
 	(void)events;
 
+	duet__posix_woke();
+
 	if (status < 0) {
 		DUET_WARN("net", "tap %s: %s", t->ifname, uv_strerror(status));
 		return;

@@ -89,6 +89,8 @@ static void vwire_readable(uv_poll_t *p, int status, int events)
 	struct vwire *w = p->data;
 	(void)events;
 
+	duet__posix_woke();
+
 	if (status < 0) {
 		DUET_WARN("net", "%s: %s", duet_netif_name(&w->netif),
 			  uv_strerror(status));

@@ -12,6 +12,7 @@
 
 static uv_loop_t *uv_main;
 static uv_timer_t deadline_timer;
+static struct duet_loop *waking; /* the loop in duet_plat_wait(), if any */
 
 uv_loop_t *duet__posix_uv(void)
 {
@@ -49,10 +50,18 @@ void duet__posix_plat_close(void)
 	uv_close((uv_handle_t *)&deadline_timer, NULL);
 }
 
+/* libuv dispatches inside uv_run() right after its poll, with no hook
+ * between the two: each callback that enters duet code says so here, and
+ * the loop's clock is brought past the sleep (platform.h). */
+void duet__posix_woke(void)
+{
+	if (waking != NULL)
+		duet_loop_update_time(waking);
+}
+
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 {
 	duet_time_t now = duet_plat_clock_monotonic();
-	(void)loop;
 
 	if (deadline <= now) {
 		uv_run(uv_main, UV_RUN_NOWAIT);
@@ -66,7 +75,9 @@ void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 		uv_timer_start(&deadline_timer, deadline_reached, ms, 0);
 		uv_ref((uv_handle_t *)&deadline_timer);
 	}
+	waking = loop;
 	uv_run(uv_main, UV_RUN_ONCE);
+	waking = NULL;
 	uv_timer_stop(&deadline_timer);
 	uv_unref((uv_handle_t *)&deadline_timer);
 }

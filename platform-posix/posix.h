@@ -15,6 +15,10 @@ void duet__posix_plat_init(uv_loop_t *uv);
 void duet__posix_plat_close(void);
 uv_loop_t *duet__posix_uv(void);
 
+/* Called first by every libuv callback that reaches duet code: the loop's
+ * clock then counts from after the wait it woke from (duet/platform.h). */
+void duet__posix_woke(void);
+
 /* Converts a libuv error (already a negative errno on Linux) into Duet's. */
 static inline int duet__uv_err(int uverr)
 {

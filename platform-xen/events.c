@@ -167,12 +167,12 @@ void duet__xen_block(void)
 
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 {
-	(void)loop;
 	if (duet__xen_evtchn_dispatch() > 0)
 		return;
 	if (deadline <= duet_plat_clock_monotonic())
 		return;
 	duet__xen_timer_set(deadline);
 	duet__xen_block();
+	duet_loop_update_time(loop); /* callbacks count from after the sleep */
 	duet__xen_evtchn_dispatch();
 }

@@ -91,9 +91,11 @@ int duet_loop_run(struct duet_loop *loop);
  * `exit_code` as its result. Does not run stop hooks: see duet_shutdown(). */
 void duet_loop_stop(struct duet_loop *loop, int exit_code);
 
-/* The time cached at the start of the current iteration: one consistent
- * "now" for every callback of the iteration. (Timer deadlines are computed
- * from the clock itself when the timer is started.) */
+/* The time cached at the start of the current iteration, and again when
+ * the loop wakes from its wait (duet/platform.h): timers and defers of an
+ * iteration share one "now", and a device callback's "now" is never from
+ * before the sleep that preceded it. (Timer deadlines are computed from
+ * the clock itself when the timer is started.) */
 duet_time_t duet_loop_now(const struct duet_loop *loop);
 void duet_loop_update_time(struct duet_loop *loop);
 

@@ -9,7 +9,10 @@
  *     MUST return once `deadline` (monotonic ns) has passed or after at
  *     least one device event has been handled, whichever is first, and MUST
  *     return promptly (after handling what is ready) when the deadline is
- *     already past. Device callbacks run inside it. MAY return early for no
+ *     already past. Device callbacks run inside it, and a callback that
+ *     runs after it slept sees duet_loop_now() as of after the sleep: the
+ *     platform calls duet_loop_update_time() between waking and
+ *     dispatching (or as each callback begins). MAY return early for no
  *     reason; the core simply loops. With DUET_TIME_INFINITE it sleeps until
  *     an event.
  * duet_plat_clock_monotonic(), duet_plat_clock_wall()
