@@ -166,6 +166,36 @@ int duet_tcp_listen(struct duet_stack *stack, const struct duet_sockaddr *addr,
 				      cb, arg, out);
 }
 
+int duet_tcp_listen_all(struct duet_stack *stack,
+			const struct duet_sockaddr *addrs, size_t n,
+			bool skip_missing, duet_tcp_accept_cb cb, void *arg,
+			struct duet_tcp **out, const char *who)
+{
+	char where[DUET_SOCKADDR_STRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		int r = duet_tcp_listen(stack, &addrs[i], 511, cb, arg, &out[i]);
+		if (r < 0 && skip_missing && i > 0 &&
+		    (r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT)) {
+			DUET_WARN(who, "no %s on this host (%s): skipped",
+				  duet_sockaddr_format(&addrs[i], where,
+						       sizeof(where)),
+				  duet_strerror(r));
+			return (int)i;
+		}
+		if (r < 0) {
+			DUET_ERROR(who, "cannot listen on TCP %s: %s",
+				   duet_sockaddr_format(&addrs[i], where,
+							sizeof(where)),
+				   duet_strerror(r));
+			while (i-- > 0)
+				duet_tcp_close(out[i]);
+			return r;
+		}
+	}
+	return (int)n;
+}
+
 int duet_tcp_connect(struct duet_stack *stack, const struct duet_sockaddr *to,
 		     const struct duet_tcp_callbacks *cbs, void *arg,
 		     struct duet_tcp **out)

@@ -246,3 +246,35 @@ bool duet_ipaddr_equal(const struct duet_ipaddr *a, const struct duet_ipaddr *b)
 	size_t n = a->family == DUET_AF_INET ? 4 : 16;
 	return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
 }
+
+int duet_sockaddr_list_parse(const char *list, uint16_t port,
+			     struct duet_sockaddr *out, size_t max, char *err,
+			     size_t errlen)
+{
+	const char *p = list;
+	size_t n = 0;
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char tok[DUET_IPADDR_STRLEN];
+		if (len == 0 || len >= sizeof(tok) || n == max) {
+			snprintf(err, errlen,
+				 "addr=%s: expected up to %zu addresses, "
+				 "comma-separated",
+				 list, max);
+			return -EINVAL;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (duet_ipaddr_parse(tok, &out[n].ip) < 0) {
+			snprintf(err, errlen, "addr=%s: %s is not an IP address",
+				 list, tok);
+			return -EINVAL;
+		}
+		out[n++].port = port;
+		if (end == NULL)
+			return (int)n;
+		p = end + 1;
+	}
+}

@@ -152,31 +152,16 @@ static int load_zones(struct dns_app *a)
 
 static int parse_addrs(struct dns_app *a, const char *list, uint16_t port)
 {
-	const char *p = list;
+	char err[160];
+	int n = duet_sockaddr_list_parse(list, port, a->addr, MAX_ADDRS, err,
+					 sizeof(err));
 
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char tok[DUET_IPADDR_STRLEN];
-		if (len == 0 || len >= sizeof(tok) || a->naddrs == MAX_ADDRS) {
-			DUET_ERROR("dns",
-				   "addr=%s: expected up to %d "
-				   "addresses, comma-separated",
-				   list, MAX_ADDRS);
-			return -EINVAL;
-		}
-		memcpy(tok, p, len);
-		tok[len] = '\0';
-		if (duet_ipaddr_parse(tok, &a->addr[a->naddrs].ip) < 0) {
-			DUET_ERROR("dns", "addr=%s: %s is not an IP address",
-				   list, tok);
-			return -EINVAL;
-		}
-		a->addr[a->naddrs++].port = port;
-		if (end == NULL)
-			return 0;
-		p = end + 1;
+	if (n < 0) {
+		DUET_ERROR("dns", "%s", err);
+		return n;
 	}
+	a->naddrs = (size_t)n;
+	return 0;
 }
 
 static int dns_app_start(struct duet_loop *loop, void *arg)

@@ -301,7 +301,6 @@ int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 		  size_t naddrs, struct dns_server *server,
 		  const struct duet_connpool_config *pool)
 {
-	char where[DUET_SOCKADDR_STRLEN];
 	int r;
 
 	if (naddrs > DNS_TCP_LISTENERS)
@@ -310,22 +309,13 @@ int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 	duet_list_init(&t->conns);
 	if ((r = duet_connpool_init(&t->pool, loop, pool, conn_evict, t)) < 0)
 		return r;
-	for (size_t i = 0; i < naddrs; i++) {
-		/* A deep backlog: a flood's burst of connections waits
-		 * there to be admitted or evicted rather than being dropped
-		 * in the kernel, which would cost every client a SYN resend. */
-		r = duet_tcp_listen(stack, &addrs[i], 511, on_accept, t,
-				    &t->listeners[i]);
-		if (r < 0) {
-			DUET_ERROR("dns", "cannot listen on TCP %s: %s",
-				   duet_sockaddr_format(&addrs[i], where,
-							sizeof(where)),
-				   duet_strerror(r));
-			dns_tcp_stop(t);
-			return r;
-		}
-		t->nlisteners++;
+	r = duet_tcp_listen_all(stack, addrs, naddrs, false, on_accept, t,
+				t->listeners, "dns");
+	if (r < 0) {
+		duet_connpool_fini(&t->pool);
+		return r;
 	}
+	t->nlisteners = (size_t)r;
 	return 0;
 }
 

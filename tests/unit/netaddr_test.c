@@ -89,3 +89,33 @@ Test(netaddr, socket_addresses)
 	cr_assert_eq(duet_sockaddr_parse("[10.0.0.2]:1", &s), -EINVAL);
 	cr_assert_eq(duet_sockaddr_parse("[::1:1", &s), -EINVAL);
 }
+
+Test(netaddr, address_lists)
+{
+	struct duet_sockaddr a[2];
+	char err[160], buf[DUET_SOCKADDR_STRLEN];
+
+	cr_assert_eq(duet_sockaddr_list_parse("127.0.0.1,::1", 53, a, 2, err,
+					      sizeof(err)),
+		     2);
+	cr_assert_str_eq(duet_sockaddr_format(&a[0], buf, sizeof(buf)),
+			 "127.0.0.1:53");
+	cr_assert_str_eq(duet_sockaddr_format(&a[1], buf, sizeof(buf)),
+			 "[::1]:53");
+	cr_assert_eq(duet_sockaddr_list_parse("::", 7, a, 2, err, sizeof(err)),
+		     1);
+	cr_assert_eq(duet_sockaddr_list_parse("1.2.3.4,nowhere", 1, a, 2, err,
+					      sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err, "addr=1.2.3.4,nowhere: nowhere is not an IP address");
+	cr_assert_eq(duet_sockaddr_list_parse("1.1.1.1,2.2.2.2,3.3.3.3", 1, a, 2,
+					      err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err, "addr=1.1.1.1,2.2.2.2,3.3.3.3: expected up to 2 "
+			      "addresses, comma-separated");
+	cr_assert_eq(duet_sockaddr_list_parse("1.1.1.1,", 1, a, 2, err,
+					      sizeof(err)),
+		     -EINVAL);
+	cr_assert_eq(duet_sockaddr_list_parse("", 1, a, 2, err, sizeof(err)),
+		     -EINVAL);
+}

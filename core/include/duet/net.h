@@ -80,6 +80,12 @@ const char *duet_sockaddr_format(const struct duet_sockaddr *a, char *buf,
 bool duet_ipaddr_equal(const struct duet_ipaddr *a,
 		       const struct duet_ipaddr *b);
 
+/* A server's addr= list: "10.0.0.2,::1", each address with `port`, into
+ * out[0..max). The count, or -EINVAL with what is wrong in err. */
+int duet_sockaddr_list_parse(const char *list, uint16_t port,
+			     struct duet_sockaddr *out, size_t max, char *err,
+			     size_t errlen);
+
 /* -------------------------------------------------------------- stack */
 
 /* The stack the boot configured (from `--net` on POSIX, from the domain's
@@ -116,6 +122,17 @@ int duet_tcp_listen(struct duet_stack *stack, const struct duet_sockaddr *addr,
 int duet_tcp_connect(struct duet_stack *stack, const struct duet_sockaddr *to,
 		     const struct duet_tcp_callbacks *cbs, void *arg,
 		     struct duet_tcp **out);
+/* A server's listeners: one on each of addrs[0..n), backlog 511 (a burst
+ * of connections waits there to be admitted or evicted, rather than being
+ * dropped in the kernel and costing each client a SYN resend). With
+ * `skip_missing` (addresses the user did not choose), an address after the
+ * first that the host lacks (no IPv6) is skipped with a warning. Returns
+ * how many listen (out[0..]), or a negative errno, logged under `who`,
+ * with none left open. */
+int duet_tcp_listen_all(struct duet_stack *stack,
+			const struct duet_sockaddr *addrs, size_t n,
+			bool skip_missing, duet_tcp_accept_cb cb, void *arg,
+			struct duet_tcp **out, const char *who);
 void duet_tcp_set_callbacks(struct duet_tcp *c,
 			    const struct duet_tcp_callbacks *cbs, void *arg);
 
