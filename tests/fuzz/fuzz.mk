@@ -9,6 +9,7 @@ CPPFLAGS = -I$(top_srcdir)/core/include -I$(top_srcdir)/storage/include \
 	-I$(top_srcdir)/storage -I$(top_srcdir)/net/tls/include \
 	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz \
 	-I$(top_srcdir)/apps/httpd -I$(top_srcdir)/apps/dns \
+	-I$(top_srcdir)/apps/kv \
 	-I$(top_srcdir)/platform-xen \
 	-I$(top_srcdir)/net/lwip -isystem $(LWIP_SRC)/src/include \
 	-D__XEN_INTERFACE_VERSION__=0x00040e00
