@@ -119,12 +119,13 @@ build_dom0_tree() {
 	cp "$(command -v flock)" "$(command -v stat)" "$st/usr/bin/"
 	cp "$(PATH=/usr/sbin:/sbin:$PATH command -v losetup)" "$st/usr/sbin/"
 
-	# curl, for the HTTPS cases (the host's, as bash is).
-	cp "$(command -v curl)" "$st/usr/bin/"
+	# curl, for the HTTPS cases, and redis-cli, for kv's (the host's, as
+	# bash is: build-aux/deb-packages installs them).
+	cp "$(command -v curl)" "$(command -v redis-cli)" "$st/usr/bin/"
 
 	copy_with_libs "$st" "$st/$xenbin"/* "$st/usr/bin/xenstore" "$st/bin/bash" \
 		"$st/usr/bin/flock" "$st/usr/bin/stat" "$st/usr/sbin/losetup" \
-		"$st/usr/bin/curl"
+		"$st/usr/bin/curl" "$st/usr/bin/redis-cli"
 	# glibc dlopens libgcc_s for pthread_cancel; ldd cannot see that, and
 	# xl aborts without it.
 	cp -L "$root/lib/x86_64-linux-gnu/libgcc_s.so.1" "$st/lib/x86_64-linux-gnu/"
