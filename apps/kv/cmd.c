@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <duet/buildinfo.h>
+#include <duet/entropy.h>
 #include <duet/error.h>
 
 #include "cmd.h"
@@ -657,10 +658,27 @@ static void cmd_getrange(struct kv_ctx *c, const struct kv_arg *a, size_t n)
 	kv_reply_bulk(c->out, e->val + start, (size_t)(end - start + 1));
 }
 
+/* e (the live entry of key k, or NULL), made if absent and grown with
+ * zero bytes to at least len; NULL (replied) if it cannot be. */
+static struct kv_entry *at_least(struct kv_ctx *c, struct kv_entry *e,
+				 const struct kv_arg *k, size_t len)
+{
+	bool created = false;
+
+	if (e == NULL && (!key_fits(c, k) || (e = upsert(c, k, &created)) == NULL))
+		return NULL;
+	if (len > e->vlen && !kv_db_extend(&c->core->db, e, len)) {
+		if (created)
+			kv_db_remove(&c->core->db, e);
+		reply_oom(c);
+		return NULL;
+	}
+	return e;
+}
+
 static void cmd_setrange(struct kv_ctx *c, const struct kv_arg *a, size_t n)
 {
 	long long off;
-	bool created;
 	(void)n;
 
 	if (!arg_ll(c, &a[2], &off))
@@ -678,29 +696,235 @@ static void cmd_setrange(struct kv_ctx *c, const struct kv_arg *a, size_t n)
 		kv_reply_error(c->out, ERR_BIG);
 		return;
 	}
-	if (e == NULL && (!key_fits(c, &a[1]) ||
-			  (e = upsert(c, &a[1], &created)) == NULL))
+	if ((e = at_least(c, e, &a[1], (size_t)off + a[3].len)) == NULL)
 		return;
-	size_t end = (size_t)off + a[3].len;
-	if (end > e->vlen) {
-		/* Grow with zero bytes to the new end, then overwrite. */
-		size_t grow = end - e->vlen;
-		uint8_t *zeros = calloc(1, grow);
-		if (zeros == NULL || !kv_db_append(&c->core->db, e, zeros, grow)) {
-			free(zeros);
-			if (e->vlen == 0)
-				kv_db_remove(&c->core->db, e);
-			reply_oom(c);
-			return;
-		}
-		free(zeros);
-	}
 	memcpy(e->val + off, a[3].p, a[3].len);
 	persist(c, e);
 	kv_reply_int(c->out, (long long)e->vlen);
 }
 
+/* GETEX key [EX s | PX ms | EXAT ts | PXAT ms | PERSIST] */
+static void cmd_getex(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	bool persist_it = false, have = false;
+	int64_t at = 0;
+
+	for (size_t i = 2; i < n; i++) {
+		if (argeq(&a[i], "persist") && !have) {
+			persist_it = have = true;
+		} else if (i + 1 < n && !have &&
+			   (argeq(&a[i], "ex") || argeq(&a[i], "px") ||
+			    argeq(&a[i], "exat") || argeq(&a[i], "pxat"))) {
+			bool ms = a[i].p[0] == 'p' || a[i].p[0] == 'P';
+			if (!deadline(c, &a[i + 1], ms ? 1 : 1000, a[i].len == 4,
+				      true, "getex", &at))
+				return;
+			have = true;
+			i++;
+		} else {
+			kv_reply_error(c->out, ERR_SYNTAX);
+			return;
+		}
+	}
+	struct kv_entry *e = lookup(c, &a[1]);
+	reply_entry(c, e);
+	if (e == NULL || !have || (persist_it && e->expire_ms == 0))
+		return;
+	if (!persist_it && at <= kv_now_ms()) {
+		delete(c, e);
+		return;
+	}
+	kv_db_set_expiry(&c->core->db, e, persist_it ? 0 : at);
+	persist(c, e);
+}
+
+/* A bit offset within max_bulk bytes; false (replied) otherwise. */
+static bool bit_offset(struct kv_ctx *c, const struct kv_arg *a,
+		       long long *off)
+{
+	if (kv_strtoll(a->p, a->len, off) && *off >= 0 &&
+	    (unsigned long long)*off / 8 < c->core->max_bulk)
+		return true;
+	kv_reply_error(c->out, "ERR bit offset is not an integer or out of range");
+	return false;
+}
+
+static void cmd_getbit(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	long long off;
+	(void)n;
+
+	if (!bit_offset(c, &a[2], &off))
+		return;
+	struct kv_entry *e = lookup(c, &a[1]);
+	size_t byte = (size_t)(off >> 3);
+	int bit = e != NULL && byte < e->vlen
+		      ? e->val[byte] >> (7 - (off & 7)) & 1
+		      : 0;
+	kv_reply_int(c->out, bit);
+}
+
+static void cmd_setbit(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	long long off, on;
+	(void)n;
+
+	if (!bit_offset(c, &a[2], &off))
+		return;
+	if (!kv_strtoll(a[3].p, a[3].len, &on) || (on != 0 && on != 1)) {
+		kv_reply_error(c->out,
+			       "ERR bit is not an integer or out of range");
+		return;
+	}
+	size_t byte = (size_t)(off >> 3);
+	struct kv_entry *e = at_least(c, lookup(c, &a[1]), &a[1], byte + 1);
+	if (e == NULL)
+		return;
+	uint8_t mask = (uint8_t)(1u << (7 - (off & 7)));
+	int old = (e->val[byte] & mask) != 0;
+	e->val[byte] = (uint8_t)(on ? e->val[byte] | mask : e->val[byte] & ~mask);
+	persist(c, e);
+	kv_reply_int(c->out, old);
+}
+
 /* ----------------------------------------------------------- keyspace */
+
+/* Copies src's value and expiry to the key dst (made if absent): the
+ * entry of dst, or NULL (replied) if it cannot. */
+static struct kv_entry *copy_to(struct kv_ctx *c, const struct kv_entry *src,
+				const struct kv_arg *dst)
+{
+	bool created;
+	struct kv_entry *d;
+
+	if (!key_fits(c, dst) || (d = upsert(c, dst, &created)) == NULL)
+		return NULL;
+	if (!kv_db_set_value(&c->core->db, d, src->val, src->vlen)) {
+		if (created)
+			kv_db_remove(&c->core->db, d);
+		reply_oom(c);
+		return NULL;
+	}
+	kv_db_set_expiry(&c->core->db, d, src->expire_ms);
+	persist(c, d);
+	return d;
+}
+
+static bool same_key(const struct kv_arg *x, const struct kv_arg *y)
+{
+	return x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
+}
+
+static void rename_key(struct kv_ctx *c, const struct kv_arg *a, bool nx)
+{
+	struct kv_entry *src = lookup(c, &a[1]);
+
+	if (src == NULL) {
+		kv_reply_error(c->out, "ERR no such key");
+		return;
+	}
+	if (same_key(&a[1], &a[2])) {
+		if (nx)
+			kv_reply_int(c->out, 0);
+		else
+			kv_reply_ok(c->out);
+		return;
+	}
+	if (nx && lookup(c, &a[2]) != NULL) {
+		kv_reply_int(c->out, 0);
+		return;
+	}
+	lookup(c, &a[2]); /* drops an expired one */
+	if (copy_to(c, src, &a[2]) == NULL)
+		return;
+	/* The table may have grown: find the source again. */
+	delete(c, kv_db_lookup(&c->core->db, a[1].p, a[1].len, INT64_MIN));
+	if (nx)
+		kv_reply_int(c->out, 1);
+	else
+		kv_reply_ok(c->out);
+}
+
+static void cmd_rename(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	(void)n;
+	rename_key(c, a, false);
+}
+
+static void cmd_renamenx(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	(void)n;
+	rename_key(c, a, true);
+}
+
+/* COPY source destination [DB 0] [REPLACE] */
+static void cmd_copy(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	bool replace = false;
+	long long db;
+
+	for (size_t i = 3; i < n; i++) {
+		if (argeq(&a[i], "replace")) {
+			replace = true;
+		} else if (argeq(&a[i], "db") && i + 1 < n) {
+			if (!arg_ll(c, &a[++i], &db))
+				return;
+			if (db != 0) {
+				kv_reply_error(c->out,
+					       "ERR DB index is out of range");
+				return;
+			}
+		} else {
+			kv_reply_error(c->out, ERR_SYNTAX);
+			return;
+		}
+	}
+	if (same_key(&a[1], &a[2])) {
+		kv_reply_error(c->out,
+			       "ERR source and destination objects are the same");
+		return;
+	}
+	struct kv_entry *src = lookup(c, &a[1]);
+	if (src == NULL || (!replace && lookup(c, &a[2]) != NULL)) {
+		kv_reply_int(c->out, 0);
+		return;
+	}
+	lookup(c, &a[2]);
+	if (copy_to(c, src, &a[2]) != NULL)
+		kv_reply_int(c->out, 1);
+}
+
+static void pick_first(struct kv_entry *e, void *arg)
+{
+	struct kv_entry **out = arg;
+	if (*out == NULL)
+		*out = e;
+}
+
+static void cmd_randomkey(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	struct kv_db *db = &c->core->db;
+	int64_t now = kv_now_ms();
+	(void)a;
+	(void)n;
+
+	/* A random bucket, then the next non-empty ones; expired keys met
+	 * on the way are dropped (a few tries, as Redis bounds its own). */
+	for (int tries = 0; tries < 100 && db->count > 0; tries++) {
+		uint64_t r;
+		struct kv_entry *e = NULL;
+		duet_entropy(&r, sizeof(r));
+		uint64_t cursor = r & db->mask;
+		while (e == NULL) {
+			cursor = kv_db_scan(db, cursor, 1, pick_first, &e);
+		}
+		if (kv_db_lookup(db, e->key, e->klen, now) != NULL) {
+			kv_reply_bulk(c->out, e->key, e->klen);
+			return;
+		}
+	}
+	kv_reply_null(c->out);
+}
 
 static void cmd_type(struct kv_ctx *c, const struct kv_arg *a, size_t n)
 {
@@ -1102,6 +1326,22 @@ static void cmd_config(struct kv_ctx *c, const struct kv_arg *a, size_t n)
 	}
 }
 
+/* kv runs no scripts: there are no functions to list or flush. */
+static void cmd_function(struct kv_ctx *c, const struct kv_arg *a, size_t n)
+{
+	if (argeq(&a[1], "flush") &&
+	    (n == 2 || (n == 3 && (argeq(&a[2], "sync") ||
+				   argeq(&a[2], "async")))))
+		kv_reply_ok(c->out);
+	else if (argeq(&a[1], "list"))
+		kv_reply_array(c->out, 0);
+	else
+		kv_reply_errorf(c->out,
+				"ERR unknown subcommand '%.*s'. Try FUNCTION "
+				"HELP.",
+				(int)(a[1].len > 128 ? 128 : a[1].len), a[1].p);
+}
+
 static void cmd_command(struct kv_ctx *c, const struct kv_arg *a, size_t n);
 
 static const struct cmd commands[] = {
@@ -1109,6 +1349,7 @@ static const struct cmd commands[] = {
     {"client", -2, 0, 0, 0, 0, cmd_client},
     {"command", -1, 0, 0, 0, 0, cmd_command},
     {"config", -2, 0, 0, 0, 0, cmd_config},
+    {"copy", -3, WRITE, 1, 2, 1, cmd_copy},
     {"dbsize", 1, READONLY | FAST, 0, 0, 0, cmd_dbsize},
     {"decr", 2, WRITE | FAST, 1, 1, 1, cmd_decr},
     {"decrby", 3, WRITE | FAST, 1, 1, 1, cmd_decrby},
@@ -1120,8 +1361,11 @@ static const struct cmd commands[] = {
     {"expiretime", 2, READONLY | FAST, 1, 1, 1, cmd_expiretime},
     {"flushall", -1, WRITE, 0, 0, 0, cmd_flushdb},
     {"flushdb", -1, WRITE, 0, 0, 0, cmd_flushdb},
+    {"function", -2, 0, 0, 0, 0, cmd_function},
     {"get", 2, READONLY | FAST, 1, 1, 1, cmd_get},
+    {"getbit", 3, READONLY | FAST, 1, 1, 1, cmd_getbit},
     {"getdel", 2, WRITE | FAST, 1, 1, 1, cmd_getdel},
+    {"getex", -2, WRITE | FAST, 1, 1, 1, cmd_getex},
     {"getrange", 4, READONLY, 1, 1, 1, cmd_getrange},
     {"getset", 3, WRITE | FAST, 1, 1, 1, cmd_getset},
     {"hello", -1, FAST, 0, 0, 0, cmd_hello},
@@ -1140,9 +1384,13 @@ static const struct cmd commands[] = {
     {"psetex", 4, WRITE, 1, 1, 1, cmd_psetex},
     {"pttl", 2, READONLY | FAST, 1, 1, 1, cmd_pttl},
     {"quit", -1, FAST, 0, 0, 0, cmd_quit},
+    {"randomkey", 1, READONLY, 0, 0, 0, cmd_randomkey},
+    {"rename", 3, WRITE, 1, 2, 1, cmd_rename},
+    {"renamenx", 3, WRITE | FAST, 1, 2, 1, cmd_renamenx},
     {"scan", -2, READONLY, 0, 0, 0, cmd_scan},
     {"select", 2, FAST, 0, 0, 0, cmd_select},
     {"set", -3, WRITE, 1, 1, 1, cmd_set},
+    {"setbit", 4, WRITE, 1, 1, 1, cmd_setbit},
     {"setex", 4, WRITE, 1, 1, 1, cmd_setex},
     {"setnx", 3, WRITE | FAST, 1, 1, 1, cmd_setnx},
     {"setrange", 4, WRITE, 1, 1, 1, cmd_setrange},

@@ -107,6 +107,16 @@ void kv_db_flush(struct kv_db *db)
 		}
 		db->buckets[b] = NULL;
 	}
+	/* Back to the first size (the table never shrinks otherwise). */
+	struct kv_entry **small = db->mask + 1 > INITIAL_BUCKETS
+				      ? calloc(INITIAL_BUCKETS, sizeof(*small))
+				      : NULL;
+	if (small != NULL) {
+		free(db->buckets);
+		db->buckets = small;
+		db->mask = INITIAL_BUCKETS - 1;
+		db->sweep = 0;
+	}
 }
 
 void kv_db_fini(struct kv_db *db)
@@ -237,6 +247,23 @@ bool kv_db_append(struct kv_db *db, struct kv_entry *e, const void *v,
 		memcpy(e->val + e->vlen, v, n);
 	e->vlen += n;
 	db->value_bytes += n;
+	return true;
+}
+
+bool kv_db_extend(struct kv_db *db, struct kv_entry *e, size_t n)
+{
+	if (n <= e->vlen)
+		return true;
+	if (n > e->vcap) {
+		uint8_t *p = realloc(e->val, n);
+		if (p == NULL)
+			return false;
+		e->val = p;
+		e->vcap = n;
+	}
+	memset(e->val + e->vlen, 0, n - e->vlen);
+	db->value_bytes += n - e->vlen;
+	e->vlen = n;
 	return true;
 }
 

@@ -67,6 +67,9 @@ bool kv_db_set_value(struct kv_db *db, struct kv_entry *e, const void *v,
 /* Appends to e's value; false (e unchanged) if out of memory. */
 bool kv_db_append(struct kv_db *db, struct kv_entry *e, const void *v,
 		  size_t n);
+/* Grows e's value with zero bytes to n (no-op if it is that long);
+ * false (e unchanged) if out of memory. */
+bool kv_db_extend(struct kv_db *db, struct kv_entry *e, size_t n);
 void kv_db_set_expiry(struct kv_db *db, struct kv_entry *e, int64_t at_ms);
 /* Unlinks and frees e. */
 void kv_db_remove(struct kv_db *db, struct kv_entry *e);

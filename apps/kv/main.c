@@ -49,13 +49,13 @@ struct kv_app {
 static void sweep_tick(struct duet_timer *t, void *arg)
 {
 	struct kv_app *a = arg;
-	size_t buckets = (size_t)(a->core.db.mask + 1) / 16;
+	/* The whole table about every second, at most 64 Ki buckets a tick
+	 * (a bucket costs a load when empty). */
+	size_t buckets = (size_t)(a->core.db.mask + 1) / 8 + 16;
 	(void)t;
 
-	if (buckets < 16)
-		buckets = 16;
-	if (buckets > 4096)
-		buckets = 4096;
+	if (buckets > 65536)
+		buckets = 65536;
 	kv_db_expire_some(&a->core.db, buckets, kv_now_ms());
 }
 

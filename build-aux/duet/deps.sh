@@ -1,4 +1,5 @@
-# ./duet deps: the Debian packages, then lwIP's and BearSSL's sources.
+# ./duet deps: the Debian packages, then lwIP's and BearSSL's sources (and
+# Redis's, whose test suite kv is checked against).
 # Sourced by ./duet (build-aux/duet/lib.sh first); defines cmd_* functions.
 
 cmd_deps() {
@@ -14,5 +15,6 @@ cmd_deps() {
 		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing
 	fi
 	have_sources || fetch_sources
+	have_test_sources || fetch_test_sources
 }
 

@@ -46,6 +46,15 @@ fetch_sources() {
 
 have_sources() { [[ -f $lwip_dir/$lwip_marker && -f $bearssl_dir/$bearssl_marker ]]; }
 
+# Sources only tests read, never built: Redis's test suite, which
+# tests/posix/kv_redis_suite.sh runs against kv (it skips without it).
+redis_dir=$top/deps/redis
+redis_marker=tests/test_helper.tcl
+fetch_test_sources() {
+	"$top/build-aux/fetch-deb-source" redis "$top/deps" $redis_marker
+}
+have_test_sources() { [[ -f $redis_dir/$redis_marker ]]; }
+
 # A build needs the Debian packages and the two sources. Getting them
 # (apt as root, perhaps a deb-src entry added to the apt sources) is
 # ./duet deps's job alone, never a side effect of a build or a run.
