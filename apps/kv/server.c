@@ -40,6 +40,7 @@ struct kv_conn {
 	unsigned serving; /* serve() on the stack: no freeing under it */
 	bool dead;
 	bool no_ticket; /* a ticket could not be made: drop the connection */
+	struct duet_defer settled; /* replies released: send them */
 };
 
 static void held_free(struct held *h)
@@ -61,6 +62,7 @@ static void conn_free(struct kv_conn *k)
 		else
 			held_free(h);
 	}
+	duet_defer_cancel(&k->settled);
 	duet_connpool_remove(&k->slot);
 	duet_list_unlink(&k->link);
 	kv_request_free(&k->req);
@@ -148,6 +150,8 @@ static struct held *held_new(struct kv_conn *k, bool waits)
 static void serve(struct kv_conn *k);
 static void conn_pace(struct kv_conn *k);
 
+/* The store settles a commit's writes one after another: the replies
+ * they release go out together, from a defer, in one send. */
 static void ticket_done(struct kv_ticket *t)
 {
 	struct held *h = duet_container_of(t, struct held, ticket);
@@ -157,6 +161,14 @@ static void ticket_done(struct kv_ticket *t)
 		held_free(h);
 		return;
 	}
+	duet_defer_post(&k->settled);
+}
+
+static void on_settled(struct duet_defer *d, void *arg)
+{
+	struct kv_conn *k = arg;
+	(void)d;
+
 	release_held(k);
 	if (!conn_flush(k))
 		return;
@@ -438,6 +450,7 @@ static void on_accept(struct duet_tcp *listener, struct duet_tcp *c, void *arg)
 	k->c = c;
 	k->client.id = ++s->core->next_client_id;
 	duet_list_init(&k->held);
+	duet_defer_init(s->loop, &k->settled, on_settled, k);
 	duet_list_insert_tail(&s->conns, &k->link);
 	s->core->clients++;
 	s->core->connections++;
@@ -456,6 +469,7 @@ int kv_server_start(struct kv_server *s, struct kv_core *core,
 	if (naddrs > KV_LISTENERS)
 		return -EINVAL;
 	s->core = core;
+	s->loop = loop;
 	s->max_query = max_query;
 	s->limits.max_bulk = core->max_bulk;
 	s->limits.max_args = 1u << 20;

@@ -31,6 +31,7 @@
 
 struct kv_server {
 	struct kv_core *core;
+	struct duet_loop *loop;
 	struct duet_tcp *listeners[KV_LISTENERS];
 	size_t nlisteners;
 	struct duet_connpool pool;
