@@ -12,9 +12,17 @@ install_peers() {
 	[[ $# -gt 0 ]] || return 0
 	[[ $(id -u) -eq 0 ]] || sudo=sudo
 	say "$msg"
-	$sudo apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+	# Another apt (a second benchmark, unattended upgrades) may hold the
+	# lock: wait for it rather than fail or fight.
+	$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 \
+		install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+# The machine's load: every table is read with it (a busy machine's
+# numbers, ratios included, mean less). Said when a benchmark starts and
+# when it ends.
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # pin_cpus: sets server_cpu and client_cpu, command prefixes that keep the
 # server on CPU 1 and the load generator on CPU 0 (empty on one CPU).
@@ -35,6 +43,7 @@ tracked=()
 make_tmp() {
 	tmp=$(mktemp -d "$1")
 	trap cleanup EXIT
+	say "load average before: $(loadavg) ($(nproc) CPUs)"
 }
 track() { tracked+=("$1"); }
 cleanup() {
@@ -44,6 +53,7 @@ cleanup() {
 	done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
+	say "load average after: $(loadavg)"
 }
 
 # free_port: the process tests' picker (free for TCP and UDP).
