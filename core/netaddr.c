@@ -5,17 +5,7 @@
 
 #include <duet/error.h>
 #include <duet/net.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include <duet/text.h>
 
 /* Dotted quad, exactly four decimal parts of 0-255 without leading zeros
  * (a leading zero is octal to some parsers: refuse the ambiguity). */
@@ -58,8 +48,8 @@ static int parse_ipv6(const char *s, const char *end, uint8_t out[16])
 		unsigned v = 0;
 		int digits = 0;
 
-		while (s < end && hexval(*s) >= 0 && digits < 5) {
-			v = v * 16 + (unsigned)hexval(*s++);
+		while (s < end && duet_hex_digit(*s) >= 0 && digits < 5) {
+			v = v * 16 + (unsigned)duet_hex_digit(*s++);
 			digits++;
 		}
 		if (digits == 0 || digits > 4) {

@@ -4,6 +4,8 @@
  * any byte boundary parse exactly like one that arrived whole. */
 #include <string.h>
 
+#include <duet/text.h>
+
 #include "http_parse.h"
 
 const struct http_limits http_default_limits = {
@@ -97,17 +99,6 @@ static bool partial_line_ok(const char *p, size_t n)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes %HH escapes of p[0..n) into out (NULL: only checks them). */
 static long pct_decode(const char *p, size_t n, char *out)
 {
@@ -117,8 +108,8 @@ static long pct_decode(const char *p, size_t n, char *out)
 		char c = p[i];
 		if (c == '%') {
 			int hi, lo;
-			if (n - i < 3 || (hi = hex_value(p[i + 1])) < 0 ||
-			    (lo = hex_value(p[i + 2])) < 0)
+			if (n - i < 3 || (hi = duet_hex_digit(p[i + 1])) < 0 ||
+			    (lo = duet_hex_digit(p[i + 2])) < 0)
 				return -400;
 			c = (char)(hi << 4 | lo);
 			/* A NUL would cut the name short; an encoded '/' would
@@ -200,8 +191,8 @@ static bool host_valid(const char *v, size_t n)
 	} else {
 		for (; i < n && v[i] != ':'; i++) {
 			if (v[i] == '%') {
-				if (n - i < 3 || hex_value(v[i + 1]) < 0 ||
-				    hex_value(v[i + 2]) < 0)
+				if (n - i < 3 || duet_hex_digit(v[i + 1]) < 0 ||
+				    duet_hex_digit(v[i + 2]) < 0)
 					return false;
 				i += 2;
 			} else if (!is_host_char((unsigned char)v[i])) {
@@ -533,7 +524,7 @@ long http_chunked_feed(struct http_chunked *ck, const char *p, size_t n,
 			return -400;
 		switch (ck->state) {
 		case CK_SIZE:
-			if ((h = hex_value((char)c)) >= 0) {
+			if ((h = duet_hex_digit(c)) >= 0) {
 				if (ck->left > UINT64_MAX >> 4)
 					return -413;
 				ck->left = ck->left << 4 | (uint64_t)h;

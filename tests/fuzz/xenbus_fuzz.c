@@ -7,25 +7,25 @@
  * no step that never ends.
  *
  * Input: actions, each an op byte and its operands; values the front
- * reads are taken from the input as it asks. */
+ * reads are taken from the input as it asks: tests/unit/fakexs.c is the
+ * xenstore, and its hooks are the hostile part. */
 #include <errno.h>
 
 #include <xen/io/xenbus.h>
 
 #include <duet/sys.h>
 
+#include "fakexs.h"
 #include "fuzz.h"
 #include "xenbus.h"
 
 static struct fuzz_in in;
-static struct duet__xs_watch *watch;
-static bool tx_open;
 static struct duet_sys sys;
 static struct duet_loop *const loop = &sys.loop;
 static struct duet__xb_front fe;
 
 /* What a read returns: an error, a plausible value, or any bytes. */
-int duet__xs_read(uint32_t tx, const char *path, char *buf, size_t size)
+static int hostile_read(const char *path, char *buf, size_t size, void *arg)
 {
 	static const char *const plausible[] = {
 	    "/local/domain/0/backend/vif/5/0",
@@ -42,7 +42,7 @@ int duet__xs_read(uint32_t tx, const char *path, char *buf, size_t size)
 	    ""};
 	uint8_t how = fuzz_u8(&in);
 	const uint8_t *b;
-	(void)tx;
+	(void)arg;
 
 	FUZZ_CHECK(path != NULL && size > 0);
 	if (how < 16)
@@ -60,70 +60,29 @@ int duet__xs_read(uint32_t tx, const char *path, char *buf, size_t size)
 	return (int)strlen(buf);
 }
 
-int duet__xs_write(uint32_t tx, const char *path, const char *value)
+/* Whether a write or a transaction fails; listings are not served. */
+static int hostile_faults(enum fakexs_call call, const char *path, void *arg)
 {
-	FUZZ_CHECK(path != NULL && value != NULL);
-	FUZZ_CHECK(tx == XS_TX_NONE || tx_open);
-	return fuzz_u8(&in) < 240 ? 0 : -EIO;
-}
-
-int duet__xs_rm(uint32_t tx, const char *path)
-{
-	(void)tx;
-	FUZZ_CHECK(path != NULL);
-	return 0;
-}
-
-int duet__xs_directory(uint32_t tx, const char *path, char *buf, size_t size)
-{
-	(void)tx;
+	uint8_t how;
 	(void)path;
-	(void)buf;
-	(void)size;
-	return -ENOSYS;
+	(void)arg;
+
+	switch (call) {
+	case FAKEXS_WRITE: return fuzz_u8(&in) < 240 ? 0 : -EIO;
+	case FAKEXS_DIRECTORY: return -ENOSYS;
+	case FAKEXS_TX_START: return fuzz_u8(&in) >= 250 ? -EIO : 0;
+	case FAKEXS_ABORT: (void)fuzz_u8(&in); return 0;
+	case FAKEXS_COMMIT:
+		how = fuzz_u8(&in);
+		return how < 200 ? 0 : how < 250 ? -EAGAIN : -EIO;
+	default: return 0;
+	}
 }
 
-int duet__xs_tx_start(uint32_t *tx)
-{
-	FUZZ_CHECK(!tx_open);
-	if (fuzz_u8(&in) >= 250)
-		return -EIO;
-	tx_open = true;
-	*tx = 7;
-	return 0;
-}
-
-int duet__xs_tx_end(uint32_t tx, bool commit)
-{
-	FUZZ_CHECK(tx == 7 && tx_open);
-	tx_open = false;
-	uint8_t how = fuzz_u8(&in);
-	if (!commit)
-		return 0;
-	return how < 200 ? 0 : how < 250 ? -EAGAIN : -EIO;
-}
-
-int duet__xs_watch(struct duet__xs_watch *w, const char *path,
-		   duet__xs_watch_cb cb, void *arg)
-{
-	w->path = path;
-	w->cb = cb;
-	w->arg = arg;
-	watch = w;
-	return 0;
-}
-
-int duet__xs_unwatch(struct duet__xs_watch *w)
-{
-	if (watch == w)
-		watch = NULL;
-	return 0;
-}
-
-const char *duet__xs_home(void)
-{
-	return "/local/domain/5";
-}
+static const struct fakexs_hooks hostile = {
+    .fault = hostile_faults,
+    .read = hostile_read,
+};
 
 /* ------------------------------------------------------------ the driver */
 
@@ -148,7 +107,8 @@ static int d_prepare(void *arg)
 static int d_publish(void *arg, uint32_t tx, const char *node)
 {
 	(void)arg;
-	FUZZ_CHECK(drv.granted && tx_open && tx == 7 && node != NULL);
+	FUZZ_CHECK(drv.granted && fakexs_tx_open() && tx == FAKEXS_TX &&
+		   node != NULL);
 	return fuzz_u8(&in) < 245 ? 0 : -EIO;
 }
 
@@ -200,8 +160,8 @@ static const struct duet__xb_ops ops = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	in = (struct fuzz_in){data, size};
-	watch = NULL;
-	tx_open = false;
+	fakexs_reset();
+	fakexs_set_hooks(&hostile);
 	memset(&drv, 0, sizeof(drv));
 	memset(&fe, 0, sizeof(fe));
 	fakeplat_reset();
@@ -219,14 +179,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (op < 128) {
 			(void)duet__xb_step(&fe);
 		} else if (op < 192) {
-			if (watch != NULL)
-				watch->cb(watch->path, watch->arg);
+			(void)fakexs_fire();
 		} else if (op < 224) {
 			fuzz_run_for(loop, DUET_MSEC(100) * (op & 31));
 		} else {
 			duet__xb_fail(&fe, "the driver saw a bad ring");
 		}
-		FUZZ_CHECK(!tx_open);
+		FUZZ_CHECK(!fakexs_tx_open());
 		FUZZ_CHECK(!drv.connected || drv.granted);
 	}
 	/* The backend goes for good: the front ends up DEAD. */

@@ -1,7 +1,7 @@
 /* platform-xen/xenbus.c — a front-end's XenbusState protocol — against a
  * fake xenstore, with the test playing a backend that is slow, restarts,
  * closes, goes away, and misbehaves. Plain C on the host: xs.h's client is
- * replaced by the in-memory store below. */
+ * the in-memory store of tests/unit/fakexs.c. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,161 +12,28 @@
 #include <duet/sys.h>
 
 #include "fakeplat.h"
+#include "fakexs.h"
 #include "xenbus.h"
 
-/* ---- the fake xenstore ------------------------------------------------ */
+/* ---- xenstore's faults ------------------------------------------------ */
 
-#define NKEYS 64
-#define TXKEYS 32
-
-struct kv {
-	char path[160];
-	char value[64];
-	bool used;
-};
-
-static struct kv store[NKEYS];
-static struct kv txbuf[TXKEYS]; /* one transaction's writes */
-static bool tx_open;
 static unsigned eagain_commits; /* commits to refuse with -EAGAIN */
 static int read_error;		/* every read fails with this, if set */
-static unsigned writes;		/* writes outside transactions */
-static struct duet__xs_watch *watch;
 
-static struct kv *find(struct kv *tab, size_t n, const char *path)
+static int faults(enum fakexs_call call, const char *path, void *arg)
 {
-	for (size_t i = 0; i < n; i++)
-		if (tab[i].used && strcmp(tab[i].path, path) == 0)
-			return &tab[i];
-	return NULL;
-}
-
-static void put(struct kv *tab, size_t n, const char *path, const char *v)
-{
-	struct kv *e = find(tab, n, path);
-
-	for (size_t i = 0; e == NULL && i < n; i++)
-		if (!tab[i].used)
-			e = &tab[i];
-	cr_assert_not_null(e, "fake xenstore full");
-	e->used = true;
-	snprintf(e->path, sizeof(e->path), "%s", path);
-	snprintf(e->value, sizeof(e->value), "%s", v);
-}
-
-int duet__xs_read(uint32_t tx, const char *path, char *buf, size_t size)
-{
-	struct kv *e = tx != XS_TX_NONE ? find(txbuf, TXKEYS, path) : NULL;
-
-	if (read_error != 0)
+	(void)path;
+	(void)arg;
+	if (call == FAKEXS_READ)
 		return read_error;
-	if (e == NULL)
-		e = find(store, NKEYS, path);
-	if (e == NULL)
-		return -ENOENT;
-	snprintf(buf, size, "%s", e->value);
-	return (int)strlen(buf);
-}
-
-int duet__xs_write(uint32_t tx, const char *path, const char *value)
-{
-	if (tx != XS_TX_NONE) {
-		cr_assert(tx_open, "write in a transaction that is not open");
-		put(txbuf, TXKEYS, path, value);
-		return 0;
-	}
-	writes++;
-	put(store, NKEYS, path, value);
-	return 0;
-}
-
-int duet__xs_rm(uint32_t tx, const char *path)
-{
-	size_t len = strlen(path);
-
-	(void)tx;
-	for (size_t i = 0; i < NKEYS; i++)
-		if (store[i].used && strncmp(store[i].path, path, len) == 0 &&
-		    (store[i].path[len] == '\0' || store[i].path[len] == '/'))
-			store[i].used = false;
-	return 0;
-}
-
-/* The distinct first components under path/, in the store's order. */
-int duet__xs_directory(uint32_t tx, const char *path, char *buf, size_t size)
-{
-	size_t len = strlen(path), used = 0;
-	int n = 0;
-
-	(void)tx;
-	for (size_t i = 0; i < NKEYS; i++) {
-		const char *p = store[i].path;
-		if (!store[i].used || strncmp(p, path, len) != 0 || p[len] != '/')
-			continue;
-		p += len + 1;
-		size_t clen = strcspn(p, "/");
-		bool seen = false;
-		for (size_t at = 0; at < used && !seen; at += strlen(buf + at) + 1)
-			seen = strlen(buf + at) == clen &&
-			       strncmp(buf + at, p, clen) == 0;
-		if (seen)
-			continue;
-		cr_assert_lt(used + clen + 1, size, "directory buffer full");
-		memcpy(buf + used, p, clen);
-		buf[used + clen] = '\0';
-		used += clen + 1;
-		n++;
-	}
-	return n;
-}
-
-int duet__xs_tx_start(uint32_t *tx)
-{
-	cr_assert(!tx_open, "nested transaction");
-	memset(txbuf, 0, sizeof(txbuf));
-	tx_open = true;
-	*tx = 7;
-	return 0;
-}
-
-int duet__xs_tx_end(uint32_t tx, bool commit)
-{
-	cr_assert_eq(tx, 7);
-	cr_assert(tx_open);
-	tx_open = false;
-	if (!commit)
-		return 0;
-	if (eagain_commits > 0) {
+	if (call == FAKEXS_COMMIT && eagain_commits > 0) {
 		eagain_commits--;
 		return -EAGAIN;
 	}
-	for (size_t i = 0; i < TXKEYS; i++)
-		if (txbuf[i].used)
-			put(store, NKEYS, txbuf[i].path, txbuf[i].value);
 	return 0;
 }
 
-int duet__xs_watch(struct duet__xs_watch *w, const char *path,
-		   duet__xs_watch_cb cb, void *arg)
-{
-	w->path = path;
-	w->cb = cb;
-	w->arg = arg;
-	watch = w;
-	return 0;
-}
-
-int duet__xs_unwatch(struct duet__xs_watch *w)
-{
-	if (watch == w)
-		watch = NULL;
-	return 0;
-}
-
-const char *duet__xs_home(void)
-{
-	return "/local/domain/5";
-}
+static const struct fakexs_hooks hooks = {.fault = faults};
 
 /* ---- the test's backend and driver ------------------------------------ */
 
@@ -178,12 +45,12 @@ static void backend_says(int state)
 	char v[8];
 
 	snprintf(v, sizeof(v), "%d", state);
-	put(store, NKEYS, BACK "/state", v);
+	fakexs_put(BACK "/state", v);
 }
 
 static void backend_writes(const char *state)
 {
-	put(store, NKEYS, BACK "/state", state);
+	fakexs_put(BACK "/state", state);
 }
 
 static long front_key(const char *key)
@@ -191,16 +58,16 @@ static long front_key(const char *key)
 	char path[64];
 
 	snprintf(path, sizeof(path), FRONT "/%s", key);
-	struct kv *e = find(store, NKEYS, path);
-	return e == NULL ? -1 : strtol(e->value, NULL, 10);
+	const char *v = fakexs_get(path);
+	return v == NULL ? -1 : strtol(v, NULL, 10);
 }
 
 /* A watch event on the backend's state, as xenstore delivers it. */
 static void fire(void)
 {
-	cr_assert_not_null(watch, "no watch on the backend's state");
-	cr_assert_str_eq(watch->path, BACK "/state");
-	watch->cb(watch->path, watch->arg);
+	cr_assert_not_null(fakexs_watch(), "no watch on the backend's state");
+	cr_assert_str_eq(fakexs_watch()->path, BACK "/state");
+	fakexs_fire();
 }
 
 struct drv {
@@ -290,16 +157,14 @@ static void setup(void)
 {
 	fakeplat_reset();
 	duet_sys_init(&sys, NULL);
-	memset(store, 0, sizeof(store));
+	fakexs_reset();
+	fakexs_set_hooks(&hooks);
 	memset(&drv, 0, sizeof(drv));
-	tx_open = false;
 	eagain_commits = 0;
 	read_error = 0;
-	writes = 0;
-	watch = NULL;
-	put(store, NKEYS, FRONT "/backend", BACK);
-	put(store, NKEYS, FRONT "/backend-id", "0");
-	put(store, NKEYS, FRONT "/state", "1");
+	fakexs_put(FRONT "/backend", BACK);
+	fakexs_put(FRONT "/backend-id", "0");
+	fakexs_put(FRONT "/state", "1");
 	backend_says(XenbusStateInitialising);
 }
 
@@ -425,7 +290,7 @@ Test(xenbus, boot_waits_for_the_backend_and_watches_it)
 		     0);
 	cr_assert_eq(naps, 6);
 	cr_assert_eq(fe.phase, DUET__XB_UP);
-	cr_assert_not_null(watch);
+	cr_assert_not_null(fakexs_watch());
 }
 
 Test(xenbus, backend_restart_reconnects_with_fresh_rings)
@@ -559,12 +424,12 @@ Test(xenbus, detach_ends_the_device_without_writing_to_it)
 	/* The toolstack removes both directories. */
 	duet__xs_rm(XS_TX_NONE, BACK);
 	duet__xs_rm(XS_TX_NONE, FRONT);
-	unsigned before = writes;
+	unsigned before = fakexs_writes();
 	cr_assert_eq(duet__xb_step(&fe), DUET__XB_DEAD);
 	cr_assert_eq(drv.disconnects, 1);
 	cr_assert_eq(drv.releases, 1);
 	/* Any write would create the removed directory again. */
-	cr_assert_eq(writes, before, "wrote to a detached device");
+	cr_assert_eq(fakexs_writes(), before, "wrote to a detached device");
 	cr_assert_eq(front_key("state"), -1);
 }
 
@@ -573,7 +438,7 @@ Test(xenbus, offline_backend_is_a_detach_not_a_restart)
 	start(XenbusStateConnected);
 	connect_now();
 	/* libxl's detach: online=0, then the backend closes. */
-	put(store, NKEYS, BACK "/online", "0");
+	fakexs_put(BACK "/online", "0");
 	backend_says(XenbusStateClosing);
 	cr_assert_eq(duet__xb_step(&fe), DUET__XB_CLOSING);
 	cr_assert_eq(front_key("state"), XenbusStateClosed);
@@ -666,11 +531,11 @@ Test(xenbus, xenstore_errors_change_nothing)
 
 Test(xenbus, bad_backend_keys_are_rejected)
 {
-	put(store, NKEYS, FRONT "/backend-id", "-3");
+	fakexs_put(FRONT "/backend-id", "-3");
 	cr_assert_eq(duet__xb_init(&fe, loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -EINVAL);
-	put(store, NKEYS, FRONT "/backend-id", "zero");
+	fakexs_put(FRONT "/backend-id", "zero");
 	cr_assert_eq(duet__xb_init(&fe, loop, "net0", FRONT, XenbusStateConnected,
 				   true, &ops, &drv),
 		     -EINVAL);
@@ -698,12 +563,12 @@ Test(xenbus_enumerate, sorted_by_number_named_by_place)
 {
 	struct duet__xb_found found[4];
 
-	memset(store, 0, sizeof(store));
-	put(store, NKEYS, "device/vbd/51728/backend", "b");
-	put(store, NKEYS, "device/vbd/51712/backend", "a");
-	put(store, NKEYS, "device/vbd/51712/state", "1");
-	put(store, NKEYS, "device/vbd/bogus/backend", "c");
-	put(store, NKEYS, "device/vbd/768/backend", "d");
+	fakexs_reset();
+	fakexs_put("device/vbd/51728/backend", "b");
+	fakexs_put("device/vbd/51712/backend", "a");
+	fakexs_put("device/vbd/51712/state", "1");
+	fakexs_put("device/vbd/bogus/backend", "c");
+	fakexs_put("device/vbd/768/backend", "d");
 	cr_assert_eq(duet__xb_enumerate("device/vbd", "disk", found, 4), 3);
 	cr_assert_str_eq(found[0].id, "768");
 	cr_assert_str_eq(found[0].name, "disk0");
@@ -718,10 +583,10 @@ Test(xenbus_enumerate, vifs_keep_their_numbers_and_max_bounds)
 {
 	struct duet__xb_found found[2];
 
-	memset(store, 0, sizeof(store));
-	put(store, NKEYS, "device/vif/2/mac", "m");
-	put(store, NKEYS, "device/vif/1/mac", "m");
-	put(store, NKEYS, "device/vif/0/mac", "m");
+	fakexs_reset();
+	fakexs_put("device/vif/2/mac", "m");
+	fakexs_put("device/vif/1/mac", "m");
+	fakexs_put("device/vif/0/mac", "m");
 	cr_assert_eq(duet__xb_enumerate("device/vif", "net", found, 2), 2);
 	cr_assert_str_eq(found[0].name, "net0");
 	cr_assert_str_eq(found[0].node, "device/vif/0");
