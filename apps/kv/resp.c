@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <duet/text.h>
+
 #include "resp.h"
 
 bool kv_strtoll(const uint8_t *p, size_t n, long long *out)
@@ -145,14 +147,6 @@ static enum kv_resp_result parse_multibulk(struct kv_request *req,
 	return KV_RESP_OK;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool is_space(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
@@ -185,10 +179,10 @@ static bool split_inline(struct kv_request *req, const uint8_t *s, size_t n)
 			uint8_t c = s[i];
 			if (quote == '"') {
 				if (c == '\\' && i + 3 < n && s[i + 1] == 'x' &&
-				    hexval(s[i + 2]) >= 0 &&
-				    hexval(s[i + 3]) >= 0) {
-					*out++ = (uint8_t)(hexval(s[i + 2]) << 4 |
-							   hexval(s[i + 3]));
+				    duet_hex_digit(s[i + 2]) >= 0 &&
+				    duet_hex_digit(s[i + 3]) >= 0) {
+					*out++ = (uint8_t)(duet_hex_digit(s[i + 2]) << 4 |
+							   duet_hex_digit(s[i + 3]));
 					i += 4;
 					continue;
 				}

@@ -71,12 +71,7 @@ TestSuite(dns_tcp, .init = setup, .fini = teardown);
 
 static struct fconn *connect_(int i, size_t space)
 {
-	struct fconn *f = &conns[i];
-	f->base.stack = &fstack;
-	f->space = space;
-	f->port = (uint16_t)(5000 + i);
-	accept_cb(&flistener, &f->base, accept_arg);
-	return f;
+	return fakestack_accept(&conns[i], space, (uint16_t)(5000 + i));
 }
 
 /* n framed queries for big.example.com TXT, IDs 0..n-1, into buf. */

@@ -171,11 +171,8 @@ Test(httpd, free_list_is_trimmed_after_a_flood)
 {
 	static struct fconn many[200];
 	restart(200, 0);
-	for (int i = 0; i < 200; i++) {
-		many[i].base.stack = &fstack;
-		many[i].space = SIZE_MAX;
-		accept_cb(&flistener, &many[i].base, accept_arg);
-	}
+	for (int i = 0; i < 200; i++)
+		fakestack_accept(&many[i], SIZE_MAX, 0);
 	cr_assert_eq(srv.nconns, 200);
 	for (int i = 0; i < 200; i++)
 		duet_tcp_deliver_recv(&many[i].base, "", 0);

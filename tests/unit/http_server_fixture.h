@@ -78,12 +78,7 @@ TestSuite(httpd, .init = start, .fini = finish);
 
 static inline struct fconn *connect_(int i)
 {
-	struct fconn *f = &conns[i];
-	f->base.stack = &fstack;
-	f->space = SIZE_MAX;
-	f->port = (uint16_t)(5000 + i);
-	accept_cb(&flistener, &f->base, accept_arg);
-	return f;
+	return fakestack_accept(&conns[i], SIZE_MAX, (uint16_t)(5000 + i));
 }
 
 static inline void send_str(struct fconn *f, const char *s)

@@ -129,14 +129,7 @@ TestSuite(httpd_stream, .init = setup, .fini = teardown);
 
 static struct fconn *connect_(int i, size_t space)
 {
-	struct fconn *f = &conns[i];
-
-	f->base.stack = &fstack;
-	f->space = space;
-	f->port = (uint16_t)(6000 + i);
-	f->body_hash = FAKESTACK_FNV0;
-	accept_cb(&flistener, &f->base, accept_arg);
-	return f;
+	return fakestack_accept(&conns[i], space, (uint16_t)(6000 + i));
 }
 
 static void send_str(struct fconn *f, const char *s)

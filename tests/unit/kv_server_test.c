@@ -73,12 +73,7 @@ TestSuite(kv_server, .init = setup, .fini = teardown);
 
 static struct fconn *connect_(int i, size_t space)
 {
-	struct fconn *f = &conns[i];
-	f->base.stack = &fstack;
-	f->space = space;
-	f->port = (uint16_t)(7000 + i);
-	accept_cb(&flistener, &f->base, accept_arg);
-	return f;
+	return fakestack_accept(&conns[i], space, (uint16_t)(7000 + i));
 }
 
 static void send_str(struct fconn *f, const char *s)

@@ -144,6 +144,19 @@ static int f_peer(const struct duet_tcp *c, struct duet_sockaddr *out)
 	return 0;
 }
 
+/* A client connects: f arrives at the listener with `space` bytes of send
+ * capacity, from 127.0.0.1:port. */
+static inline struct fconn *fakestack_accept(struct fconn *f, size_t space,
+					     uint16_t port)
+{
+	f->base.stack = &fstack;
+	f->space = space;
+	f->port = port;
+	f->body_hash = FAKESTACK_FNV0;
+	accept_cb(&flistener, &f->base, accept_arg);
+	return f;
+}
+
 static const struct duet_stack_ops fops = {
     .tcp_listen = f_listen,
     .tcp_send = f_send,
