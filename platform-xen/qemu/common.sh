@@ -12,10 +12,11 @@ out=$cache/out   # per-run artefacts: serial log, staged initramfs
 build=${DUET_XEN_BUILD:-$top/build/xen}
 bb=$root/bin/busybox
 
-# Under TCG a PV Linux guest needs seconds just to be unpacked by xl; the
-# memory split leaves ~1.4 GiB for guests.
+# Under TCG a PV Linux guest needs seconds just to be unpacked by xl. dom0
+# holds its initramfs (every case's images, ~135 MiB) twice while it
+# unpacks: 768 MiB, which leaves ~1.2 GiB for guests.
 qemu_mem=2048
-dom0_mem=512M
+dom0_mem=768M
 xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem dom0_max_vcpus=1 loglvl=all guest_loglvl=all smap=0 smep=0 noreboot=false"
 # smap=0 smep=0: under TCG, dom0 dies at once with an unhandled #PF
 # (create_bounce_frame) without them. One dom0 vCPU: two made runs slower
