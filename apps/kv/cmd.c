@@ -16,11 +16,6 @@
 #define ERR_OVERFLOW "ERR increment or decrement would overflow"
 #define ERR_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
-int64_t kv_now_ms(void)
-{
-	return (int64_t)(duet_clock_wall() / DUET_NSEC_PER_MSEC);
-}
-
 void kv_on_expire(struct kv_db *db, struct kv_entry *e, void *arg)
 {
 	struct kv_core *core = arg;

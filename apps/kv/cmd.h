@@ -52,9 +52,6 @@ struct kv_ctx {
 
 void kv_exec(struct kv_ctx *ctx, const struct kv_arg *argv, size_t argc);
 
-/* Wall-clock milliseconds, the clock expiry deadlines are in. */
-int64_t kv_now_ms(void);
-
 /* The keyspace's expiry hook: a key found expired is deleted from the
  * store too (arg: the struct kv_core). */
 void kv_on_expire(struct kv_db *db, struct kv_entry *e, void *arg);

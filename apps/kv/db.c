@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <duet/clock.h>
 #include <duet/entropy.h>
 
 #include "db.h"
@@ -338,6 +339,11 @@ size_t kv_db_expire_some(struct kv_db *db, size_t buckets, int64_t now_ms)
 		db->sweep = next_cursor(db->sweep, db->mask);
 	}
 	return removed;
+}
+
+int64_t kv_now_ms(void)
+{
+	return (int64_t)(duet_clock_wall() / DUET_NSEC_PER_MSEC);
 }
 
 /* ------------------------------------------------------------- glob */

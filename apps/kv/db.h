@@ -86,6 +86,9 @@ uint64_t kv_db_scan(struct kv_db *db, uint64_t cursor, size_t count,
  * removed. */
 size_t kv_db_expire_some(struct kv_db *db, size_t buckets, int64_t now_ms);
 
+/* Wall-clock milliseconds, the clock expiry deadlines are in. */
+int64_t kv_now_ms(void);
+
 /* Redis's glob: * ? [abc] [^a-z] and \ escapes; case-sensitive. */
 bool kv_glob(const uint8_t *pat, size_t plen, const uint8_t *s, size_t n);
 

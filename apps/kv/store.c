@@ -15,11 +15,6 @@
 #define RECORD_HEADER 9 /* version, expiry (8 bytes, little-endian ms) */
 #define LOAD_DEPTH 8
 
-static int64_t now_ms(void)
-{
-	return (int64_t)(duet_clock_wall() / DUET_NSEC_PER_MSEC);
-}
-
 /* ------------------------------------------------------------- keys */
 
 static size_t key_encoded_len(const uint8_t *k, size_t n)
@@ -232,7 +227,7 @@ static bool apply_record(struct kv_store *s, const uint8_t *k, size_t n,
 		return false;
 	int64_t exp = (int64_t)get_le64(rec + 1);
 	struct kv_entry *e = kv_db_lookup(s->db, k, n, INT64_MIN);
-	if (exp != 0 && exp <= now_ms()) {
+	if (exp != 0 && exp <= kv_now_ms()) {
 		if (e != NULL)
 			kv_db_remove(s->db, e);
 		s->dropped_expired++;
