@@ -1,5 +1,6 @@
 /* The connection-slot policy every server shares; see duet/connpool.h. */
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,4 +264,92 @@ void duet_connpool_log(const struct duet_connpool *p, const char *who)
 		  (unsigned long long)st->refused_busy,
 		  (unsigned long long)st->refused_young,
 		  (unsigned long long)st->refused_peer);
+}
+
+static void server_evict(struct duet_pooled *pc, enum duet_evict_reason why,
+			 void *arg)
+{
+	struct duet_tcp_server *s = arg;
+	struct duet_server_conn *sc =
+	    duet_container_of(pc, struct duet_server_conn, slot);
+
+	/* A timeout lets what is queued still go; a newcomer needs the slot
+	 * now. */
+	if (why == DUET_EVICT_IDLE_TIMEOUT || why == DUET_EVICT_REQUEST_TIMEOUT)
+		duet_tcp_close(sc->tcp);
+	else
+		duet_tcp_abort(sc->tcp);
+	duet_server_conn_end(sc);
+	s->ops->release(sc, s->arg);
+}
+
+static void server_accept(struct duet_tcp *listener, struct duet_tcp *c,
+			  void *arg)
+{
+	struct duet_tcp_server *s = arg;
+	struct duet_sockaddr peer;
+	struct duet_server_conn *sc = s->ops->open(s->arg);
+	(void)listener;
+
+	if (duet_tcp_peer(c, &peer) < 0)
+		memset(&peer, 0, sizeof(peer));
+	if (sc == NULL || duet_connpool_admit(&s->pool, &sc->slot, &peer.ip) < 0) {
+		if (sc != NULL)
+			s->ops->release(sc, s->arg);
+		if (s->ops->refused != NULL)
+			s->ops->refused(s->arg);
+		duet_tcp_abort(c);
+		return;
+	}
+	sc->tcp = c;
+	duet_list_insert_tail(&s->conns, &sc->link);
+	s->ops->start(sc, s->arg);
+}
+
+int duet_tcp_server_start(struct duet_tcp_server *s, struct duet_loop *loop,
+			  struct duet_stack *stack,
+			  const struct duet_sockaddr *addrs, size_t naddrs,
+			  bool skip_missing,
+			  const struct duet_connpool_config *cfg,
+			  const struct duet_tcp_server_ops *ops, void *arg,
+			  const char *who)
+{
+	int r;
+
+	if (naddrs > DUET_TCP_SERVER_LISTENERS)
+		return -EINVAL;
+	s->ops = ops;
+	s->arg = arg;
+	duet_list_init(&s->conns);
+	if ((r = duet_connpool_init(&s->pool, loop, cfg, server_evict, s)) < 0)
+		return r;
+	r = duet_tcp_listen_all(stack, addrs, naddrs, skip_missing,
+				server_accept, s, s->listeners, who);
+	if (r < 0) {
+		duet_connpool_fini(&s->pool);
+		return r;
+	}
+	s->nlisteners = (size_t)r;
+	return 0;
+}
+
+void duet_server_conn_end(struct duet_server_conn *sc)
+{
+	duet_connpool_remove(&sc->slot);
+	duet_list_unlink(&sc->link);
+}
+
+void duet_tcp_server_stop(struct duet_tcp_server *s)
+{
+	for (size_t i = 0; i < s->nlisteners; i++)
+		duet_tcp_close(s->listeners[i]);
+	s->nlisteners = 0;
+	while (!duet_list_empty(&s->conns)) {
+		struct duet_server_conn *sc = duet_container_of(
+		    s->conns.next, struct duet_server_conn, link);
+		duet_tcp_close(sc->tcp);
+		duet_server_conn_end(sc);
+		s->ops->release(sc, s->arg);
+	}
+	duet_connpool_fini(&s->pool);
 }

@@ -81,7 +81,7 @@ static void dns_app_stop(struct duet_stop_hook *hook, void *arg)
 	for (size_t i = 0; i < a->naddrs; i++)
 		duet_udp_close(a->udp[i]);
 	if (a->tcp_on) {
-		duet_connpool_log(&a->tcp.pool, "dns: tcp");
+		duet_connpool_log(&a->tcp.srv.pool, "dns: tcp");
 		DUET_INFO("dns",
 			  "tcp: %llu closed for bad framing or too much input, "
 			  "at most %zu bytes of output held",

@@ -9,10 +9,8 @@
 #include "tcp.h"
 
 struct dns_tcp_conn {
-	struct duet_list link; /* in t->conns */
-	struct duet_pooled slot;
+	struct duet_server_conn sc;
 	struct dns_tcp *t;
-	struct duet_tcp *c;
 	bool paused;   /* reading paused: the output is over its bound */
 	bool answered; /* since the pool last heard of progress */
 	bool eof;      /* the client shut down its side */
@@ -22,19 +20,26 @@ struct dns_tcp_conn {
 	size_t out_off, out_len, out_cap;
 };
 
-static void conn_free(struct dns_tcp_conn *k)
+static void conn_release(struct duet_server_conn *sc, void *arg)
 {
-	duet_connpool_remove(&k->slot);
-	duet_list_unlink(&k->link);
+	struct dns_tcp_conn *k = duet_container_of(sc, struct dns_tcp_conn, sc);
+	(void)arg;
+
 	free(k->in);
 	free(k->out);
 	free(k);
 }
 
+static void conn_free(struct dns_tcp_conn *k)
+{
+	duet_server_conn_end(&k->sc);
+	conn_release(&k->sc, NULL);
+}
+
 static void conn_abort(struct dns_tcp_conn *k)
 {
 	k->t->closed_bad++;
-	duet_tcp_abort(k->c);
+	duet_tcp_abort(k->sc.tcp);
 	conn_free(k);
 }
 
@@ -72,7 +77,7 @@ static bool conn_flush(struct dns_tcp_conn *k)
 {
 	while (out_pending(k) > 0) {
 		long s =
-		    duet_tcp_send(k->c, k->out + k->out_off, out_pending(k));
+		    duet_tcp_send(k->sc.tcp, k->out + k->out_off, out_pending(k));
 		if (s == -EAGAIN)
 			return true;
 		if (s < 0) {
@@ -94,7 +99,7 @@ static bool conn_flush(struct dns_tcp_conn *k)
 static bool conn_queue(struct dns_tcp_conn *k, const uint8_t *msg, size_t n)
 {
 	if (out_pending(k) == 0) {
-		long s = duet_tcp_send(k->c, msg, n);
+		long s = duet_tcp_send(k->sc.tcp, msg, n);
 		if (s == (long)n)
 			return true;
 		if (s < 0 && s != -EAGAIN) {
@@ -193,14 +198,14 @@ static bool conn_serve_buffered(struct dns_tcp_conn *k)
 static void conn_pace(struct dns_tcp_conn *k)
 {
 	if (k->eof && out_pending(k) == 0) {
-		duet_tcp_close(k->c);
+		duet_tcp_close(k->sc.tcp);
 		conn_free(k);
 		return;
 	}
 	if (k->answered)
-		duet_connpool_done(&k->slot, k->in_len > 0);
+		duet_connpool_done(&k->sc.slot, k->in_len > 0);
 	else if (k->in_len > 0)
-		duet_connpool_partial(&k->slot);
+		duet_connpool_partial(&k->sc.slot);
 	k->answered = false;
 	if (k->eof)
 		return; /* nothing more to read */
@@ -208,9 +213,9 @@ static void conn_pace(struct dns_tcp_conn *k)
 	bool over = out_pending(k) >= DNS_TCP_OUT_HIGH;
 
 	if (over && !k->paused)
-		duet_tcp_pause(k->c);
+		duet_tcp_pause(k->sc.tcp);
 	else if (!over && k->paused)
-		duet_tcp_resume(k->c);
+		duet_tcp_resume(k->sc.tcp);
 	k->paused = over;
 }
 
@@ -256,79 +261,40 @@ static void conn_error(struct duet_tcp *c, int err, void *arg)
 	conn_free(k); /* the stack closes it */
 }
 
-/* The pool ends a connection: a timeout closes it (what is queued still
- * goes), a newcomer's need for the slot resets it. */
-static void conn_evict(struct duet_pooled *pc, enum duet_evict_reason why,
-		       void *arg)
-{
-	struct dns_tcp_conn *k =
-	    duet_container_of(pc, struct dns_tcp_conn, slot);
-	(void)arg;
-
-	if (why == DUET_EVICT_IDLE_TIMEOUT || why == DUET_EVICT_REQUEST_TIMEOUT)
-		duet_tcp_close(k->c);
-	else
-		duet_tcp_abort(k->c);
-	conn_free(k);
-}
-
 static const struct duet_tcp_callbacks conn_callbacks = {
     .recv = conn_recv, .writable = conn_writable, .error = conn_error};
 
-static void on_accept(struct duet_tcp *listener, struct duet_tcp *c, void *arg)
+static struct duet_server_conn *conn_open(void *arg)
 {
-	struct dns_tcp *t = arg;
-	struct duet_sockaddr peer;
 	struct dns_tcp_conn *k = calloc(1, sizeof(*k));
-	(void)listener;
 
-	if (duet_tcp_peer(c, &peer) < 0)
-		memset(&peer, 0, sizeof(peer));
-	if (k == NULL ||
-	    duet_connpool_admit(&t->pool, &k->slot, &peer.ip) < 0) {
-		free(k);
-		duet_tcp_abort(c);
-		return;
-	}
-	k->t = t;
-	k->c = c;
-	duet_list_insert_tail(&t->conns, &k->link);
-	duet_tcp_set_callbacks(c, &conn_callbacks, k);
+	if (k == NULL)
+		return NULL;
+	k->t = arg;
+	return &k->sc;
 }
+
+static void conn_start(struct duet_server_conn *sc, void *arg)
+{
+	(void)arg;
+	duet_tcp_set_callbacks(sc->tcp, &conn_callbacks,
+			       duet_container_of(sc, struct dns_tcp_conn, sc));
+}
+
+static const struct duet_tcp_server_ops server_ops = {
+    .open = conn_open, .start = conn_start, .release = conn_release};
 
 int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 		  struct duet_stack *stack, const struct duet_sockaddr *addrs,
 		  size_t naddrs, struct dns_server *server,
 		  const struct duet_connpool_config *pool)
 {
-	int r;
-
-	if (naddrs > DNS_TCP_LISTENERS)
-		return -EINVAL;
 	t->server = server;
-	duet_list_init(&t->conns);
-	if ((r = duet_connpool_init(&t->pool, loop, pool, conn_evict, t)) < 0)
-		return r;
-	r = duet_tcp_listen_all(stack, addrs, naddrs, false, on_accept, t,
-				t->listeners, "dns");
-	if (r < 0) {
-		duet_connpool_fini(&t->pool);
-		return r;
-	}
-	t->nlisteners = (size_t)r;
-	return 0;
+	return duet_tcp_server_start(&t->srv, loop, stack, addrs, naddrs, false,
+				     pool, &server_ops, t, "dns");
 }
 
 void dns_tcp_stop(struct dns_tcp *t)
 {
-	for (size_t i = 0; i < t->nlisteners; i++)
-		duet_tcp_close(t->listeners[i]);
-	t->nlisteners = 0;
-	while (!duet_list_empty(&t->conns)) {
-		struct dns_tcp_conn *k =
-		    duet_container_of(t->conns.next, struct dns_tcp_conn, link);
-		duet_tcp_close(k->c);
-		conn_free(k);
-	}
-	duet_connpool_fini(&t->pool);
+	duet_tcp_server_stop(&t->srv);
 }

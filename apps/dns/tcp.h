@@ -29,17 +29,13 @@
 
 #include "answer.h"
 
-#define DNS_TCP_LISTENERS 4
 #define DNS_TCP_OUT_HIGH  65536
 /* A partial query and one delivery from the stack (at most 64 KiB). */
 #define DNS_TCP_IN_MAX (2 + DNS_QUERY_MAX + 65536)
 
 struct dns_tcp {
 	struct dns_server *server;
-	struct duet_tcp *listeners[DNS_TCP_LISTENERS];
-	size_t nlisteners;
-	struct duet_connpool pool;
-	struct duet_list conns; /* every connection, for stop */
+	struct duet_tcp_server srv;
 	uint64_t closed_bad;
 	size_t out_peak;	/* the most output one connection held */
 	uint8_t out[2 + 65535]; /* the answer being built */

@@ -90,7 +90,7 @@ static void kv_app_stop(struct duet_stop_hook *hook, void *arg)
 			  a->core.db.count,
 			  (unsigned long long)a->core.store.writes,
 			  (unsigned long long)a->core.store.failures);
-		duet_connpool_log(&a->server.pool, "kv");
+		duet_connpool_log(&a->server.srv.pool, "kv");
 		kv_server_stop(&a->server);
 		a->serving = false;
 	}
@@ -123,7 +123,7 @@ static int serve(struct kv_app *a)
 				 a->addr, a->naddrs, a->defaulted, &a->pool,
 				 a->max_query)) < 0)
 		return r;
-	a->naddrs = a->server.nlisteners;
+	a->naddrs = a->server.srv.nlisteners;
 	a->serving = true;
 	duet_timer_init(a->loop, &a->sweep, sweep_tick, a);
 	duet_timer_start(&a->sweep, DUET_MSEC(100), DUET_MSEC(100));

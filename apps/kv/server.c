@@ -22,10 +22,8 @@ struct held {
 };
 
 struct kv_conn {
-	struct duet_list link; /* in s->conns */
-	struct duet_pooled slot;
+	struct duet_server_conn sc;
 	struct kv_server *s;
-	struct duet_tcp *c;
 	struct kv_client client;
 	struct kv_request req;
 	struct kv_buf in;
@@ -49,9 +47,11 @@ static void held_free(struct held *h)
 	free(h);
 }
 
-static void conn_free(struct kv_conn *k)
+static void conn_release(struct duet_server_conn *sc, void *arg)
 {
+	struct kv_conn *k = duet_container_of(sc, struct kv_conn, sc);
 	struct kv_core *core = k->s->core;
+	(void)arg;
 
 	while (!duet_list_empty(&k->held)) {
 		struct held *h =
@@ -63,8 +63,6 @@ static void conn_free(struct kv_conn *k)
 			held_free(h);
 	}
 	duet_defer_cancel(&k->settled);
-	duet_connpool_remove(&k->slot);
-	duet_list_unlink(&k->link);
 	kv_request_free(&k->req);
 	kv_buf_free(&k->in);
 	kv_buf_free(&k->out);
@@ -73,13 +71,19 @@ static void conn_free(struct kv_conn *k)
 	free(k);
 }
 
+static void conn_free(struct kv_conn *k)
+{
+	duet_server_conn_end(&k->sc);
+	conn_release(&k->sc, NULL);
+}
+
 /* Ends the connection now (a reset), or once serve() has unwound. */
 static void conn_abort(struct kv_conn *k)
 {
 	if (k->dead)
 		return;
 	k->dead = true;
-	duet_tcp_abort(k->c);
+	duet_tcp_abort(k->sc.tcp);
 	if (k->serving == 0)
 		conn_free(k);
 }
@@ -93,7 +97,7 @@ static size_t out_pending(const struct kv_conn *k)
 static bool conn_flush(struct kv_conn *k)
 {
 	while (out_pending(k) > 0) {
-		long n = duet_tcp_send(k->c, k->out.p + k->out_off,
+		long n = duet_tcp_send(k->sc.tcp, k->out.p + k->out_off,
 				       out_pending(k));
 		if (n == -EAGAIN)
 			break;
@@ -335,7 +339,7 @@ static void conn_pace(struct kv_conn *k)
 	/* Done reading, and everything answered has been handed over (what
 	 * is left of the input, if any, is not a whole request). */
 	if (k->eof && !waiting && out_pending(k) == 0) {
-		duet_tcp_close(k->c);
+		duet_tcp_close(k->sc.tcp);
 		conn_free(k);
 		return;
 	}
@@ -346,28 +350,28 @@ static void conn_pace(struct kv_conn *k)
 	if ((k->closing || k->client.quit) && !waiting && out_pending(k) == 0) {
 		if (!k->shut) {
 			k->shut = true;
-			duet_tcp_shutdown(k->c);
+			duet_tcp_shutdown(k->sc.tcp);
 			if (k->paused)
-				duet_tcp_resume(k->c);
+				duet_tcp_resume(k->sc.tcp);
 			k->paused = false;
-			duet_connpool_done(&k->slot, true);
+			duet_connpool_done(&k->sc.slot, true);
 		}
 		return;
 	}
 	if (waiting)
-		duet_connpool_busy(&k->slot);
+		duet_connpool_busy(&k->sc.slot);
 	else if (k->answered)
-		duet_connpool_done(&k->slot, k->in.len > 0);
+		duet_connpool_done(&k->sc.slot, k->in.len > 0);
 	else if (k->in.len > 0)
-		duet_connpool_partial(&k->slot);
+		duet_connpool_partial(&k->sc.slot);
 	k->answered = false;
 	if (k->eof || k->closing || k->client.quit)
 		return;
 	bool full = !room(k);
 	if (full && !k->paused)
-		duet_tcp_pause(k->c);
+		duet_tcp_pause(k->sc.tcp);
 	else if (!full && k->paused)
-		duet_tcp_resume(k->c);
+		duet_tcp_resume(k->sc.tcp);
 	k->paused = full;
 }
 
@@ -379,7 +383,7 @@ static void conn_recv(struct duet_tcp *c, const void *data, size_t len,
 
 	if (k->shut) { /* lingering: the client's last bytes go unread */
 		if (len == 0) {
-			duet_tcp_close(k->c);
+			duet_tcp_close(k->sc.tcp);
 			conn_free(k);
 		}
 		return;
@@ -415,48 +419,47 @@ static void conn_error(struct duet_tcp *c, int err, void *arg)
 	conn_free(k); /* the stack closes it */
 }
 
-static void conn_evict(struct duet_pooled *pc, enum duet_evict_reason why,
-		       void *arg)
-{
-	struct kv_conn *k = duet_container_of(pc, struct kv_conn, slot);
-	(void)arg;
-
-	if (why == DUET_EVICT_IDLE_TIMEOUT || why == DUET_EVICT_REQUEST_TIMEOUT)
-		duet_tcp_close(k->c);
-	else
-		duet_tcp_abort(k->c);
-	conn_free(k);
-}
-
 static const struct duet_tcp_callbacks conn_callbacks = {
     .recv = conn_recv, .writable = conn_writable, .error = conn_error};
 
-static void on_accept(struct duet_tcp *listener, struct duet_tcp *c, void *arg)
+/* A record, counted as a client, before the pool admits it. */
+static struct duet_server_conn *conn_open(void *arg)
 {
 	struct kv_server *s = arg;
-	struct duet_sockaddr peer;
 	struct kv_conn *k = calloc(1, sizeof(*k));
-	(void)listener;
 
-	if (duet_tcp_peer(c, &peer) < 0)
-		memset(&peer, 0, sizeof(peer));
-	if (k == NULL || duet_connpool_admit(&s->pool, &k->slot, &peer.ip) < 0) {
-		free(k);
-		s->core->rejected++;
-		duet_tcp_abort(c);
-		return;
-	}
+	if (k == NULL)
+		return NULL;
 	k->s = s;
-	k->c = c;
-	k->client.id = ++s->core->next_client_id;
 	duet_list_init(&k->held);
 	duet_defer_init(s->loop, &k->settled, on_settled, k);
-	duet_list_insert_tail(&s->conns, &k->link);
 	s->core->clients++;
-	s->core->connections++;
-	duet_tcp_nodelay(c, true);
-	duet_tcp_set_callbacks(c, &conn_callbacks, k);
+	return &k->sc;
 }
+
+static void conn_start(struct duet_server_conn *sc, void *arg)
+{
+	struct kv_server *s = arg;
+
+	struct kv_conn *k = duet_container_of(sc, struct kv_conn, sc);
+
+	k->client.id = ++s->core->next_client_id;
+	s->core->connections++;
+	duet_tcp_nodelay(sc->tcp, true);
+	duet_tcp_set_callbacks(sc->tcp, &conn_callbacks, k);
+}
+
+static void conn_refused(void *arg)
+{
+	struct kv_server *s = arg;
+
+	s->core->rejected++;
+}
+
+static const struct duet_tcp_server_ops server_ops = {.open = conn_open,
+						      .start = conn_start,
+						      .release = conn_release,
+						      .refused = conn_refused};
 
 int kv_server_start(struct kv_server *s, struct kv_core *core,
 		    struct duet_loop *loop, struct duet_stack *stack,
@@ -464,38 +467,16 @@ int kv_server_start(struct kv_server *s, struct kv_core *core,
 		    bool defaulted, const struct duet_connpool_config *pool,
 		    size_t max_query)
 {
-	int r;
-
-	if (naddrs > KV_LISTENERS)
-		return -EINVAL;
 	s->core = core;
 	s->loop = loop;
 	s->max_query = max_query;
 	s->limits.max_bulk = core->max_bulk;
 	s->limits.max_args = 1u << 20;
-	duet_list_init(&s->conns);
-	if ((r = duet_connpool_init(&s->pool, loop, pool, conn_evict, s)) < 0)
-		return r;
-	r = duet_tcp_listen_all(stack, addrs, naddrs, defaulted, on_accept, s,
-				s->listeners, "kv");
-	if (r < 0) {
-		duet_connpool_fini(&s->pool);
-		return r;
-	}
-	s->nlisteners = (size_t)r;
-	return 0;
+	return duet_tcp_server_start(&s->srv, loop, stack, addrs, naddrs,
+				     defaulted, pool, &server_ops, s, "kv");
 }
 
 void kv_server_stop(struct kv_server *s)
 {
-	for (size_t i = 0; i < s->nlisteners; i++)
-		duet_tcp_close(s->listeners[i]);
-	s->nlisteners = 0;
-	while (!duet_list_empty(&s->conns)) {
-		struct kv_conn *k =
-		    duet_container_of(s->conns.next, struct kv_conn, link);
-		duet_tcp_close(k->c);
-		conn_free(k);
-	}
-	duet_connpool_fini(&s->pool);
+	duet_tcp_server_stop(&s->srv);
 }

@@ -26,16 +26,12 @@
 #include "cmd.h"
 #include "resp.h"
 
-#define KV_LISTENERS 4
 #define KV_OUT_HIGH (1u << 20)
 
 struct kv_server {
 	struct kv_core *core;
 	struct duet_loop *loop;
-	struct duet_tcp *listeners[KV_LISTENERS];
-	size_t nlisteners;
-	struct duet_connpool pool;
-	struct duet_list conns;
+	struct duet_tcp_server srv;
 	struct kv_resp_limits limits;
 	size_t max_query;
 	uint64_t protocol_errors;

@@ -251,7 +251,7 @@ Test(dns_tcp, tricklers_cannot_hold_the_pool)
 	cr_assert(conns[0].aborted);
 	duet_tcp_deliver_recv(&probe->base, q, len);
 	cr_assert_eq(check_answers(probe), 1);
-	cr_assert_eq(tcp.pool.stats.evicted[DUET_EVICT_FULL_PARTIAL], 1);
+	cr_assert_eq(tcp.srv.pool.stats.evicted[DUET_EVICT_FULL_PARTIAL], 1);
 	for (int s = 0; s < 10; s++) {
 		for (int i = 1; i < 4; i++)
 			duet_tcp_deliver_recv(&conns[i].base, q + 1 + s, 1);
@@ -268,9 +268,9 @@ Test(dns_tcp, silent_connections_make_room_and_time_out)
 		connect_(i, SIZE_MAX);
 	connect_(4, SIZE_MAX);
 	cr_assert(conns[0].aborted);
-	cr_assert_eq(tcp.pool.stats.evicted[DUET_EVICT_FULL_IDLE], 1);
+	cr_assert_eq(tcp.srv.pool.stats.evicted[DUET_EVICT_FULL_IDLE], 1);
 	run_for(DUET_SEC(11));
 	for (int i = 1; i < 5; i++)
 		cr_assert(conns[i].closed);
-	cr_assert_eq(tcp.pool.stats.evicted[DUET_EVICT_IDLE_TIMEOUT], 4);
+	cr_assert_eq(tcp.srv.pool.stats.evicted[DUET_EVICT_IDLE_TIMEOUT], 4);
 }

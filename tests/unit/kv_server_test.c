@@ -2,7 +2,8 @@
  * store on a RAM disk: replies in request order with writes held until
  * durable, reads never waiting on their own, a connection that goes away
  * with writes in flight, QUIT and protocol errors closing after a FIN,
- * and reading paused while the replies are over their bound. */
+ * reading paused while the replies are over their bound, and a newcomer
+ * refused by a pool whose every connection waits on a write. */
 #include "storage_harness.h"
 
 #include "net_fakestack.h"
@@ -12,7 +13,7 @@
 
 static struct kv_core core;
 static struct kv_server srv;
-static struct fconn conns[4];
+static struct fconn conns[5];
 
 static bool ready;
 static void opened(struct kv_store *s, int status, void *arg)
@@ -210,4 +211,28 @@ Test(kv_server, a_reader_that_does_not_read_is_paused_then_served)
 	for (int i = 0; i < 40; i++)
 		cr_assert_eq(memcmp(f->out + i * one, "$65536\r\nvv", 10), 0);
 	cr_assert(!f->paused);
+}
+
+/* The shared server skeleton (duet/connpool.h): a full pool of connections
+ * whose replies wait on durable writes refuses a newcomer, resets it, and
+ * kv counts it (INFO's rejected_connections); the others are served. */
+Test(kv_server, a_full_pool_of_waiting_writes_refuses_a_newcomer)
+{
+	struct fconn *f[4];
+
+	for (int i = 0; i < 4; i++) {
+		f[i] = connect_(i, SIZE_MAX);
+		send_str(f[i], "SET k v\r\n");
+		cr_assert_eq(f[i]->out_len, 0, "the reply waits on the write");
+	}
+	cr_assert_eq(core.clients, 4);
+	struct fconn *late = connect_(4, SIZE_MAX);
+	cr_assert(late->aborted, "the newcomer is reset");
+	cr_assert_eq(core.rejected, 1);
+	cr_assert_eq(core.clients, 4, "a refused client is not counted");
+	cr_assert_eq(core.connections, 4);
+	for (int i = 0; i < 4; i++) {
+		run_until_out(f[i], 5);
+		cr_assert(!f[i]->aborted);
+	}
 }

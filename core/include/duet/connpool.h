@@ -136,4 +136,57 @@ void duet_connpool_done(struct duet_pooled *pc, bool partial);
 /* One line of counters, under the log subsystem `who`. */
 void duet_connpool_log(const struct duet_connpool *p, const char *who);
 
+/* A TCP server's skeleton: its listeners, its pool and every connection
+ * it holds, so that the accept, evict and stop paths are written once.
+ * The server keeps one record per connection with a struct duet_server_conn
+ * embedded. The skeleton calls:
+ *  - open() for an accepted connection: a zeroed record, or NULL (no
+ *    memory) to refuse it; then admits it to the pool. A refused one (no
+ *    record, or the pool said -EBUSY) is reset, its record released, and
+ *    refused() told (optional).
+ *  - start() once it is admitted: set the TCP callbacks, counters.
+ *  - release() when the skeleton ended the connection (evicted: closed for
+ *    a timeout, reset for a newcomer; or the server stopped: closed) or
+ *    refused it: the server frees its record (it has left the pool).
+ * The server ends a connection itself (errors, protocol violations) by
+ * closing or aborting sc->tcp, calling duet_server_conn_end() and freeing
+ * its record. */
+#define DUET_TCP_SERVER_LISTENERS 4
+
+struct duet_server_conn {
+	struct duet_pooled slot;
+	struct duet_list link; /* in the server's conns */
+	struct duet_tcp *tcp;
+};
+
+struct duet_tcp_server_ops {
+	struct duet_server_conn *(*open)(void *arg);
+	void (*start)(struct duet_server_conn *sc, void *arg);
+	void (*release)(struct duet_server_conn *sc, void *arg);
+	void (*refused)(void *arg);
+};
+
+struct duet_tcp_server {
+	struct duet_connpool pool;
+	struct duet_tcp *listeners[DUET_TCP_SERVER_LISTENERS];
+	size_t nlisteners;
+	struct duet_list conns;
+	const struct duet_tcp_server_ops *ops;
+	void *arg;
+};
+
+/* Listens on addrs[0..naddrs) (duet_tcp_listen_all, logged under `who`)
+ * with a pool of cfg. 0, or a negative errno with nothing left open. */
+int duet_tcp_server_start(struct duet_tcp_server *s, struct duet_loop *loop,
+			  struct duet_stack *stack,
+			  const struct duet_sockaddr *addrs, size_t naddrs,
+			  bool skip_missing,
+			  const struct duet_connpool_config *cfg,
+			  const struct duet_tcp_server_ops *ops, void *arg,
+			  const char *who);
+/* Closes the listeners and every connection (release() for each). */
+void duet_tcp_server_stop(struct duet_tcp_server *s);
+/* sc leaves the pool and the server's connections. */
+void duet_server_conn_end(struct duet_server_conn *sc);
+
 #endif
