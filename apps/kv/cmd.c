@@ -414,29 +414,51 @@ static const struct cmd commands[] = {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* Command names hashed into an open-addressed table, built on first use:
+ * one pass over the name and, mostly, one comparison, on every request. */
+#define FIND_SLOTS 256 /* a power of two, over four times NCOMMANDS */
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
 static const struct cmd *find(const struct kv_arg *name)
 {
-	size_t lo = 0, hi = NCOMMANDS;
+	static const struct cmd *slots[FIND_SLOTS];
+	static bool built;
+	char low[16];
 
+	_Static_assert(FIND_SLOTS >= 4 * NCOMMANDS, "the table is too full");
+
+	if (!built) {
+		for (size_t i = 0; i < NCOMMANDS; i++) {
+			const char *s = commands[i].name;
+			uint32_t h = name_hash(s, strlen(s));
+			while (slots[h & (FIND_SLOTS - 1)] != NULL)
+				h++;
+			slots[h & (FIND_SLOTS - 1)] = &commands[i];
+		}
+		built = true;
+	}
 	if (name->len > 16)
 		return NULL;
-	char low[17];
 	for (size_t i = 0; i < name->len; i++) {
 		uint8_t ch = name->p[i];
 		low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
 	}
-	low[name->len] = '\0';
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(low, commands[mid].name);
-		if (r == 0)
-			return &commands[mid];
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	for (uint32_t h = name_hash(low, name->len);; h++) {
+		const struct cmd *k = slots[h & (FIND_SLOTS - 1)];
+		if (k == NULL)
+			return NULL;
+		if (strlen(k->name) == name->len &&
+		    memcmp(k->name, low, name->len) == 0)
+			return k;
 	}
-	return NULL;
 }
 
 static void command_entry(struct kv_buf *b, const struct cmd *k)

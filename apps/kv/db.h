@@ -2,7 +2,7 @@
  *
  * One hash table with chained buckets, a power of two of them, doubled
  * when it holds more entries than buckets. Bucket positions come from
- * SipHash-2-4 under a key drawn from duet_entropy() at init, so a client
+ * SipHash-1-3 under a key drawn from duet_entropy() at init, so a client
  * that picks its keys cannot pile them into one bucket.
  *
  * Expiry: an entry's expire_ms is a wall-clock deadline in milliseconds

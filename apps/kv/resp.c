@@ -60,6 +60,21 @@ static enum kv_resp_result header(const uint8_t *in, size_t len, size_t at,
 				  const char *too_big, const char *invalid,
 				  const char **err)
 {
+	/* The usual header, a short positive number and CRLF, without the
+	 * scan and the general number parser; anything else (a sign, a
+	 * leading zero, a long number, no CRLF yet) takes the general path,
+	 * which gives the same result for these. */
+	size_t i = at + 1;
+	unsigned long long v = 0;
+	if (i < len && in[i] >= '1' && in[i] <= '9') {
+		while (i < len && i - at <= 18 && in[i] >= '0' && in[i] <= '9')
+			v = v * 10 + (unsigned)(in[i++] - '0');
+		if (i + 1 < len && in[i] == '\r') {
+			*n = (long long)v;
+			*next = i + 2;
+			return KV_RESP_OK;
+		}
+	}
 	size_t room = len - at;
 	const uint8_t *nl = memchr(in + at, '\r',
 				   room < KV_RESP_INLINE_MAX ? room
@@ -299,10 +314,12 @@ void kv_request_free(struct kv_request *req)
 
 /* ------------------------------------------------------------- replies */
 
-void kv_buf_put(struct kv_buf *b, const void *p, size_t n)
+/* Room for n more bytes at b->p + b->len; NULL (b failed) if there is
+ * none. */
+static uint8_t *reserve(struct kv_buf *b, size_t n)
 {
-	if (b->failed || n == 0)
-		return;
+	if (b->failed)
+		return NULL;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n)
@@ -310,12 +327,21 @@ void kv_buf_put(struct kv_buf *b, const void *p, size_t n)
 		uint8_t *q = realloc(b->p, cap);
 		if (q == NULL) {
 			b->failed = true;
-			return;
+			return NULL;
 		}
 		b->p = q;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, p, n);
+	return b->p + b->len;
+}
+
+void kv_buf_put(struct kv_buf *b, const void *p, size_t n)
+{
+	uint8_t *q;
+
+	if (n == 0 || (q = reserve(b, n)) == NULL)
+		return;
+	memcpy(q, p, n);
 	b->len += n;
 }
 
@@ -337,16 +363,49 @@ void kv_buf_consume(struct kv_buf *b, size_t n)
 
 static void put_line(struct kv_buf *b, char type, const char *s, size_t n)
 {
-	kv_buf_put(b, &type, 1);
-	kv_buf_put(b, s, n);
-	kv_buf_put(b, "\r\n", 2);
+	uint8_t *q = n <= SIZE_MAX - 3 ? reserve(b, n + 3) : NULL;
+
+	if (q == NULL) {
+		b->failed = true;
+		return;
+	}
+	q[0] = (uint8_t)type;
+	memcpy(q + 1, s, n);
+	q[n + 1] = '\r';
+	q[n + 2] = '\n';
+	b->len += n + 3;
+}
+
+/* "<type>v\r\n" at q (room for 24 bytes); returns its length. Every reply
+ * carries a number or two: this is on the path of every request, where
+ * snprintf costs more than the command. */
+static size_t num_line(uint8_t *q, char type, long long v)
+{
+	char digits[20];
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v
+				     : (unsigned long long)v;
+	size_t nd = 0, n = 0;
+
+	do {
+		digits[nd++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	q[n++] = (uint8_t)type;
+	if (v < 0)
+		q[n++] = '-';
+	while (nd > 0)
+		q[n++] = (uint8_t)digits[--nd];
+	q[n++] = '\r';
+	q[n++] = '\n';
+	return n;
 }
 
 static void put_num(struct kv_buf *b, char type, long long v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-	put_line(b, type, num, (size_t)n);
+	uint8_t *q = reserve(b, 24);
+
+	if (q != NULL)
+		b->len += num_line(q, type, v);
 }
 
 void kv_reply_status(struct kv_buf *b, const char *s)
@@ -390,9 +449,18 @@ void kv_reply_int(struct kv_buf *b, long long v)
 
 void kv_reply_bulk(struct kv_buf *b, const void *p, size_t n)
 {
-	put_num(b, '$', (long long)n);
-	kv_buf_put(b, p, n);
-	kv_buf_put(b, "\r\n", 2);
+	uint8_t *q = n <= SIZE_MAX - 26 ? reserve(b, 24 + n + 2) : NULL;
+
+	if (q == NULL) {
+		b->failed = true;
+		return;
+	}
+	size_t h = num_line(q, '$', (long long)n);
+	if (n > 0)
+		memcpy(q + h, p, n);
+	q[h + n] = '\r';
+	q[h + n + 1] = '\n';
+	b->len += h + n + 2;
 }
 
 void kv_reply_bulk_str(struct kv_buf *b, const char *s)

@@ -93,6 +93,16 @@ Test(kv_resp, bounds_and_malformed)
 	    {"*1\r\n:1\r\n", "Protocol error: expected '$', got ':'"},
 	    {"*2\r\n$1\r\na\r\nx", "Protocol error: expected '$', got 'x'"},
 	    {"a b c d e f g h i\r\n", "Protocol error: invalid multibulk length"},
+	    /* Around the short-header fast path: it must agree with the
+	     * general parser. */
+	    {"*01\r\n", "Protocol error: invalid multibulk length"},
+	    {"*1\r\n$01\r\n", "Protocol error: invalid bulk length"},
+	    {"*1\r\n$1x\r\n", "Protocol error: invalid bulk length"},
+	    {"*1\r\n$1\n\r\n", "Protocol error: invalid bulk length"},
+	    {"*1\r\n$999999999999999999\r\n",
+	     "Protocol error: invalid bulk length"},
+	    {"*1\r\n$99999999999999999999\r\n",
+	     "Protocol error: invalid bulk length"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -120,6 +130,27 @@ Test(kv_resp, bounds_and_malformed)
 	cr_assert_str_eq(err, "Protocol error: too big mbulk count string");
 	free(line);
 	kv_request_free(&req);
+}
+
+Test(kv_resp, replies_are_byte_exact)
+{
+	struct kv_buf b = {0};
+	static const char want[] = ":-9223372036854775808\r\n:0\r\n"
+				   ":9223372036854775807\r\n$0\r\n\r\n"
+				   "$3\r\na\0b\r\n*-1\r\n+OK\r\n-ERR x\r\n";
+
+	kv_reply_int(&b, LLONG_MIN);
+	kv_reply_int(&b, 0);
+	kv_reply_int(&b, LLONG_MAX);
+	kv_reply_bulk(&b, "", 0);
+	kv_reply_bulk(&b, "a\0b", 3);
+	kv_reply_null_array(&b);
+	kv_reply_status(&b, "OK");
+	kv_reply_error(&b, "ERR x");
+	cr_assert(!b.failed);
+	cr_assert_eq(b.len, sizeof(want) - 1);
+	cr_assert_eq(memcmp(b.p, want, b.len), 0, "%.*s", (int)b.len, b.p);
+	kv_buf_free(&b);
 }
 
 Test(kv_resp, integers_have_one_form)
