@@ -1,7 +1,7 @@
 /* The test block devices (RAM and fault-injecting) and the stores'
  * checksum. */
 #include "storage_harness.h"
-#include "../../storage/crc32c.h"
+#include <duet/crc32c.h>
 
 TestSuite(blk_mem, .init = harness_setup);
 TestSuite(blk_fault, .init = harness_setup);

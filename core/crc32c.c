@@ -2,7 +2,7 @@
  * from a constant table: the checksum of the log store's records and
  * superblocks. Plain C on every platform; a record of a few KiB costs
  * microseconds, small next to the flush it waits for. */
-#include "crc32c.h"
+#include <duet/crc32c.h>
 
 static const uint32_t crc32c_table[256] = {
     0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
