@@ -8,6 +8,7 @@
 
 #include <duet/crc32c.h>
 
+#include <duet/device.h>
 #include <duet/replay.h>
 
 #include "replay_log.h"
@@ -154,6 +155,7 @@ int duet__rr_reader_init(struct rr_reader *r, const void *log, size_t len,
 	r->pos = 16 + (size_t)n;
 	r->crc = crc;
 	r->index = 0;
+	r->cut = false;
 	return 0;
 }
 
@@ -165,8 +167,18 @@ int duet__rr_next(struct rr_reader *r, struct rr_record *out)
 	uint8_t kind = duet__rr_get_u8(&c);
 	uint8_t dev = duet__rr_get_u8(&c);
 	uint64_t n = duet__rr_get_varint(&c);
+	/* A log cut inside its last record (a kill, a crash while the buffer
+	 * was half written) ends there; it is not malformed. */
+	if (c.bad && c.n == 0) {
+		r->cut = true;
+		return 0;
+	}
 	if (c.bad || n > RR_PAYLOAD_MAX || duet__rr_kind_name(kind) == NULL)
 		return -EINVAL;
+	if (c.n < n + 4) {
+		r->cut = true;
+		return 0;
+	}
 	const uint8_t *payload = duet__rr_get_bytes(&c, (size_t)n);
 	size_t framed = (size_t)(c.p - (r->log + r->pos));
 	uint32_t crc = duet__rr_get_u32(&c);
@@ -262,6 +274,7 @@ int duet_rr_dump(const void *log, size_t len,
 	struct rr_header h;
 	struct rr_record rec;
 	char text[400], desc[320];
+	char names[256][DUET_DEVICE_NAME_MAX + 1] = {{0}};
 	int n;
 
 	if (duet__rr_reader_init(&r, log, len, &h) < 0)
@@ -271,10 +284,21 @@ int duet_rr_dump(const void *log, size_t len,
 		 (int)h.platform_len, h.platform);
 	line(arg, text);
 	while ((n = duet__rr_next(&r, &rec)) > 0) {
-		duet__rr_describe(&rec, NULL, desc, sizeof(desc));
+		/* A DEVICE record: kind, name length, name. */
+		if (rec.kind == RR_DEVICE && rec.len >= 2 &&
+		    rec.payload[1] <= DUET_DEVICE_NAME_MAX &&
+		    rec.payload[1] <= rec.len - 2) {
+			memcpy(names[rec.dev], rec.payload + 2, rec.payload[1]);
+			names[rec.dev][rec.payload[1]] = '\0';
+		}
+		duet__rr_describe(&rec, names[rec.dev][0] != '\0' ? names[rec.dev]
+								  : NULL,
+				  desc, sizeof(desc));
 		snprintf(text, sizeof(text), "%llu @0x%zx %s",
 			 (unsigned long long)rec.index, rec.offset, desc);
 		line(arg, text);
 	}
+	if (r.cut)
+		line(arg, "(the log ends inside a record)");
 	return n;
 }

@@ -57,6 +57,7 @@ struct rr_reader {
 	size_t pos;
 	uint32_t crc; /* of the previous record (or the header) */
 	uint64_t index;
+	bool cut; /* the log ended inside a record */
 };
 
 /* The header's app= and commit= (not NUL-terminated). */
@@ -70,8 +71,9 @@ const char *duet__rr_kind_name(unsigned kind);
 /* Parses the header and points r at the first record. 0 or -EINVAL. */
 int duet__rr_reader_init(struct rr_reader *r, const void *log, size_t len,
 			 struct rr_header *h);
-/* The next record: 1, 0 at the log's end, -EINVAL if it is malformed
- * (bad frame, unknown kind, wrong checksum); r stays there. */
+/* The next record: 1, 0 at the log's end (r->cut if inside a record),
+ * -EINVAL if it is malformed (bad frame, unknown kind, wrong checksum);
+ * r stays there. */
 int duet__rr_next(struct rr_reader *r, struct rr_record *out);
 
 static inline struct rr_cursor rr_cursor(const struct rr_record *rec)

@@ -98,6 +98,8 @@ static void vstop_at(struct duet_rr *rr, const char *got_fmt, va_list ap)
 			 "(%s); the run went on with %s",
 			 (unsigned long long)rr->index,
 			 rr->peeked == 1 ? "it filled up: FULL"
+			 : rr->rd.cut	 ? "no END, cut inside a record: the "
+					   "recording stopped there"
 					 : "no END: the recording stopped there",
 			 got);
 		stop(rr, DUET_RR_EXIT_END, msg);
