@@ -87,7 +87,8 @@ const struct rr_record *duet__rr_peek(struct duet_rr *rr)
 	return rr->peeked == 1 && rr->next.kind != RR_FULL ? &rr->next : NULL;
 }
 
-static void vstop_at(struct duet_rr *rr, const char *got_fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+vstop_at(struct duet_rr *rr, const char *got_fmt, va_list ap)
 {
 	char got[320], want[320], msg[800];
 	const struct rr_record *next = duet__rr_peek(rr);
