@@ -59,3 +59,33 @@ uint32_t duet__crc32c(uint32_t crc, const void *buf, size_t len)
 		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
+
+void duet__crc32c_tables(struct duet_crc32c_tables *t)
+{
+	for (unsigned i = 0; i < 256; i++)
+		t->t[0][i] = crc32c_table[i];
+	for (unsigned k = 1; k < 8; k++)
+		for (unsigned i = 0; i < 256; i++)
+			t->t[k][i] = (t->t[k - 1][i] >> 8) ^
+				     crc32c_table[t->t[k - 1][i] & 0xff];
+}
+
+/* Slicing by 8: eight bytes per step through eight tables, each byte's
+ * contribution shifted through the ones after it. */
+uint32_t duet__crc32c_sliced(const struct duet_crc32c_tables *t, uint32_t crc,
+			     const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	crc = ~crc;
+	for (; len >= 8; len -= 8, p += 8) {
+		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		crc = t->t[7][lo & 0xff] ^ t->t[6][(lo >> 8) & 0xff] ^
+		      t->t[5][(lo >> 16) & 0xff] ^ t->t[4][lo >> 24] ^
+		      t->t[3][p[4]] ^ t->t[2][p[5]] ^ t->t[1][p[6]] ^ t->t[0][p[7]];
+	}
+	while (len-- > 0)
+		crc = t->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}

@@ -242,12 +242,14 @@ void duet__rr_link(struct duet_netif *netif, bool up)
 		duet__rr_put(rr, RR_LINK, netif->dev.rr_id, &u, 1);
 }
 
-static uint32_t iov_crc(const struct duet_iovec *iov, unsigned iovcnt)
+static uint32_t iov_crc(const struct duet_rr *rr, const struct duet_iovec *iov,
+		       unsigned iovcnt)
 {
 	uint32_t crc = 0;
 
 	for (unsigned i = 0; i < iovcnt; i++)
-		crc = duet__crc32c(crc, iov[i].base, iov[i].len);
+		crc = duet__crc32c_sliced(&rr->crc_tables, crc, iov[i].base,
+					  iov[i].len);
 	return crc;
 }
 
@@ -258,7 +260,7 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 	uint8_t b[32], *p = b;
 
 	if (REPLAYING(rr)) {
-		uint32_t crc = iov_crc(iov, iovcnt);
+		uint32_t crc = iov_crc(rr, iov, iovcnt);
 		const struct rr_record *rec = duet__rr_peek(rr);
 		struct rr_cursor c = rec != NULL ? rr_cursor(rec) : (struct rr_cursor){0};
 		bool ok = rec != NULL && rec->kind == RR_TX &&
@@ -275,7 +277,7 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 	int r = netif->ops->transmit(netif, iov, iovcnt, len);
 	if (ON(rr) && netif->dev.rr_id != 0) {
 		p += duet__rr_put_varint(p, len);
-		rr_put32(p, iov_crc(iov, iovcnt));
+		rr_put32(p, iov_crc(rr, iov, iovcnt));
 		p += 4;
 		p += duet__rr_put_svarint(p, r);
 		duet__rr_put(rr, RR_TX, netif->dev.rr_id, b, (size_t)(p - b));
@@ -283,7 +285,8 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 	return r;
 }
 
-static size_t submit_payload(const struct duet_block_req *req, uint8_t *b)
+static size_t submit_payload(const struct duet_rr *rr,
+			     const struct duet_block_req *req, uint8_t *b)
 {
 	uint8_t *p = b;
 
@@ -292,8 +295,9 @@ static size_t submit_payload(const struct duet_block_req *req, uint8_t *b)
 	p += duet__rr_put_varint(p, req->sector);
 	p += duet__rr_put_varint(p, req->count);
 	if (req->op == DUET_BLOCK_WRITE) {
-		rr_put32(p, duet__crc32c(0, req->buf, (size_t)req->count *
-						      req->dev->info.sector_size));
+		rr_put32(p, duet__crc32c_sliced(&rr->crc_tables, 0, req->buf,
+						(size_t)req->count *
+						    req->dev->info.sector_size));
 		p += 4;
 	}
 	return (size_t)(p - b);
@@ -324,7 +328,7 @@ int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req)
 
 	if (REPLAYING(rr)) {
 		req->rr_seq = rr->seq[id]++;
-		size_t n = submit_payload(req, b);
+		size_t n = submit_payload(rr, req, b);
 		rec = duet__rr_peek(rr);
 		if (rec == NULL || rec->kind != RR_SUBMIT || rec->dev != id ||
 		    rec->len != n || memcmp(rec->payload, b, n) != 0) {
@@ -359,7 +363,7 @@ int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req)
 	if (!ON(rr) || id == 0)
 		return dev->ops->submit(dev, req);
 	req->rr_seq = rr->seq[id]++;
-	duet__rr_put(rr, RR_SUBMIT, id, b, submit_payload(req, b));
+	duet__rr_put(rr, RR_SUBMIT, id, b, submit_payload(rr, req, b));
 	int r = dev->ops->submit(dev, req);
 	if (r < 0)
 		submit_fail(rr, req, r);

@@ -4,6 +4,7 @@
 #define DUET_REPLAY_INT_H
 
 #include <duet/block_driver.h>
+#include <duet/crc32c.h>
 #include <duet/list.h>
 #include <duet/netif_driver.h>
 #include <duet/replay.h>
@@ -22,6 +23,7 @@ struct duet_rr {
 	uint8_t devices;	     /* ids handed out */
 	uint32_t seq[RR_DEVICES]; /* next block request, per device */
 	struct duet_device *dev[RR_DEVICES];
+	struct duet_crc32c_tables crc_tables;
 
 	/* recording */
 	duet_rr_sink sink;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <duet/crc32c.h>
+
 #define RR_MAGIC "DUETRR01"
 #define RR_HEADER_TEXT_MAX 4096
 #define RR_PAYLOAD_MAX (16u << 20)
@@ -58,6 +60,7 @@ struct rr_reader {
 	uint32_t crc; /* of the previous record (or the header) */
 	uint64_t index;
 	bool cut; /* the log ended inside a record */
+	const struct duet_crc32c_tables *tables; /* or NULL: the plain CRC */
 };
 
 /* The header's app= and commit= (not NUL-terminated). */
