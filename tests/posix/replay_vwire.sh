@@ -101,6 +101,30 @@ check "a changed frame received stops the replay at the first difference (exit 5
 check "another app's log is refused (exit 2)" 2 'recorded by hello at commit .*this is httpd' -- \
 	"$httpd" --replay "$tmp/hello.rr"
 check "hello replays its own log" 0 'outputs identical' -- "$hello" --replay "$tmp/hello.rr"
+# A crash that depends on the input: the reflector fails an assertion on
+# its third frame. The fatal-signal handler writes the log out; the
+# replay fails the same assertion in the same function, under gdb too.
+"$net_raw" --net "net0=vwire:$hub" mode=reflect crash_at=3 \
+	record="$tmp/crash.rr" >"$tmp/crash.out" 2>&1 &
+crash_pid=$!
+wait_for "$tmp/crash.out" 'mode reflect' "$crash_pid" >/dev/null
+timeout 10 "$net_raw" --net "net0=vwire:$hub" mode=ping count=5 timeout=2s >/dev/null 2>&1
+wait "$crash_pid"
+code=$?
+if [ "$code" -eq 134 ] && grep -q 'crash_at= reached' "$tmp/crash.out"; then
+	ok "the recorded reflector fails its assertion on the third frame"
+else
+	not_ok "the recorded reflector fails its assertion on the third frame" \
+		"exit $code" "$(cat "$tmp/crash.out")"
+fi
+check "its replay fails the same assertion" 134 'net_raw.c:[0-9]+: on_frame: Assertion' -- \
+	"$net_raw" --replay "$tmp/crash.rr"
+if command -v gdb >/dev/null 2>&1; then
+	check "under gdb the replay stops in on_frame, with its source line" 0 \
+		'^#[0-9]+ +(0x[0-9a-f]+ in )?on_frame \(.*\) at .*tests/posix/net_raw\.c:[0-9]+' -- \
+		gdb -batch -nx -ex 'set debuginfod enabled off' -ex run -ex bt \
+		--args "$net_raw" --replay "$tmp/crash.rr"
+fi
 check "the socket stack refuses to be recorded" 1 'socket stack cannot be recorded' -- \
 	"$httpd" port="$(free_port)" record="$tmp/sock.rr"
 finish
