@@ -39,14 +39,19 @@ fi
 bytes=$(wc -c <"$log")
 echo "# log: $bytes bytes for $requests requests, $((bytes / requests)) per request"
 
+# ended NAME STATUS WANT PATTERN FILE: a run that already ended had exit
+# status WANT and a line of FILE matches PATTERN.
+ended() {
+	if [ "$2" -eq "$3" ] && grep -Eq -- "$4" "$5"; then
+		ok "$1"
+	else
+		not_ok "$1" "exit status $2, wanted $3" "$(cat "$5")"
+	fi
+}
+
 "$httpd" --replay "$log" >"$tmp/replay.out" 2>"$tmp/replay.err"
-code=$?
-if [ "$code" -eq 0 ] && grep -q 'outputs identical, exit code 0' "$tmp/replay.err"; then
-	ok "the replay runs to the recorded end, every frame and line checked"
-else
-	not_ok "the replay runs to the recorded end, every frame and line checked" \
-		"exit $code" "$(cat "$tmp/replay.err")"
-fi
+ended "the replay runs to the recorded end, every frame and line checked" $? 0 \
+	'outputs identical, exit code 0' "$tmp/replay.err"
 if cmp -s "$tmp/httpd.out" "$tmp/replay.out"; then
 	ok "the replay's console is the recording's, byte for byte"
 else
@@ -110,13 +115,8 @@ crash_pid=$!
 wait_for "$tmp/crash.out" 'mode reflect' "$crash_pid" >/dev/null
 timeout 10 "$net_raw" --net "net0=vwire:$hub" mode=ping count=5 timeout=2s >/dev/null 2>&1
 wait "$crash_pid"
-code=$?
-if [ "$code" -eq 134 ] && grep -q 'crash_at= reached' "$tmp/crash.out"; then
-	ok "the recorded reflector fails its assertion on the third frame"
-else
-	not_ok "the recorded reflector fails its assertion on the third frame" \
-		"exit $code" "$(cat "$tmp/crash.out")"
-fi
+ended "the recorded reflector fails its assertion on the third frame" $? 134 \
+	'crash_at= reached' "$tmp/crash.out"
 check "its replay fails the same assertion" 134 'net_raw.c:[0-9]+: on_frame: Assertion' -- \
 	"$net_raw" --replay "$tmp/crash.rr"
 if command -v gdb >/dev/null 2>&1; then
