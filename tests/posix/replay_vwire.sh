@@ -106,6 +106,27 @@ check "a changed frame received stops the replay at the first difference (exit 5
 check "another app's log is refused (exit 2)" 2 'recorded by hello at commit .*this is httpd' -- \
 	"$httpd" --replay "$tmp/hello.rr"
 check "hello replays its own log" 0 'outputs identical' -- "$hello" --replay "$tmp/hello.rr"
+# A disk: httpd serves a tar image, and its replay has the bytes it read
+# from the log alone (the image is gone by then).
+mkdir -p "$tmp/site"
+echo "from the disk" >"$tmp/site/index.html"
+head -c 100000 /dev/urandom >"$tmp/site/big.bin"
+tar -C "$tmp/site" -cf "$tmp/site.img" index.html big.bin
+"$httpd" --net "net0=vwire:$hub" --block "disk0=$tmp/site.img,ro" ip=10.77.7.2/24 \
+	port=80 record="$tmp/disk.rr" >"$tmp/disk.out" 2>&1 &
+disk_pid=$!
+wait_for "$tmp/disk.out" 'serving' "$disk_pid" >/dev/null
+check "recorded: GET /big.bin from the disk" 0 'HTTP/1.1 200 OK, body 100000 bytes' -- \
+	"$net_client" --net "net0=vwire:$hub" ip=10.77.7.3/24 to=10.77.7.2:80 \
+	mode=http path=/big.bin
+stop "$disk_pid"
+rm "$tmp/site.img"
+"$httpd" --replay "$tmp/disk.rr" >"$tmp/disk-replay.out" 2>"$tmp/disk-replay.err"
+ended "the disk's replay reads what the recording read, from the log" $? 0 \
+	'outputs identical' "$tmp/disk-replay.err"
+check "the disk's completions are in the log" 0 '^[0-9]+ @0x[0-9a-f]+ DONE disk0 seq [0-9]+ status 0 with 32768 bytes' -- \
+	"$httpd" --replay-dump "$tmp/disk.rr"
+
 # A crash that depends on the input: the reflector fails an assertion on
 # its third frame. The fatal-signal handler writes the log out; the
 # replay fails the same assertion in the same function, under gdb too.
