@@ -267,8 +267,9 @@ void duet__rr_describe(const struct rr_record *rec, const char *devname,
 		snprintf(buf, size, "%s %s (%zu bytes)", kind, dev, rec->len);
 		break;
 	}
-	if (c.bad && strlen(buf) + 12 < size)
-		strcat(buf, " [malformed]");
+	size_t n = strlen(buf);
+	if (c.bad && n + 12 < size)
+		snprintf(buf + n, size - n, " [malformed]");
 }
 
 int duet_rr_dump(const void *log, size_t len,

@@ -66,7 +66,7 @@ void duet_rr_set_signal(struct duet_rr *rr, duet_rr_signal_cb cb, void *arg)
 _Noreturn static void stop(struct duet_rr *rr, int code, const char *msg)
 {
 	rr->stop(rr->stop_arg, code, msg);
-	abort(); /* the stop function must not return */
+	__builtin_trap(); /* the stop function must not return */
 }
 
 static const char *dev_name(struct duet_rr *rr, uint8_t id)
@@ -121,7 +121,7 @@ _Noreturn void duet__rr_diverge(struct duet_rr *rr, const char *got_fmt, ...)
 	va_start(ap, got_fmt);
 	vstop_at(rr, got_fmt, ap);
 	va_end(ap);
-	abort();
+	__builtin_trap();
 }
 
 static void consume(struct duet_rr *rr)

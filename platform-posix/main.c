@@ -305,12 +305,14 @@ int main(int argc, char **argv)
 	duet_args_init(&pb.args);
 	code = replay ? replay_open(&pb, argc, argv)
 		      : duet__posix_record_start(argc, argv, err, sizeof(err));
-	if (!replay && code < 0) {
+	if (!replay && code < 0)
 		fprintf(stderr, "%s: %s\n", argv[0], err);
-		return DUET_EXIT_USAGE;
+	if (replay ? code >= 0 : code < 0) {
+		duet__posix_plat_close();
+		uv_run(&uv, UV_RUN_DEFAULT);
+		uv_loop_close(&uv);
+		return replay ? code : DUET_EXIT_USAGE;
 	}
-	if (replay && code >= 0)
-		return code;
 	duet_sys_init(&pb.sys, &pb.args);
 	pb.sys.rr = duet__posix_rr();
 
