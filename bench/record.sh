@@ -56,8 +56,11 @@ one() {
 
 say "wrk: -t1 -c$conns -d$duration /$size, $reps runs each, alternating"
 for i in $(seq "$reps"); do
-	echo "plain $(one plain)" >>"$tmp/results"
-	echo "record $(one record)" >>"$tmp/results"
+	for mode in plain record; do
+		line="$mode $(one "$mode")"
+		echo "$line" >>"$tmp/results"
+		say "$line"
+	done
 done
 awk '
 	{ rps[$1, ++n[$1]] = $2; reqs[$1] += $3; bytes[$1] += $4 }
