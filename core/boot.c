@@ -24,13 +24,6 @@ static int read_core_args(struct duet_sys *sys)
 		}
 		duet_log_set_level(level);
 	}
-	/* The platform acted on these before boot (duet/replay.h); read here
-	 * so that they count as known. */
-	const char *record;
-	uint64_t record_max;
-	duet_args_get_str(args, "record", NULL, &record);
-	if (duet_args_get_size(args, "record_max", 0, &record_max) < 0)
-		return -EINVAL;
 	return duet_args_get_duration(args, "shutdown_timeout",
 				      sys->shutdown_timeout,
 				      &sys->shutdown_timeout);

@@ -154,6 +154,18 @@ static bool is_flag(const char *a, const char *flag)
 	return strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
+/* record= and record_max= were acted on before boot
+ * (duet__posix_record_start), and a replay has them from its log: read
+ * here so that they count as known. A platform that cannot record leaves
+ * them unknown, so asking it to is refused, not ignored. */
+static void record_args_known(struct posix_boot *pb)
+{
+	const char *unused;
+
+	duet_args_get_str(&pb->args, "record", NULL, &unused);
+	duet_args_get_str(&pb->args, "record_max", NULL, &unused);
+}
+
 static int add_arg(struct posix_boot *pb, const char *token, char *err,
 		   size_t errlen)
 {
@@ -318,8 +330,10 @@ int main(int argc, char **argv)
 
 	if (replay) {
 		duet_rr_devices(pb.sys.rr, &pb.sys.loop);
+		record_args_known(&pb);
 		code = duet_boot(&pb.sys);
 	} else if ((code = parse_command_line(&pb, argc, argv)) < 0) {
+		record_args_known(&pb);
 		start_signal(&pb, &pb.sigint, SIGINT);
 		start_signal(&pb, &pb.sigterm, SIGTERM);
 		code = duet_boot(&pb.sys);
