@@ -255,9 +255,12 @@ void duet__rr_describe(const struct rr_record *rec, const char *devname,
 		uint8_t op = duet__rr_get_u8(&c);
 		uint64_t sector = duet__rr_get_varint(&c);
 		uint64_t count = duet__rr_get_varint(&c);
+		char crc[32] = "";
+		if (op == 2) /* a write: its bytes' CRC */
+			snprintf(crc, sizeof(crc), " (write, crc 0x%08x)",
+				 duet__rr_get_u32(&c));
 		snprintf(buf, size, "SUBMIT %s seq %" PRIu64 " op %u sector %" PRIu64
-			 " count %" PRIu64 "%s", dev, seq, op, sector, count,
-			 op == 2 ? " (write)" : "");
+			 " count %" PRIu64 "%s", dev, seq, op, sector, count, crc);
 		break;
 	}
 	case RR_RX:

@@ -180,6 +180,8 @@ static void on_tick(struct duet_timer *t, void *arg)
 		  (long long)duet_clock_wall(), rnd);
 	if (a->ticks == 2) {
 		a->sector[0] = (uint8_t)rnd;
+		if (a->variant == 3)
+			a->sector[511] ^= 0x80; /* one bit of a block written */
 		cr_assert_eq(duet_block_write(a->disk, &a->req, 3, a->sector, 1,
 					      on_block, a), 0);
 	}
@@ -292,6 +294,21 @@ Test(replay, a_different_frame_sent_is_a_divergence)
 	cr_assert(strstr(stop_msg, "got TX net0 len 60 crc") != NULL, "%s", stop_msg);
 	/* Everything before the frame was replayed. */
 	cr_assert(strstr(fakeplat_console(), "tick 0") != NULL);
+}
+
+Test(replay, a_different_block_written_is_a_divergence)
+{
+	record(1 << 20);
+	cr_assert_eq(replay(3), DUET_RR_EXIT_DIVERGED, "%s", stop_msg);
+	cr_assert(strstr(stop_msg, "expected SUBMIT disk0 seq 1 op 2 sector 3 "
+				   "count 1 (write, crc 0x") != NULL,
+		  "%s", stop_msg);
+	cr_assert(strstr(stop_msg, "got SUBMIT disk0 seq 1 op 2 sector 3 count 1 "
+				   "(write, crc 0x") != NULL,
+		  "%s", stop_msg);
+	/* The two checksums differ, and the message says both. */
+	const char *a = strstr(stop_msg, "crc 0x"), *b = strstr(a + 1, "crc 0x");
+	cr_assert(b != NULL && strncmp(a, b, 16) != 0, "%s", stop_msg);
 }
 
 Test(replay, a_full_log_stops_the_recording_and_the_replay_there)
