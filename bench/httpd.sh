@@ -53,18 +53,7 @@ if [[ ${BENCH_LWIP:-1} = 1 && -z ${DUET_BENCH_NS:-} ]]; then
 	if [[ $(id -u) -ne 0 ]]; then
 		say "not root: skipping lwIP over a tap (BENCH_LWIP=0 silences this)"
 	else
-		ns=duetbench$$
-		ip netns add "$ns"
-		trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" ip tuntap add dev dbtap0 mode tap
-		ip -n "$ns" addr add 10.77.50.1/24 dev dbtap0
-		ip -n "$ns" link set dbtap0 up
-		# IPv4 only here: router solicitations would only add noise.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.dbtap0.disable_ipv6=1
-		status=0
-		DUET_BENCH_NS=$ns ip netns exec "$ns" "${BASH_SOURCE[0]}" "$@" || status=$?
-		exit "$status"
+		in_tap_netns dbtap0 10.77.50.1/24 "${BASH_SOURCE[0]}" "$@"
 	fi
 fi
 

@@ -7,6 +7,7 @@
 #include <duet/log.h>
 
 #include "core.h"
+#include "replay_int.h"
 
 static void deliver_completed(struct duet_cq *cq, struct duet_list *item,
 			      void *arg);
@@ -36,7 +37,10 @@ int duet_block_register(struct duet_loop *loop, struct duet_block *dev,
 	dev->in_submit = false;
 	dev->closed = false;
 	duet_cq_init(loop, &dev->completed, deliver_completed, dev);
-	return duet_device_register(loop, &dev->dev, DUET_DEVICE_BLOCK, name);
+	int r = duet_device_register(loop, &dev->dev, DUET_DEVICE_BLOCK, name);
+	if (r == 0)
+		duet__rr_device(&dev->dev);
+	return r;
 }
 
 void duet_block_unregister(struct duet_block *dev)
@@ -103,6 +107,7 @@ void duet_block_complete(struct duet_block_req *req, int status)
 	assert(req->in_flight && "block request completed twice");
 	assert(status <= 0);
 	req->status = status;
+	duet__rr_done(req, status);
 	if (dev->in_submit) {
 		duet_cq_push(&dev->completed, &req->link);
 		return;
@@ -144,7 +149,7 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 		return 0;
 	}
 	dev->in_submit = true;
-	int r = dev->ops->submit(dev, req);
+	int r = duet__rr_submit(dev, req);
 	dev->in_submit = false;
 	if (r < 0) {
 		assert(req->in_flight && "driver failed a request it completed");

@@ -51,6 +51,7 @@ int duet_device_register(struct duet_loop *loop, struct duet_device *dev,
 	dev->loop = loop;
 	dev->kind = kind;
 	dev->found = false;
+	dev->rr_id = 0;
 	strcpy(dev->name, name);
 	duet_list_init(&dev->link);
 	duet_list_insert_tail(&duet_sys_of(loop)->devices, &dev->link);

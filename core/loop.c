@@ -30,6 +30,7 @@ void duet_sys_init(struct duet_sys *sys, struct duet_args *args)
 	duet_list_init(&sys->devices);
 	sys->probed = 0;
 	sys->stack = NULL;
+	sys->rr = NULL;
 	duet__shutdown_init(sys);
 }
 

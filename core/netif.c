@@ -7,6 +7,7 @@
 #include <duet/netif_driver.h>
 
 #include "core.h"
+#include "replay_int.h"
 
 #define NETIF_MAX_FRAME(n) ((size_t)(n)->mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN)
 
@@ -27,7 +28,10 @@ int duet_netif_register(struct duet_loop *loop, struct duet_netif *netif,
 	netif->link_cb = NULL;
 	netif->link_arg = NULL;
 	memset(&netif->stats, 0, sizeof(netif->stats));
-	return duet_device_register(loop, &netif->dev, DUET_DEVICE_NETIF, name);
+	int r = duet_device_register(loop, &netif->dev, DUET_DEVICE_NETIF, name);
+	if (r == 0)
+		duet__rr_device(&netif->dev);
+	return r;
 }
 
 void duet_netif_unregister(struct duet_netif *netif)
@@ -118,7 +122,7 @@ int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		netif->stats.tx_errors++;
 		return -ENETDOWN;
 	}
-	int r = netif->ops->transmit(netif, iov, iovcnt, len);
+	int r = duet__rr_transmit(netif, iov, iovcnt, len);
 	if (r == -ENOBUFS) {
 		netif->stats.tx_dropped++;
 	} else if (r < 0) {
@@ -146,7 +150,10 @@ void duet_netif_set_link_watcher(struct duet_netif *netif,
 
 void duet_netif_set_link(struct duet_netif *netif, bool up)
 {
-	if (netif->closed || netif->link_up == up)
+	if (netif->closed)
+		return;
+	duet__rr_link(netif, up);
+	if (netif->link_up == up)
 		return;
 	netif->link_up = up;
 	duet_log(DUET_LOG_INFO, "net", "%s: link %s", netif->dev.name,
@@ -163,6 +170,7 @@ void duet_netif_get_stats(const struct duet_netif *netif,
 
 void duet_netif_deliver(struct duet_netif *netif, const void *frame, size_t len)
 {
+	duet__rr_rx(netif, frame, len);
 	if (len < DUET_ETH_HLEN || len > NETIF_MAX_FRAME(netif)) {
 		netif->stats.rx_errors++;
 		return;

@@ -70,7 +70,8 @@ int duet__posix_netif_options(const char *flag, const char *opts,
 			opts++;
 	}
 	if (!have_mac) {
-		if (duet_entropy(mac, 6) < 0)
+		/* The platform's own: a replay has the MAC from the log. */
+		if (duet__posix_random(mac, 6) < 0)
 			return -EIO;
 		mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* local, unicast */
 	}

@@ -4,6 +4,10 @@
  *   APP [--help] [--version] [--block NAME=PATH[,ro]]...
  *       [--net socket | --net NAME=tap:IFNAME[,...] | --net NAME=vwire:PATH[,...]]...
  *       [key=value]...
+ *   APP --replay LOG | --replay-dump LOG
+ *
+ * record=FILE records the run (core/REPLAY.md); --replay runs it again
+ * from its log, with the boot arguments and devices the log has.
  *
  * The network: the core chooses the app's stack (duet/net_stack.h): the
  * socket stack (the host's TCP/IP) unless a netif is declared, in which
@@ -12,6 +16,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <duet/app.h>
@@ -19,6 +24,7 @@
 #include <duet/buildinfo.h>
 #include <duet/log.h>
 #include <duet/loop.h>
+#include <duet/replay.h>
 #include <duet/sys.h>
 
 #include "posix.h"
@@ -52,7 +58,9 @@ static void usage(FILE *out, const char *prog)
 		"arguments ip= gw= ip6= net=\n"
 		"core boot arguments:\n"
 		"  log=LEVEL              error, warn, info (default) or debug\n"
-		"  shutdown_timeout=TIME  grace period for stop hooks (default 5s)\n",
+		"  shutdown_timeout=TIME  grace period for stop hooks (default 5s)\n"
+		"  record=FILE            record the run for --replay FILE "
+		"(record_max=SIZE, default 64M)\n",
 		prog, duet_app.name,
 		duet_app.summary != NULL ? duet_app.summary : "a Duet app");
 	if (duet_app.args_help != NULL)
@@ -70,11 +78,9 @@ static void print_version(void)
 	       b->configure_args, b->compiler, b->libraries);
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void handle_signal(void *arg, int signum)
 {
-	struct posix_boot *pb = h->data;
-
-	duet__posix_woke();
+	struct posix_boot *pb = arg;
 
 	if (pb->signals_seen++ == 0) {
 		DUET_INFO("duet", "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -83,6 +89,13 @@ static void on_signal(uv_signal_t *h, int signum)
 		DUET_WARN("duet", "second signal: stopping now");
 		duet_exit(&pb->sys.loop, DUET_EXIT_SIGNAL);
 	}
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	duet__posix_woke();
+	duet_rr_signal(duet__posix_rr(), signum);
+	handle_signal(h->data, signum);
 }
 
 typedef int (*device_create_fn)(struct duet_loop *loop, const char *name,
@@ -141,6 +154,28 @@ static bool is_flag(const char *a, const char *flag)
 	return strncmp(a, flag, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
+/* record= and record_max= were acted on before boot
+ * (duet__posix_record_start), and a replay has them from its log: read
+ * here so that they count as known. A platform that cannot record leaves
+ * them unknown, so asking it to is refused, not ignored. */
+static void record_args_known(struct posix_boot *pb)
+{
+	const char *unused;
+
+	duet_args_get_str(&pb->args, "record", NULL, &unused);
+	duet_args_get_str(&pb->args, "record_max", NULL, &unused);
+}
+
+static int add_arg(struct posix_boot *pb, const char *token, char *err,
+		   size_t errlen)
+{
+	int r = duet_args_add(&pb->args, token, err, errlen);
+
+	if (r == 0)
+		duet_rr_arg(duet__posix_rr(), token);
+	return r;
+}
+
 /* Parses argv; returns -1 to continue booting or an exit code. */
 static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 {
@@ -171,8 +206,7 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			}
 			if (net && strcmp(decl, "socket") == 0) {
 				/* The same as the boot argument net=socket. */
-				if (duet_args_add(&pb->args, "net=socket", err,
-						  sizeof(err)) < 0) {
+				if (add_arg(pb, "net=socket", err, sizeof(err)) < 0) {
 					fprintf(stderr, "%s: --net socket: %s\n",
 						prog, err);
 					return DUET_EXIT_USAGE;
@@ -189,7 +223,7 @@ static int parse_command_line(struct posix_boot *pb, int argc, char **argv)
 			fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, a);
 			return DUET_EXIT_USAGE;
 		}
-		if (duet_args_add(&pb->args, a, err, sizeof(err)) < 0) {
+		if (add_arg(pb, a, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: bad boot argument %s\n", prog, err);
 			return DUET_EXIT_USAGE;
 		}
@@ -204,12 +238,75 @@ static void start_signal(struct posix_boot *pb, uv_signal_t *h, int signum)
 	uv_signal_start(h, on_signal, signum);
 }
 
+static void dump_line(void *arg, const char *text)
+{
+	(void)arg;
+	printf("%s\n", text);
+}
+
+/* --replay-dump LOG: the log's records, one a line. */
+static int replay_dump(int argc, char **argv)
+{
+	int i = 1;
+	const char *path = flag_value("--replay-dump", argc, argv, &i);
+	void *log;
+	size_t len;
+	int r;
+
+	if (path == NULL || (r = duet__posix_log_load(path, &log, &len)) < 0) {
+		fprintf(stderr, "%s: --replay-dump LOG: cannot read it\n", argv[0]);
+		return DUET_EXIT_USAGE;
+	}
+	r = duet_rr_dump(log, len, dump_line, NULL);
+	free(log);
+	if (r < 0)
+		fprintf(stderr, "%s: %s: malformed from here on\n", argv[0], path);
+	return r < 0 ? DUET_EXIT_FAILURE : DUET_EXIT_SUCCESS;
+}
+
+/* The run a log recorded: its arguments and devices come from the log.
+ * Returns -1 to continue booting or an exit code. */
+static int replay_open(struct posix_boot *pb, int argc, char **argv)
+{
+	const char *prog = argv[0];
+	int i = 1;
+	const char *path = flag_value("--replay", argc, argv, &i);
+	struct duet_rr *rr;
+	char err[512];
+	void *log;
+	size_t len;
+	int r;
+
+	if (path == NULL || i != argc - 1) {
+		fprintf(stderr, "%s: usage: %s --replay LOG (nothing else: the "
+			"log has the arguments)\n", prog, prog);
+		return DUET_EXIT_USAGE;
+	}
+	if ((r = duet__posix_log_load(path, &log, &len)) < 0) {
+		fprintf(stderr, "%s: --replay %s: %s\n", prog, path, strerror(-r));
+		return DUET_EXIT_USAGE;
+	}
+	if (duet_rr_replay_open(duet_app.name, log, len, duet__posix_replay_stop, NULL, &rr,
+				err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: --replay %s: %s\n", prog, path, err);
+		free(log);
+		return DUET_EXIT_USAGE;
+	}
+	duet_rr_set_signal(rr, handle_signal, pb);
+	duet__posix_rr_set(rr);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct posix_boot pb;
 	uv_loop_t uv;
 	int code;
+	bool replay = argc > 1 && is_flag(argv[1], "--replay");
+	char err[512];
 
+	if (argc > 1 && is_flag(argv[1], "--replay-dump"))
+		return replay_dump(argc, argv);
 	/* A peer that hangs up must be an error on a socket, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	if (uv_loop_init(&uv) != 0) {
@@ -218,10 +315,25 @@ int main(int argc, char **argv)
 	}
 	duet__posix_plat_init(&uv);
 	duet_args_init(&pb.args);
+	code = replay ? replay_open(&pb, argc, argv)
+		      : duet__posix_record_start(argc, argv, err, sizeof(err));
+	if (!replay && code < 0)
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+	if (replay ? code >= 0 : code < 0) {
+		duet__posix_plat_close();
+		uv_run(&uv, UV_RUN_DEFAULT);
+		uv_loop_close(&uv);
+		return replay ? code : DUET_EXIT_USAGE;
+	}
 	duet_sys_init(&pb.sys, &pb.args);
+	pb.sys.rr = duet__posix_rr();
 
-	code = parse_command_line(&pb, argc, argv);
-	if (code < 0) {
+	if (replay) {
+		duet_rr_devices(pb.sys.rr, &pb.sys.loop);
+		record_args_known(&pb);
+		code = duet_boot(&pb.sys);
+	} else if ((code = parse_command_line(&pb, argc, argv)) < 0) {
+		record_args_known(&pb);
 		start_signal(&pb, &pb.sigint, SIGINT);
 		start_signal(&pb, &pb.sigterm, SIGTERM);
 		code = duet_boot(&pb.sys);
@@ -234,5 +346,7 @@ int main(int argc, char **argv)
 	uv_run(&uv, UV_RUN_DEFAULT);
 	if (uv_loop_close(&uv) != 0)
 		fprintf(stderr, "%s: warning: libuv handles left open at exit\n", argv[0]);
+	code = duet_rr_end(pb.sys.rr, code);
+	duet_rr_close(pb.sys.rr);
 	return code;
 }

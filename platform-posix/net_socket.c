@@ -153,6 +153,13 @@ static int create(struct duet_loop *loop, struct duet_netif *netif,
 
 	(void)loop;
 	(void)netif;
+	/* Its traffic is the host kernel's, below no platform line. */
+	if (duet__posix_rr() != NULL) {
+		DUET_ERROR("net", "the socket stack cannot be recorded or "
+			   "replayed: give the app a netif (--net "
+			   "net0=vwire:PATH or tap:IFNAME)");
+		return -ENOTSUP;
+	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;

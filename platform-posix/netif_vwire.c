@@ -6,7 +6,9 @@
  * The hub must be running at PATH when the netif is created. If it goes
  * away later, frames fail with -ENETDOWN, the keepalive timer takes the
  * link down and brings it up again when it reattaches to whatever hub
- * binds PATH next. Datagrams are read in batches into one fixed buffer;
+ * binds PATH next. The keepalive is a libuv timer, below the platform
+ * line: a driver's own clock is not the app's, and a recording
+ * (core/REPLAY.md) sees only the link changes it makes. Datagrams are read in batches into one fixed buffer;
  * one too short or too long is counted as an rx error by the core and not
  * delivered. The socket is read even with
  * no receiver installed (the core counts those frames dropped): datagrams
@@ -36,7 +38,8 @@ struct vwire {
 	struct duet_netif netif;
 	int fd;
 	uv_poll_t poll;
-	struct duet_timer keepalive;
+	uv_timer_t keepalive;
+	unsigned open_handles; /* poll and keepalive, until both closed */
 	struct sockaddr_un hub;
 	size_t rx_size;
 	unsigned char rx[]; /* one frame: MTU + header + VLAN tag + 1 */
@@ -60,11 +63,11 @@ static int vwire_attach(struct vwire *w)
 
 /* The hub's liveness is the netif's link state: the keepalive (event
  * context) is the only place it changes, so the stack hears of it. */
-static void vwire_keepalive(struct duet_timer *t, void *arg)
+static void vwire_keepalive(uv_timer_t *t)
 {
-	struct vwire *w = arg;
-	(void)t;
+	struct vwire *w = t->data;
 
+	duet__posix_woke();
 	if (duet_netif_link_up(&w->netif)) {
 		if (send(w->fd, VWIRE_HELLO, VWIRE_HELLO_LEN, MSG_DONTWAIT) >=
 			0 ||
@@ -76,11 +79,13 @@ static void vwire_keepalive(struct duet_timer *t, void *arg)
 			  duet_netif_name(&w->netif), w->hub.sun_path,
 			  duet_strerror(e));
 		duet_netif_set_link(&w->netif, false);
+		uv_stop(t->loop); /* an event was handled (duet/platform.h) */
 	}
 	if (vwire_attach(w) == 0) {
 		DUET_INFO("net", "%s: reattached to the vwire hub at %s",
 			  duet_netif_name(&w->netif), w->hub.sun_path);
 		duet_netif_set_link(&w->netif, true);
+		uv_stop(t->loop);
 	}
 }
 
@@ -159,6 +164,8 @@ static void vwire_on_closed(uv_handle_t *h)
 {
 	struct vwire *w = h->data;
 
+	if (--w->open_handles > 0)
+		return;
 	close(w->fd);
 	free(w);
 }
@@ -167,7 +174,7 @@ static void vwire_close(struct duet_netif *n)
 {
 	struct vwire *w = vwire_of(n);
 
-	duet_timer_stop(&w->keepalive);
+	uv_close((uv_handle_t *)&w->keepalive, vwire_on_closed);
 	uv_close((uv_handle_t *)&w->poll, vwire_on_closed);
 }
 
@@ -233,6 +240,7 @@ int duet__posix_netif_vwire_create(struct duet_loop *loop, const char *name,
 		goto fail;
 	}
 	w->poll.data = w;
+	w->open_handles = 1;
 	uv_poll_start(&w->poll, UV_READABLE, vwire_readable);
 	r = duet_netif_register(loop, &w->netif, name, &vwire_ops, mac, mtu);
 	if (r < 0) {
@@ -243,9 +251,13 @@ int duet__posix_netif_vwire_create(struct duet_loop *loop, const char *name,
 		uv_close((uv_handle_t *)&w->poll, vwire_on_closed);
 		return r;
 	}
-	duet_timer_init(loop, &w->keepalive, vwire_keepalive, w);
-	duet_timer_start(&w->keepalive, VWIRE_KEEPALIVE_MS * DUET_NSEC_PER_MSEC,
-			 VWIRE_KEEPALIVE_MS * DUET_NSEC_PER_MSEC);
+	uv_timer_init(duet__posix_uv(), &w->keepalive);
+	w->keepalive.data = w;
+	w->open_handles = 2;
+	uv_timer_start(&w->keepalive, vwire_keepalive, VWIRE_KEEPALIVE_MS,
+		       VWIRE_KEEPALIVE_MS);
+	/* Like the duet timer it was, it does not keep the loop alive. */
+	uv_unref((uv_handle_t *)&w->keepalive);
 	DUET_DEBUG("net", "%s: vwire at %s, mtu %u", name, w->hub.sun_path,
 		   mtu);
 	return 0;

@@ -7,23 +7,37 @@
 
 #include <duet/loop.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "posix.h"
 
 static uv_loop_t *uv_main;
 static uv_timer_t deadline_timer;
 static struct duet_loop *waking; /* the loop in duet_plat_wait(), if any */
+static struct duet_rr *rr;	   /* recording or replaying (duet/replay.h) */
+static duet_time_t flushed;	   /* when the recording last went to its file */
+
+void duet__posix_rr_set(struct duet_rr *r)
+{
+	rr = r;
+}
+
+struct duet_rr *duet__posix_rr(void)
+{
+	return rr;
+}
 
 uv_loop_t *duet__posix_uv(void)
 {
 	return uv_main;
 }
 
-/* Devices come from the command line, before boot. */
+/* Devices come from the command line, before boot; a replay's come from
+ * the log where the recording had them. */
 void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
 {
-	(void)loop;
 	(void)kind;
+	duet_rr_devices(rr, loop);
 }
 
 /* uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and a timer that
@@ -55,17 +69,39 @@ void duet__posix_plat_close(void)
  * the loop's clock is brought past the sleep (platform.h). */
 void duet__posix_woke(void)
 {
-	if (waking != NULL)
+	if (waking != NULL) {
+		duet_rr_wake(rr);
 		duet_loop_update_time(waking);
+	}
 }
 
-void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+static duet_time_t clock_ns(clockid_t id);
+
+/* The platform's own clock reads (how long to sleep) are not the code's
+ * and are not recorded. */
+static duet_time_t mono_raw(void)
 {
-	duet_time_t now = duet_plat_clock_monotonic();
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static duet_time_t wall_raw(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+static void wait_uv(struct duet_loop *loop, duet_time_t deadline)
+{
+	duet_time_t now = mono_raw();
 
 	if (deadline <= now) {
 		uv_run(uv_main, UV_RUN_NOWAIT);
 		return;
+	}
+	/* A crash loses at most what the fatal-signal handler cannot write;
+	 * a kill, what came since the last sleep at most 100 ms ago. */
+	if (rr != NULL && now - flushed > DUET_MSEC(100)) {
+		duet_rr_flush(rr);
+		flushed = now;
 	}
 	if (deadline != DUET_TIME_INFINITE) {
 		/* libuv counts whole milliseconds: round up, never early. */
@@ -82,6 +118,14 @@ void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 	uv_unref((uv_handle_t *)&deadline_timer);
 }
 
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+{
+	if (duet_rr_wait(rr, loop, deadline))
+		return;
+	wait_uv(loop, deadline);
+	duet_rr_wait_end(rr);
+}
+
 static duet_time_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -92,15 +136,15 @@ static duet_time_t clock_ns(clockid_t id)
 
 duet_time_t duet_plat_clock_monotonic(void)
 {
-	return clock_ns(CLOCK_MONOTONIC);
+	return duet_rr_clock(rr, DUET_RR_MONO, mono_raw);
 }
 
 duet_time_t duet_plat_clock_wall(void)
 {
-	return clock_ns(CLOCK_REALTIME);
+	return duet_rr_clock(rr, DUET_RR_WALL, wall_raw);
 }
 
-void duet_plat_console_write(const char *buf, size_t len)
+void duet__posix_console_raw(const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(STDOUT_FILENO, buf, len);
@@ -114,13 +158,24 @@ void duet_plat_console_write(const char *buf, size_t len)
 	}
 }
 
+void duet_plat_console_write(const char *buf, size_t len)
+{
+	duet__posix_console_raw(buf, len);
+	duet_rr_console(rr, buf, len);
+}
+
 /* getrandom(2) blocks until the kernel's pool is seeded, then never again. */
 bool duet_plat_entropy_strong(void)
 {
-	return true;
+	return duet_rr_strong(rr, true);
 }
 
 int duet_plat_entropy(void *buf, size_t len)
+{
+	return duet_rr_entropy(rr, buf, len, duet__posix_random);
+}
+
+int duet__posix_random(void *buf, size_t len)
 {
 	unsigned char *p = buf;
 

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 struct duet_loop;
+struct duet_rr;
 
 /* The one libuv loop everything on this platform runs on. */
 void duet__posix_plat_init(uv_loop_t *uv);
@@ -18,6 +19,21 @@ uv_loop_t *duet__posix_uv(void);
 /* Called first by every libuv callback that reaches duet code: the loop's
  * clock then counts from after the wait it woke from (duet/platform.h). */
 void duet__posix_woke(void);
+
+/* The recorder or replayer, if any (duet/replay.h); NULL otherwise. */
+void duet__posix_rr_set(struct duet_rr *rr);
+struct duet_rr *duet__posix_rr(void);
+/* record=FILE (and record_max=) among argv: 1 and recording to FILE, 0
+ * when not asked for, or a negative errno with a message in err. */
+int duet__posix_record_start(int argc, char **argv, char *err, size_t errlen);
+/* Reads a replay log into memory: 0 or a negative errno. */
+int duet__posix_log_load(const char *path, void **buf, size_t *len);
+/* Ends a replay (duet_rr_stop): prints msg, exits with code. */
+_Noreturn void duet__posix_replay_stop(void *arg, int code, const char *msg);
+
+/* The platform's own console and random bytes, not recorded. */
+void duet__posix_console_raw(const char *buf, size_t len);
+int duet__posix_random(void *buf, size_t len);
 
 /* Converts a libuv error (already a negative errno on Linux) into Duet's. */
 static inline int duet__uv_err(int uverr)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "crc32c.h"
+#include <duet/crc32c.h>
 
 #define LOG_MAGIC      "DUETLOG1"
 #define LOG_VERSION    1

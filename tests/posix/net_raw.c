@@ -10,9 +10,12 @@
  *   timeout=T    for ping (default 5s)
  *   ip=A.B.C.D   also answer ARP requests and ICMP echo requests for this
  *                IPv4 address, so the host side can ping us
+ *   crash_at=N   fail an assertion on the Nth test frame received: a crash
+ *                that depends on the input, for the replay tests
  *
  * At shutdown it logs the netif's counters.
  */
+#include <assert.h>
 #include <string.h>
 
 #include <duet/app.h>
@@ -33,7 +36,7 @@ enum mode { MODE_SINK, MODE_REFLECT, MODE_PING };
 static struct duet_netif *netif;
 static uint8_t mac[DUET_ETH_ALEN];
 static enum mode mode;
-static long long count, seq, retransmits;
+static long long count, seq, retransmits, crash_at, received;
 static struct duet_ipaddr ip;
 static bool have_ip;
 static struct duet_loop *loop_;
@@ -136,6 +139,8 @@ static void on_frame(struct duet_netif *n, const void *frame, size_t len,
 		answer_ip(f, len);
 	if (get16(f + 12) != ETH_TEST || len < 16)
 		return;
+	received++;
+	assert((crash_at == 0 || received < crash_at) && "crash_at= reached");
 	if (mode == MODE_REFLECT) {
 		memcpy(tx, f + 6, 6);
 		memcpy(tx + 6, mac, 6);
@@ -190,7 +195,8 @@ static int raw_start(struct duet_loop *loop, void *arg)
 		0 ||
 	    (r = duet_args_get_duration(args, "timeout", 5 * DUET_NSEC_PER_SEC,
 					&timeout)) < 0 ||
-	    (r = duet_args_get_str(args, "ip", NULL, &ipstr)) < 0)
+	    (r = duet_args_get_str(args, "ip", NULL, &ipstr)) < 0 ||
+	    (r = duet_args_get_int(args, "crash_at", 0, 0, 1000000, &crash_at)) < 0)
 		return r;
 	if (strcmp(m, "sink") == 0) {
 		mode = MODE_SINK;
@@ -233,5 +239,6 @@ static int raw_start(struct duet_loop *loop, void *arg)
 DUET_APP(.name = "net_raw",
 	 .summary = "raw frames on a netif, for the driver tests",
 	 .args_help =
-	     "  net=NAME mode=sink|reflect|ping count=N timeout=T ip=A.B.C.D",
+	     "  net=NAME mode=sink|reflect|ping count=N timeout=T ip=A.B.C.D "
+	     "crash_at=N",
 	 .start = raw_start);

@@ -4,6 +4,7 @@
 
 #include <duet/loop.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "fakeplat.h"
 
@@ -16,11 +17,13 @@ static void *wait_hook_arg;
 static char console[65536];
 static size_t console_len;
 
+static struct duet_rr *rr;
 static bool entropy_weak;
 static unsigned long entropy_count;
 
 void fakeplat_reset(void)
 {
+	rr = NULL;
 	entropy_weak = false;
 	entropy_count = 0;
 	vnow = DUET_SEC(1);
@@ -46,10 +49,10 @@ void fakeplat_set_wait_hook(void (*hook)(struct duet_loop *, void *), void *arg)
 	wait_hook_arg = arg;
 }
 
-void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+void fakeplat_set_rr(struct duet_rr *r) { rr = r; }
+
+static void wait_fake(struct duet_loop *loop, duet_time_t deadline)
 {
-	waits++;
-	last_deadline = deadline;
 	if (wait_hook != NULL) {
 		wait_hook(loop, wait_hook_arg);
 		return;
@@ -62,23 +65,38 @@ void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 	vnow += lateness;
 }
 
-duet_time_t duet_plat_clock_monotonic(void) { return vnow; }
-duet_time_t duet_plat_clock_wall(void) { return DUET_SEC(1700000000) + vnow; }
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+{
+	waits++;
+	last_deadline = deadline;
+	if (duet_rr_wait(rr, loop, deadline))
+		return;
+	wait_fake(loop, deadline);
+	duet_rr_wait_end(rr);
+}
+
+static duet_time_t mono(void) { return vnow; }
+static duet_time_t wall(void) { return DUET_SEC(1700000000) + vnow; }
+duet_time_t duet_plat_clock_monotonic(void) { return duet_rr_clock(rr, DUET_RR_MONO, mono); }
+duet_time_t duet_plat_clock_wall(void) { return duet_rr_clock(rr, DUET_RR_WALL, wall); }
 
 void duet_plat_console_write(const char *buf, size_t len)
 {
+	size_t all = len;
+
 	size_t room = sizeof(console) - 1 - console_len;
 	if (len > room)
 		len = room;
 	memcpy(console + console_len, buf, len);
 	console_len += len;
 	console[console_len] = '\0';
+	duet_rr_console(rr, buf, all);
 }
 
 void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
 {
-	(void)loop;
 	(void)kind;
+	duet_rr_devices(rr, loop);
 }
 
 void fakeplat_set_entropy_weak(bool weak)
@@ -88,10 +106,10 @@ void fakeplat_set_entropy_weak(bool weak)
 
 bool duet_plat_entropy_strong(void)
 {
-	return !entropy_weak;
+	return duet_rr_strong(rr, !entropy_weak);
 }
 
-int duet_plat_entropy(void *buf, size_t len)
+static int entropy_fake(void *buf, size_t len)
 {
 	unsigned char *p = buf;
 	/* Reproducible, but no two calls alike (two keys made in one test
@@ -100,6 +118,11 @@ int duet_plat_entropy(void *buf, size_t len)
 		p[i] = (unsigned char)(entropy_count * 37 + 11 +
 				       (entropy_count >> 8) * 101);
 	return 0;
+}
+
+int duet_plat_entropy(void *buf, size_t len)
+{
+	return duet_rr_entropy(rr, buf, len, entropy_fake);
 }
 
 static void run_for_end(struct duet_timer *t, void *arg)

@@ -37,4 +37,9 @@ void fakeplat_set_entropy_weak(bool weak);
 /* Everything written to the console since the last reset. */
 const char *fakeplat_console(void);
 
+/* Records or replays what crosses this platform (duet/replay.h); NULL,
+ * the default after a reset, for neither. */
+struct duet_rr;
+void fakeplat_set_rr(struct duet_rr *rr);
+
 #endif

@@ -1,7 +1,7 @@
 /* The test block devices (RAM and fault-injecting) and the stores'
  * checksum. */
 #include "storage_harness.h"
-#include "../../storage/crc32c.h"
+#include <duet/crc32c.h>
 
 TestSuite(blk_mem, .init = harness_setup);
 TestSuite(blk_fault, .init = harness_setup);
@@ -43,6 +43,23 @@ Test(crc32c, known_answers_and_chaining)
 	cr_assert_eq(duet__crc32c(0, "", 0), 0);
 	cr_assert_eq(duet__crc32c(duet__crc32c(0, "1234", 4), "56789", 5),
 		     0xe3069283);
+}
+
+/* Every length and alignment up to a few words, chained or not. */
+Test(crc32c, sliced_is_the_same_checksum)
+{
+	static struct duet_crc32c_tables t;
+	uint8_t b[80];
+
+	duet__crc32c_tables(&t);
+	cr_assert_eq(duet__crc32c_sliced(&t, 0, "123456789", 9), 0xe3069283);
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(i * 131 + 7);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; off + n <= sizeof(b); n++)
+			cr_assert_eq(duet__crc32c_sliced(&t, 0x1234, b + off, n),
+				     duet__crc32c(0x1234, b + off, n),
+				     "offset %zu length %zu", off, n);
 }
 
 Test(blk_mem, write_read_flush_and_stats)

@@ -74,6 +74,7 @@ struct duet_block_req {
 	struct duet_list link;
 	int status;
 	bool in_flight;
+	uint32_t rr_seq; /* its number in a replay log (duet/replay.h) */
 	void *driver_data[4];
 };
 

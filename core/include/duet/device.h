@@ -38,6 +38,7 @@ struct duet_device {
 	struct duet_loop *loop;
 	enum duet_device_kind kind;
 	bool found; /* duet_device_find() has returned it */
+	unsigned char rr_id; /* its id in a replay log (duet/replay.h), or 0 */
 	char name[DUET_DEVICE_NAME_MAX + 1];
 };
 

@@ -21,6 +21,7 @@
 #include <duet/loop.h>
 
 struct duet_args;
+struct duet_rr;
 struct duet_stack;
 
 struct duet_sys {
@@ -32,6 +33,8 @@ struct duet_sys {
 	unsigned probed; /* 1 << kind: duet_plat_probe() already ran */
 	/* the network stack (duet/net_stack.h), once the app opened it */
 	struct duet_stack *stack;
+	/* record and replay (duet/replay.h), when the platform does either */
+	struct duet_rr *rr;
 	/* shutdown (duet/app.h) */
 	struct duet_list stop_hooks;
 	unsigned stop_hooks_pending;
