@@ -3,14 +3,20 @@
  *
  *   --block NAME=PATH[,ro]
  *
- * Flush is fdatasync(2). Each request takes one of a fixed set of slots, so
- * the I/O path does not allocate; requests beyond that wait in a queue.
+ * Flush is fdatasync(2). A durable write is one job on the thread pool,
+ * pwritev2(2) with RWF_DSYNC (pwrite and fdatasync on a kernel without
+ * it): one round trip to the pool instead of a write's and a flush's.
+ * Each request takes one of a fixed set of slots, so the I/O path does not
+ * allocate; requests beyond that wait in a queue.
  */
+#define _GNU_SOURCE /* pwritev2, RWF_DSYNC */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <duet/block_driver.h>
@@ -25,7 +31,11 @@
 struct file_disk;
 
 struct file_slot {
-	uv_fs_t fs;
+	union {
+		uv_fs_t fs;
+		uv_work_t work; /* a durable write */
+	};
+	ssize_t result; /* the durable write's, from the pool thread */
 	struct file_disk *disk;
 	struct duet_block_req *req;
 	size_t done; /* bytes transferred so far (short reads/writes resume) */
@@ -75,19 +85,26 @@ static void slot_finish(struct file_slot *s, int status)
 	duet_block_complete(req, status);
 }
 
-static void slot_done(uv_fs_t *fs)
+static const char *op_name(enum duet_block_op op)
 {
-	struct file_slot *s = duet_container_of(fs, struct file_slot, fs);
+	switch (op) {
+	case DUET_BLOCK_READ: return "read";
+	case DUET_BLOCK_WRITE: return "write";
+	case DUET_BLOCK_FLUSH: return "flush";
+	case DUET_BLOCK_WRITE_FUA: return "durable write";
+	}
+	return "?";
+}
+
+static void slot_result(struct file_slot *s, ssize_t r)
+{
 	struct duet_block_req *req = s->req;
-	ssize_t r = fs->result;
 
 	duet__posix_woke();
-
-	uv_fs_req_cleanup(fs);
 	if (r < 0) {
 		DUET_ERROR("block", "%s: %s at sector %llu: %s", s->disk->path,
-			   req->op == DUET_BLOCK_FLUSH ? "flush" : req->op == DUET_BLOCK_READ ? "read" : "write",
-			   (unsigned long long)req->sector, uv_strerror((int)r));
+			   op_name(req->op), (unsigned long long)req->sector,
+			   uv_strerror((int)r));
 		slot_finish(s, -EIO);
 		return;
 	}
@@ -107,6 +124,43 @@ static void slot_done(uv_fs_t *fs)
 	slot_finish(s, 0);
 }
 
+static void slot_done(uv_fs_t *fs)
+{
+	ssize_t r = fs->result;
+
+	uv_fs_req_cleanup(fs);
+	slot_result(duet_container_of(fs, struct file_slot, fs), r);
+}
+
+/* On the pool thread: the whole rest of the request, durable. A kernel
+ * without RWF_DSYNC (before 4.7) refuses the flag with EOPNOTSUPP. */
+static void durable_write(uv_work_t *work)
+{
+	struct file_slot *s = duet_container_of(work, struct file_slot, work);
+	struct duet_block_req *req = s->req;
+	size_t total = (size_t)req->count * FILE_SECTOR;
+	struct iovec iov = {(char *)req->buf + s->done, total - s->done};
+	off_t off = (off_t)(req->sector * FILE_SECTOR + s->done);
+	ssize_t r;
+
+	do
+		r = pwritev2(s->disk->fd, &iov, 1, off, RWF_DSYNC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EOPNOTSUPP) {
+		r = pwrite(s->disk->fd, iov.iov_base, iov.iov_len, off);
+		if (r > 0 && fdatasync(s->disk->fd) < 0)
+			r = -1;
+	}
+	s->result = r < 0 ? -errno : r;
+}
+
+static void durable_write_done(uv_work_t *work, int status)
+{
+	struct file_slot *s = duet_container_of(work, struct file_slot, work);
+
+	slot_result(s, status < 0 ? status : s->result);
+}
+
 static void slot_issue(struct file_slot *s)
 {
 	struct duet_block_req *req = s->req;
@@ -116,6 +170,9 @@ static void slot_issue(struct file_slot *s)
 
 	if (req->op == DUET_BLOCK_FLUSH) {
 		r = uv_fs_fdatasync(uv, &s->fs, d->fd, slot_done);
+	} else if (req->op == DUET_BLOCK_WRITE_FUA) {
+		r = uv_queue_work(uv, &s->work, durable_write,
+				  durable_write_done);
 	} else {
 		size_t total = (size_t)req->count * FILE_SECTOR;
 		uv_buf_t buf = uv_buf_init((char *)req->buf + s->done,
@@ -235,6 +292,7 @@ int duet__posix_block_file_create(struct duet_loop *loop, const char *name,
 		.sector_count = (uint64_t)size / FILE_SECTOR,
 		.read_only = ro,
 		.volatile_cache = !ro,
+		.fua = !ro,
 		.io_size = 1u << 20, /* a pread or pwrite of any size is one call */
 	};
 	int r = duet_block_register(loop, &d->blk, name, &file_ops, &info);

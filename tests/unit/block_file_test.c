@@ -133,6 +133,38 @@ Test(block_file, write_flush_read_back)
 	cr_assert_arr_eq(check, out + 512, 512);
 }
 
+/* A durable write is the driver's own (one job: pwritev2 with RWF_DSYNC),
+ * and more of them than there are slots all land. */
+Test(block_file, durable_writes_land_in_the_file)
+{
+	struct duet_block *b = open_disk("");
+	static struct duet_block_req reqs[40];
+	static unsigned char bufs[40][2 * 512];
+	struct duet_block_info info;
+	unsigned want = 40;
+
+	duet_block_get_info(b, &info);
+	cr_assert(info.fua);
+	done = 0;
+	for (unsigned i = 0; i < 40; i++) {
+		memset(bufs[i], (int)(i + 1), sizeof(bufs[i]));
+		cr_assert_eq(duet_block_write_fua(b, &reqs[i], 2 * i, bufs[i], 2,
+						  on_done, &want),
+			     0);
+	}
+	wait_for(40);
+	int fd = open(path, O_RDONLY);
+	for (unsigned i = 0; i < 40; i++) {
+		unsigned char check[2 * 512];
+		cr_assert_eq(statuses[i], 0);
+		cr_assert_eq(reqs[i].op, DUET_BLOCK_WRITE_FUA);
+		cr_assert_eq(pread(fd, check, sizeof(check), 2 * i * 512),
+			     (ssize_t)sizeof(check));
+		cr_assert_arr_eq(check, bufs[i], sizeof(check), "write %u", i);
+	}
+	close(fd);
+}
+
 Test(block_file, more_requests_than_slots_all_complete)
 {
 	struct duet_block *b = open_disk("");
@@ -168,6 +200,7 @@ Test(block_file, read_only_disk_refuses_writes)
 	duet_block_get_info(b, &info);
 	cr_assert(info.read_only);
 	cr_assert_eq(duet_block_write(b, &w, 0, buf, 1, on_done, NULL), -EROFS);
+	cr_assert_eq(duet_block_write_fua(b, &w, 0, buf, 1, on_done, NULL), -EROFS);
 }
 
 Test(block_file, bad_declarations_say_why)
