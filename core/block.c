@@ -11,6 +11,13 @@
 static void deliver_completed(struct duet_cq *cq, struct duet_list *item,
 			      void *arg);
 
+/* duet_block_req.split: the core's durable write on a driver without one. */
+enum {
+	SPLIT_NONE,
+	SPLIT_WRITING,  /* a flush follows */
+	SPLIT_FLUSHING, /* the last half */
+};
+
 static bool is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -96,17 +103,17 @@ static void finish(struct duet_block_req *req)
 
 	/* The core's durable write: the flush goes out only once the write
 	 * has completed, so that it covers it. */
-	if (req->split == DUET__BLOCK_SPLIT_WRITING && req->status == 0) {
-		req->split = DUET__BLOCK_SPLIT_FLUSHING;
+	if (req->split == SPLIT_WRITING && req->status == 0) {
+		req->split = SPLIT_FLUSHING;
 		req->op = DUET_BLOCK_FLUSH;
 		int r = dev->closed ? -ENODEV : driver_submit(dev, req);
 		if (r == 0)
 			return;
 		req->status = r;
 	}
-	if (req->split != DUET__BLOCK_SPLIT_NONE) {
+	if (req->split != SPLIT_NONE) {
 		req->op = DUET_BLOCK_WRITE_FUA;
-		req->split = DUET__BLOCK_SPLIT_NONE;
+		req->split = SPLIT_NONE;
 	}
 	req->in_flight = false;
 	dev->in_flight--;
@@ -162,12 +169,12 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 	req->arg = arg;
 	req->dev = dev;
 	req->status = 0;
-	req->split = DUET__BLOCK_SPLIT_NONE;
+	req->split = SPLIT_NONE;
 	if (op == DUET_BLOCK_WRITE_FUA && !dev->info.fua) {
 		/* Without a volatile cache a write is durable already. */
 		req->split = dev->info.volatile_cache
-				 ? DUET__BLOCK_SPLIT_WRITING
-				 : DUET__BLOCK_SPLIT_FLUSHING;
+				 ? SPLIT_WRITING
+				 : SPLIT_FLUSHING;
 		req->op = DUET_BLOCK_WRITE;
 	}
 	duet_list_init(&req->link);
@@ -182,7 +189,7 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 		assert(req->in_flight && "driver failed a request it completed");
 		req->in_flight = false;
 		req->op = op;
-		req->split = DUET__BLOCK_SPLIT_NONE;
+		req->split = SPLIT_NONE;
 		dev->in_flight--;
 	}
 	return r;

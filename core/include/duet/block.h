@@ -54,13 +54,6 @@ enum duet_block_op {
 	DUET_BLOCK_WRITE_FUA = 4, /* a write, durable on completion */
 };
 
-/* duet_block_req.split, the core's own. */
-enum {
-	DUET__BLOCK_SPLIT_NONE,
-	DUET__BLOCK_SPLIT_WRITING,  /* a flush follows */
-	DUET__BLOCK_SPLIT_FLUSHING, /* the last half */
-};
-
 struct duet_block_info {
 	uint32_t sector_size;
 	uint64_t sector_count;
