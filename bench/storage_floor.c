@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (long long at = 0; at < image; at += 1 << 20) {
-		size_t n = image - at < 1 << 20 ? (size_t)(image - at) : 1 << 20;
+		size_t n =
+		    image - at < 1 << 20 ? (size_t)(image - at) : 1 << 20;
 		if (pwrite(fd, buf, n, at) != (ssize_t)n) {
 			fprintf(stderr, "storage_floor: %s: %s\n", argv[1],
 				strerror(errno));

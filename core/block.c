@@ -14,7 +14,7 @@ static void deliver_completed(struct duet_cq *cq, struct duet_list *item,
 /* duet_block_req.split: the core's durable write on a driver without one. */
 enum {
 	SPLIT_NONE,
-	SPLIT_WRITING,  /* a flush follows */
+	SPLIT_WRITING,	/* a flush follows */
 	SPLIT_FLUSHING, /* the last half */
 };
 
@@ -172,9 +172,8 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 	req->split = SPLIT_NONE;
 	if (op == DUET_BLOCK_WRITE_FUA && !dev->info.fua) {
 		/* Without a volatile cache a write is durable already. */
-		req->split = dev->info.volatile_cache
-				 ? SPLIT_WRITING
-				 : SPLIT_FLUSHING;
+		req->split =
+		    dev->info.volatile_cache ? SPLIT_WRITING : SPLIT_FLUSHING;
 		req->op = DUET_BLOCK_WRITE;
 	}
 	duet_list_init(&req->link);
