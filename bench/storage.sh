@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Durable sets per second: Duet's log store on a file-backed disk against
-# SQLite (WAL, synchronous=FULL, one row per set, each its own transaction)
-# doing the same writes, in the same run, on the same file system. See
-# bench/storage.md.
+# the device's own floor (bench/storage_floor: pwrite+fdatasync pairs on a
+# written file) and SQLite (WAL, synchronous=FULL, one row per set, each its
+# own transaction) doing the same writes, in the same run, on the same file
+# system. See bench/storage.md.
 #
-#   bench/storage.sh PATH/TO/storage_bench       (make bench-storage)
+#   bench/storage.sh PATH/TO/storage_bench PATH/TO/storage_floor
+#                                                  (make bench-storage)
 #
-# Knobs (environment): BENCH_SIZES ("100 4096"), BENCH_SETS (2000), BENCH_REPS (3),
+# Knobs (environment): BENCH_SIZES ("100 4096"), BENCH_SETS (2000), BENCH_REPS (5),
 # BENCH_DEPTH (16: the extra group-commit run), BENCH_DIR (/var/tmp: a real
-# disk; /tmp may be tmpfs, where a flush costs nothing), BENCH_IMG (64M).
+# disk; /tmp may be tmpfs, where a flush costs nothing), BENCH_IMG (64M),
+# BENCH_PIN (1: every engine on CPU 1; 0: unpinned).
 set -euo pipefail
 
-bench=${1:?usage: storage.sh PATH/TO/storage_bench}
+bench=${1:?usage: storage.sh PATH/TO/storage_bench PATH/TO/storage_floor}
+floor=${2:?usage: storage.sh PATH/TO/storage_bench PATH/TO/storage_floor}
 sizes=${BENCH_SIZES:-100 4096}
 sets=${BENCH_SETS:-2000}
 depth=${BENCH_DEPTH:-16}
@@ -20,6 +24,14 @@ base=${BENCH_DIR:-/var/tmp}
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 command -v sqlite3 >/dev/null || install_peers "installing sqlite3 (Debian package)" sqlite3
+
+# One CPU for every engine, as the other benchmarks pin their server: the
+# same scheduling for the floor, the store and SQLite.
+pin=()
+if [[ ${BENCH_PIN:-1} != 0 ]]; then
+	pin_cpus
+	pin=("${server_cpu[@]}")
+fi
 
 make_tmp "$base/duet-bench-storage.XXXXXX"
 work=$tmp
@@ -46,7 +58,7 @@ duet_run() {
 	"$bench" --block "disk0=$img" format=1 log=warn >/dev/null
 	# The format's dirty pages must not be written back during the run.
 	sync
-	out=$(counting "$bench" --block "disk0=$img" log=warn sets="$sets" \
+	out=$(counting "${pin[@]}" "$bench" --block "disk0=$img" log=warn sets="$sets" \
 		size="$size" depth="$d" 2>&1)
 	line=$(grep '^duet-logstore' <<<"$out")
 	echo "$line $(grep -o 'wchar=[0-9]*' <<<"$out")"
@@ -66,7 +78,7 @@ sqlite_run() {
 	} >"$sql"
 	sync
 	t0=$(now_ns)
-	out=$(counting sqlite3 "$db" <"$sql")
+	out=$(counting "${pin[@]}" sqlite3 "$db" <"$sql")
 	t1=$(now_ns)
 	local secs bytes
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
@@ -77,35 +89,64 @@ sqlite_run() {
 		"$(grep -o 'wchar=[0-9]*' <<<"$out")"
 }
 
-# Runs alternate Duet and SQLite, BENCH_REPS times per size; the table
-# shows medians (each run's line is kept for the per-set columns).
-reps=${BENCH_REPS:-3}
+# floor_run SIZE: one result line (its writes are its own count: the file's
+# zero fill is not the floor's work).
+floor_run() {
+	local out
+	out=$("${pin[@]}" "$floor" "$work/floor.img" "$sets" "$1" \
+		"$(numfmt --from=iec "$img_size")")
+	rm -f "$work/floor.img"
+	echo "$out"
+}
+
+# ratios A B: A/B for each pair of lines (the runs of one round).
+ratios() { paste -d' ' <(echo "$1") <(echo "$2") | awk '{ printf "%.4f\n", $1 / $2 }'; }
+ratio() { ratios "$1" "$2" | median | xargs printf '%.2f'; }
+
+# Rounds of floor, Duet d=1, SQLite, Duet d=DEPTH, BENCH_REPS per size. The
+# table shows medians (the last round's lines give the per-set columns);
+# each ratio is the median of the rounds' own ratios, as runs seconds
+# apart share the machine's state, which drifts (bench-notes).
+reps=${BENCH_REPS:-5}
 printf '\n%-8s %-16s %12s %14s %16s\n' "size" "engine" "sets/s" "bytes/set" "writes/set"
 for size in $sizes; do
-	d_all= s_all= g_all=
+	f_all= d_all= s_all= g_all=
 	for ((r = 0; r < reps; r++)); do
+		f=$(floor_run "$size")
 		d=$(duet_run "$size" 1)
 		s=$(sqlite_run "$size")
 		g=$(duet_run "$size" "$depth")
+		f_all+="$(field sets_per_sec "$f")"$'\n'
 		d_all+="$(field sets_per_sec "$d")"$'\n'
 		s_all+="$(field sets_per_sec "$s")"$'\n'
 		g_all+="$(field sets_per_sec "$g")"$'\n'
 	done
-	dm=$(median <<<"${d_all%$'\n'}")
-	sm=$(median <<<"${s_all%$'\n'}")
-	gm=$(median <<<"${g_all%$'\n'}")
-	for row in "duet d=1|$dm|$d" "sqlite|$sm|$s" "duet d=$depth|$gm|$g"; do
-		IFS='|' read -r name rate line <<<"$row"
+	f_all=${f_all%$'\n'} d_all=${d_all%$'\n'} s_all=${s_all%$'\n'} g_all=${g_all%$'\n'}
+	for name in floor "duet d=1" sqlite "duet d=$depth"; do
+		case $name in
+		floor) rates=$f_all line=$f ;;
+		"duet d=1") rates=$d_all line=$d ;;
+		sqlite) rates=$s_all line=$s ;;
+		*) rates=$g_all line=$g ;;
+		esac
 		per=$(field log_bytes_per_set "$line")
 		[[ -n $per ]] || per=$(field file_bytes_per_set "$line")
-		wr=$(awk -v o="$(field wchar "$line")" -v n="$sets" 'BEGIN { printf "%.0f", o / n }')
-		printf '%-8s %-16s %12s %14s %16s\n' "$size" "$name" "$rate" "$per" "$wr"
+		if [[ $name == floor ]]; then
+			per=$(field write_bytes "$line") wr=$per
+		else
+			wr=$(awk -v o="$(field wchar "$line")" -v n="$sets" 'BEGIN { printf "%.0f", o / n }')
+		fi
+		printf '%-8s %-16s %12s %14s %16s\n' "$size" "$name" "$(median <<<"$rates")" "$per" "$wr"
 	done
-	echo "size $size: Duet/SQLite durable sets per second =" \
-		"$(awk -v a="$dm" -v b="$sm" 'BEGIN { printf "%.2f", a / b }')x (one at a time)," \
-		"$(awk -v a="$gm" -v b="$sm" 'BEGIN { printf "%.2f", a / b }')x (Duet $depth in flight, group commit)"
+	echo "size $size: Duet/floor = $(ratio "$d_all" "$f_all")x (one at a time)," \
+		"$(ratio "$g_all" "$f_all")x ($depth in flight);" \
+		"Duet/SQLite = $(ratio "$d_all" "$s_all")x (one at a time)," \
+		"$(ratio "$g_all" "$s_all")x ($depth in flight, group commit)"
 done
 echo
-echo "sets/s: median of $reps alternating runs of $sets durable sets each."
-echo "bytes/set: the store's growth per set (Duet: log bytes; SQLite: db + WAL file)."
+echo "sets/s: median of $reps rounds of $sets durable sets each (floor, Duet d=1, SQLite, Duet d=$depth)."
+echo "ratios: the median of the rounds' own ratios.${pin[*]:+ Every engine ran as: ${pin[*]}.}"
+echo "floor: bench/storage_floor, pwrite+fdatasync pairs of the set's size in whole sectors, one at"
+echo "  a time, on a file written full first (as the store's format leaves its image)."
+echo "bytes/set: the store's growth per set (Duet: log bytes; SQLite: db + WAL file; floor: bytes written)."
 echo "writes/set: bytes each process handed to write(2)/pwrite(2) per set (/proc/PID/io wchar)."

@@ -12,6 +12,13 @@
 static void deliver_completed(struct duet_cq *cq, struct duet_list *item,
 			      void *arg);
 
+/* duet_block_req.split: the core's durable write on a driver without one. */
+enum {
+	SPLIT_NONE,
+	SPLIT_WRITING,	/* a flush follows */
+	SPLIT_FLUSHING, /* the last half */
+};
+
 static bool is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -83,10 +90,37 @@ unsigned duet_block_in_flight(const struct duet_block *dev)
 	return dev->in_flight;
 }
 
+/* Completions that come inside the driver's submit wait for the loop. The
+ * driver's requests (both halves of the core's durable write) are what a
+ * replay log holds (duet/replay.h). */
+static int driver_submit(struct duet_block *dev, struct duet_block_req *req)
+{
+	bool was = dev->in_submit;
+
+	dev->in_submit = true;
+	int r = duet__rr_submit(dev, req);
+	dev->in_submit = was;
+	return r;
+}
+
 static void finish(struct duet_block_req *req)
 {
 	struct duet_block *dev = req->dev;
 
+	/* The core's durable write: the flush goes out only once the write
+	 * has completed, so that it covers it. */
+	if (req->split == SPLIT_WRITING && req->status == 0) {
+		req->split = SPLIT_FLUSHING;
+		req->op = DUET_BLOCK_FLUSH;
+		int r = dev->closed ? -ENODEV : driver_submit(dev, req);
+		if (r == 0)
+			return;
+		req->status = r;
+	}
+	if (req->split != SPLIT_NONE) {
+		req->op = DUET_BLOCK_WRITE_FUA;
+		req->split = SPLIT_NONE;
+	}
 	req->in_flight = false;
 	dev->in_flight--;
 	req->cb(req, req->status, req->arg);
@@ -131,7 +165,8 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 		if (count > SIZE_MAX / dev->info.sector_size)
 			return -EINVAL;
 	}
-	if (op == DUET_BLOCK_WRITE && dev->info.read_only)
+	if ((op == DUET_BLOCK_WRITE || op == DUET_BLOCK_WRITE_FUA) &&
+	    dev->info.read_only)
 		return -EROFS;
 	req->op = op;
 	req->sector = sector;
@@ -141,6 +176,13 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 	req->arg = arg;
 	req->dev = dev;
 	req->status = 0;
+	req->split = SPLIT_NONE;
+	if (op == DUET_BLOCK_WRITE_FUA && !dev->info.fua) {
+		/* Without a volatile cache a write is durable already. */
+		req->split =
+		    dev->info.volatile_cache ? SPLIT_WRITING : SPLIT_FLUSHING;
+		req->op = DUET_BLOCK_WRITE;
+	}
 	duet_list_init(&req->link);
 	req->in_flight = true;
 	dev->in_flight++;
@@ -148,12 +190,12 @@ static int submit(struct duet_block *dev, struct duet_block_req *req,
 		duet_cq_push(&dev->completed, &req->link);
 		return 0;
 	}
-	dev->in_submit = true;
-	int r = duet__rr_submit(dev, req);
-	dev->in_submit = false;
+	int r = driver_submit(dev, req);
 	if (r < 0) {
 		assert(req->in_flight && "driver failed a request it completed");
 		req->in_flight = false;
+		req->op = op;
+		req->split = SPLIT_NONE;
 		dev->in_flight--;
 	}
 	return r;
@@ -179,4 +221,12 @@ int duet_block_flush(struct duet_block *dev, struct duet_block_req *req,
 		     duet_block_cb cb, void *arg)
 {
 	return submit(dev, req, DUET_BLOCK_FLUSH, 0, NULL, 0, cb, arg);
+}
+
+int duet_block_write_fua(struct duet_block *dev, struct duet_block_req *req,
+			 uint64_t sector, const void *buf, uint64_t count,
+			 duet_block_cb cb, void *arg)
+{
+	return submit(dev, req, DUET_BLOCK_WRITE_FUA, sector,
+		      (void *)(uintptr_t)buf, count, cb, arg);
 }

@@ -218,7 +218,8 @@ void duet__rr_device(struct duet_device *dev)
 		p += duet__rr_put_varint(p, bl->info.sector_count);
 		p += duet__rr_put_varint(p, bl->info.io_size);
 		*p++ = (uint8_t)((bl->info.read_only ? 1 : 0) |
-				 (bl->info.volatile_cache ? 2 : 0));
+				 (bl->info.volatile_cache ? 2 : 0) |
+				 (bl->info.fua ? 4 : 0));
 	}
 	dev->rr_id = ++rr->devices;
 	rr->dev[dev->rr_id] = dev;
@@ -320,6 +321,16 @@ static bool pending(struct duet_rr *rr, const struct duet_block_req *req)
 	return false;
 }
 
+/* Whether a DONE record was made inside its driver's submit. */
+static bool done_in_submit(const struct rr_record *rec)
+{
+	struct rr_cursor c = rr_cursor(rec);
+
+	(void)duet__rr_get_varint(&c);
+	(void)duet__rr_get_svarint(&c);
+	return (duet__rr_get_u8(&c) & RR_DONE_IN_SUBMIT) != 0 && !c.bad;
+}
+
 int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req)
 {
 	struct duet_rr *rr = duet__rr_of(dev->dev.loop);
@@ -339,9 +350,11 @@ int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req)
 		}
 		duet__rr_take(rr, RR_SUBMIT, "a block request");
 		duet_list_insert_tail(&rr->pending, &req->link);
-		/* Completions the recording's driver made inside submit. */
+		/* Completions the recording's driver made inside submit (a
+		 * completion that came later, in a wait, says so and waits for
+		 * the wait's replay). */
 		while ((rec = duet__rr_peek(rr)) != NULL && rec->kind == RR_DONE &&
-		       rec->dev == id) {
+		       rec->dev == id && done_in_submit(rec)) {
 			struct rr_record done = *rec;
 			duet__rr_take(rr, RR_DONE, "a completion");
 			duet__rr_deliver_done(rr, &done);
@@ -383,6 +396,7 @@ void duet__rr_done(struct duet_block_req *req, int status)
 		return;
 	p += duet__rr_put_varint(p, req->rr_seq);
 	p += duet__rr_put_svarint(p, status);
+	*p++ = dev->in_submit ? RR_DONE_IN_SUBMIT : 0;
 	if (!duet__rr_begin(rr, RR_DONE, dev->dev.rr_id, (size_t)(p - b) + data))
 		return;
 	duet__rr_data(rr, b, (size_t)(p - b));

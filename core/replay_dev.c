@@ -114,6 +114,7 @@ static int create(struct duet_rr *rr, struct duet_loop *loop, uint8_t id,
 		info.io_size = (uint32_t)io;
 		info.read_only = (flags & 1) != 0;
 		info.volatile_cache = (flags & 2) != 0;
+		info.fua = (flags & 4) != 0;
 		b->rr = rr;
 		if ((r = duet_block_register(loop, &b->block, name, &block_ops,
 					     &info)) < 0) {

@@ -234,8 +234,10 @@ void duet__rr_describe(const struct rr_record *rec, const char *devname,
 	case RR_DONE: {
 		uint64_t seq = rec->kind == RR_DONE ? duet__rr_get_varint(&c) : 0;
 		int64_t status = duet__rr_get_svarint(&c);
+		uint8_t flags = rec->kind == RR_DONE ? duet__rr_get_u8(&c) : 0;
 		snprintf(buf, size, "%s %s seq %" PRIu64 " status %" PRId64
-			 " with %zu bytes", kind, dev, seq, status, c.n);
+			 " with %zu bytes%s", kind, dev, seq, status, c.n,
+			 flags & RR_DONE_IN_SUBMIT ? ", inside its submit" : "");
 		break;
 	}
 	case RR_CONSOLE:

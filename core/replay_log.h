@@ -37,6 +37,9 @@ enum rr_kind {
 	RR_FULL = 31,
 };
 
+/* A DONE record's flags. */
+#define RR_DONE_IN_SUBMIT 1u
+
 struct rr_record {
 	uint8_t kind;
 	uint8_t dev;

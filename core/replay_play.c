@@ -182,8 +182,10 @@ void duet__rr_deliver_done(struct duet_rr *rr, const struct rr_record *rec)
 	struct rr_cursor c = rr_cursor(rec);
 	uint64_t seq = duet__rr_get_varint(&c);
 	int64_t status = duet__rr_get_svarint(&c);
+	uint8_t flags = duet__rr_get_u8(&c);
 
-	if (c.bad || status > 0 || status < -4095)
+	if (c.bad || status > 0 || status < -4095 ||
+	    (flags & ~RR_DONE_IN_SUBMIT) != 0)
 		duet__rr_bad_payload(rr, &(struct rr_cursor){.bad = true});
 	for (struct duet_list *l = rr->pending.next; l != &rr->pending;
 	     l = l->next) {

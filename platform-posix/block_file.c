@@ -3,14 +3,25 @@
  *
  *   --block NAME=PATH[,ro]
  *
- * Flush is fdatasync(2). Each request takes one of a fixed set of slots, so
- * the I/O path does not allocate; requests beyond that wait in a queue.
+ * Flush is fdatasync(2). A durable write is one pwritev2(2) with RWF_DSYNC
+ * (pwrite and fdatasync on a kernel without it) on the disk's own thread:
+ * a libuv pool job costs two wakeups and a contended mutex each way, 20-35
+ * us a round trip on a small VM, where one thread behind a condition
+ * variable, answering through a uv_async, takes about 8 us; with one set
+ * in flight that difference is most of what a store pays over the
+ * device's own pwrite+fdatasync. Each request takes one of a fixed set of
+ * slots, so the I/O path does not allocate; requests beyond that wait in a
+ * queue.
  */
+#define _GNU_SOURCE /* pwritev2, RWF_DSYNC */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <duet/block_driver.h>
@@ -30,6 +41,22 @@ struct file_slot {
 	struct duet_block_req *req;
 	size_t done; /* bytes transferred so far (short reads/writes resume) */
 	struct file_slot *next_free;
+	/* A durable write: its place in the thread's queues, its result. */
+	struct file_slot *next_job;
+	ssize_t result;
+};
+
+/* The durable-write thread. The queues are FIFOs under `lock`; the rest
+ * is the loop thread's. */
+struct dsync {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct file_slot *todo, **todo_tail;
+	struct file_slot *done, **done_tail;
+	bool stop;
+	uv_async_t async;
+	unsigned busy; /* jobs queued and not yet answered */
 };
 
 struct file_disk {
@@ -39,6 +66,8 @@ struct file_disk {
 	struct file_slot slots[FILE_SLOTS];
 	struct file_slot *free_slots;
 	struct duet_list waiting;
+	struct dsync ds; /* read-write disks only */
+	bool has_ds;
 };
 
 static void slot_issue(struct file_slot *s);
@@ -75,19 +104,26 @@ static void slot_finish(struct file_slot *s, int status)
 	duet_block_complete(req, status);
 }
 
-static void slot_done(uv_fs_t *fs)
+static const char *op_name(enum duet_block_op op)
 {
-	struct file_slot *s = duet_container_of(fs, struct file_slot, fs);
+	switch (op) {
+	case DUET_BLOCK_READ: return "read";
+	case DUET_BLOCK_WRITE: return "write";
+	case DUET_BLOCK_FLUSH: return "flush";
+	case DUET_BLOCK_WRITE_FUA: return "durable write";
+	}
+	return "?";
+}
+
+static void slot_result(struct file_slot *s, ssize_t r)
+{
 	struct duet_block_req *req = s->req;
-	ssize_t r = fs->result;
 
 	duet__posix_woke();
-
-	uv_fs_req_cleanup(fs);
 	if (r < 0) {
 		DUET_ERROR("block", "%s: %s at sector %llu: %s", s->disk->path,
-			   req->op == DUET_BLOCK_FLUSH ? "flush" : req->op == DUET_BLOCK_READ ? "read" : "write",
-			   (unsigned long long)req->sector, uv_strerror((int)r));
+			   op_name(req->op), (unsigned long long)req->sector,
+			   uv_strerror((int)r));
 		slot_finish(s, -EIO);
 		return;
 	}
@@ -107,6 +143,140 @@ static void slot_done(uv_fs_t *fs)
 	slot_finish(s, 0);
 }
 
+static void slot_done(uv_fs_t *fs)
+{
+	ssize_t r = fs->result;
+
+	uv_fs_req_cleanup(fs);
+	slot_result(duet_container_of(fs, struct file_slot, fs), r);
+}
+
+/* On the durable-write thread: the whole rest of the request. A kernel
+ * without RWF_DSYNC (before 4.7) refuses the flag with EOPNOTSUPP. */
+static ssize_t durable_write(const struct file_slot *s)
+{
+	const struct duet_block_req *req = s->req;
+	size_t total = (size_t)req->count * FILE_SECTOR;
+	struct iovec iov = {(char *)req->buf + s->done, total - s->done};
+	off_t off = (off_t)(req->sector * FILE_SECTOR + s->done);
+	ssize_t r;
+
+	do
+		r = pwritev2(s->disk->fd, &iov, 1, off, RWF_DSYNC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EOPNOTSUPP) {
+		r = pwrite(s->disk->fd, iov.iov_base, iov.iov_len, off);
+		if (r > 0 && fdatasync(s->disk->fd) < 0)
+			r = -1;
+	}
+	return r < 0 ? -errno : r;
+}
+
+static struct file_slot *pop(struct file_slot **head, struct file_slot ***tail)
+{
+	struct file_slot *s = *head;
+
+	if (s != NULL && (*head = s->next_job) == NULL)
+		*tail = head;
+	return s;
+}
+
+static void push(struct file_slot ***tail, struct file_slot *s)
+{
+	s->next_job = NULL;
+	**tail = s;
+	*tail = &s->next_job;
+}
+
+static void *dsync_main(void *arg)
+{
+	struct dsync *ds = arg;
+	struct file_slot *s;
+
+	pthread_mutex_lock(&ds->lock);
+	for (;;) {
+		while (ds->todo == NULL && !ds->stop)
+			pthread_cond_wait(&ds->wake, &ds->lock);
+		/* Stopping drains the queue first. */
+		if ((s = pop(&ds->todo, &ds->todo_tail)) == NULL)
+			break;
+		pthread_mutex_unlock(&ds->lock);
+		s->result = durable_write(s);
+		pthread_mutex_lock(&ds->lock);
+		push(&ds->done_tail, s);
+		pthread_mutex_unlock(&ds->lock);
+		uv_async_send(&ds->async);
+		pthread_mutex_lock(&ds->lock);
+	}
+	pthread_mutex_unlock(&ds->lock);
+	return NULL;
+}
+
+static void dsync_submit(struct dsync *ds, struct file_slot *s)
+{
+	pthread_mutex_lock(&ds->lock);
+	push(&ds->todo_tail, s);
+	pthread_mutex_unlock(&ds->lock);
+	/* After the unlock, so the thread does not wake into a held mutex. */
+	pthread_cond_signal(&ds->wake);
+	/* Only jobs in flight keep the loop alive, as fs requests do. */
+	if (ds->busy++ == 0)
+		uv_ref((uv_handle_t *)&ds->async);
+}
+
+/* One answer at a time: a callback may close the disk, which then
+ * answers the rest itself (file_close). */
+static void dsync_answer(struct dsync *ds)
+{
+	struct file_slot *s;
+
+	for (;;) {
+		pthread_mutex_lock(&ds->lock);
+		s = pop(&ds->done, &ds->done_tail);
+		pthread_mutex_unlock(&ds->lock);
+		if (s == NULL)
+			return;
+		if (--ds->busy == 0)
+			uv_unref((uv_handle_t *)&ds->async);
+		slot_result(s, s->result);
+	}
+}
+
+static void dsync_answered(uv_async_t *async)
+{
+	dsync_answer(duet_container_of(async, struct dsync, async));
+}
+
+static int dsync_start(struct dsync *ds)
+{
+	int r;
+
+	ds->todo_tail = &ds->todo;
+	ds->done_tail = &ds->done;
+	if ((r = uv_async_init(duet__posix_uv(), &ds->async, dsync_answered)) < 0)
+		return duet__uv_err(r);
+	uv_unref((uv_handle_t *)&ds->async);
+	pthread_mutex_init(&ds->lock, NULL);
+	pthread_cond_init(&ds->wake, NULL);
+	if ((r = pthread_create(&ds->thread, NULL, dsync_main, ds)) != 0) {
+		pthread_cond_destroy(&ds->wake);
+		pthread_mutex_destroy(&ds->lock);
+		return -r;
+	}
+	return 0;
+}
+
+/* The thread finishes what it was given; the answers are delivered here. */
+static void dsync_stop(struct dsync *ds)
+{
+	pthread_mutex_lock(&ds->lock);
+	ds->stop = true;
+	pthread_mutex_unlock(&ds->lock);
+	pthread_cond_signal(&ds->wake);
+	pthread_join(ds->thread, NULL);
+	dsync_answer(ds);
+}
+
 static void slot_issue(struct file_slot *s)
 {
 	struct duet_block_req *req = s->req;
@@ -116,6 +286,14 @@ static void slot_issue(struct file_slot *s)
 
 	if (req->op == DUET_BLOCK_FLUSH) {
 		r = uv_fs_fdatasync(uv, &s->fs, d->fd, slot_done);
+	} else if (req->op == DUET_BLOCK_WRITE_FUA) {
+		/* The rest of a short write, while closing: no thread. */
+		if (d->ds.stop) {
+			slot_finish(s, -ENODEV);
+			return;
+		}
+		dsync_submit(&d->ds, s);
+		return;
 	} else {
 		size_t total = (size_t)req->count * FILE_SECTOR;
 		uv_buf_t buf = uv_buf_init((char *)req->buf + s->done,
@@ -152,6 +330,17 @@ static int file_submit(struct duet_block *blk, struct duet_block_req *req)
 	return 0;
 }
 
+/* Last: a dsync_answer() whose callback closed the disk still takes the
+ * (empty) queue's lock on its way out. */
+static void free_disk(uv_handle_t *async)
+{
+	struct file_disk *d = duet_container_of(async, struct file_disk, ds.async);
+
+	pthread_cond_destroy(&d->ds.wake);
+	pthread_mutex_destroy(&d->ds.lock);
+	free(d);
+}
+
 static void file_close(struct duet_block *blk)
 {
 	struct file_disk *d = disk_of(blk);
@@ -163,12 +352,21 @@ static void file_close(struct duet_block *blk)
 		duet_list_unlink(&req->link);
 		duet_block_complete(req, -ENODEV);
 	}
+	if (d->has_ds)
+		dsync_stop(&d->ds);
 	/* Requests already on the thread pool cannot be taken back: let them
 	 * finish so their buffers are no longer written to. */
 	while (blk->in_flight > 0)
 		uv_run(uv, UV_RUN_ONCE);
 	close(d->fd);
-	free(d);
+	if (!d->has_ds) {
+		free(d);
+		return;
+	}
+	/* The handle goes in a later loop iteration (main()'s last uv_run),
+	 * and d with it: a durable write's answer may still be on the stack
+	 * in dsync_answer(). */
+	uv_close((uv_handle_t *)&d->ds.async, free_disk);
 }
 
 static const struct duet_block_ops file_ops = {
@@ -235,6 +433,7 @@ int duet__posix_block_file_create(struct duet_loop *loop, const char *name,
 		.sector_count = (uint64_t)size / FILE_SECTOR,
 		.read_only = ro,
 		.volatile_cache = !ro,
+		.fua = !ro,
 		.io_size = 1u << 20, /* a pread or pwrite of any size is one call */
 	};
 	int r = duet_block_register(loop, &d->blk, name, &file_ops, &info);
@@ -245,6 +444,16 @@ int duet__posix_block_file_create(struct duet_loop *loop, const char *name,
 		close(fd);
 		free(d);
 		return r;
+	}
+	if (!ro) {
+		r = dsync_start(&d->ds);
+		if (r < 0) {
+			snprintf(err, errlen, "--block %s: no thread for durable writes: %s",
+				 name, duet_strerror(r));
+			duet_block_unregister(&d->blk);
+			return r;
+		}
+		d->has_ds = true;
 	}
 	return 0;
 }

@@ -24,7 +24,8 @@
  * Durability: flush is BLKIF_OP_FLUSH_DISKCACHE if the backend offers
  * feature-flush-cache, else BLKIF_OP_WRITE_BARRIER with feature-barrier;
  * with neither, the device still says volatile_cache (blkif has no way to
- * say the disk has no cache) and every flush fails with -EIO.
+ * say the disk has no cache) and every flush fails with -EIO. A durable
+ * write (duet_block_write_fua) is the core's: a write, then that flush.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,6 +110,10 @@ static int read_geometry(const struct vbd *v, struct duet_block_info *info,
 	info->read_only =
 	    (vinfo & VDISK_READONLY_BIT) != 0 || strcmp(mode, "r") == 0;
 	info->volatile_cache = !info->read_only;
+	/* blkif has no FUA write (a flush-cache request's data goes after
+	 * its flush, not before): the core makes a durable write a write
+	 * and, once that has completed, a flush. */
+	info->fua = false;
 	/* One ring request: its slot's pages (more with indirect segments). */
 	info->io_size = duet__bf_slot_pages(v->indirect_segs) * DUET__BF_PAGE_SIZE;
 	*flush_op = flush     ? BLKIF_OP_FLUSH_DISKCACHE

@@ -37,7 +37,7 @@ struct duet_blk_fault {
 	struct duet_block_req lreq;
 	bool lower_busy;
 	struct duet_block_req *current; /* the request the worker serves */
-	int fail[4];
+	int fail[DUET_BLOCK_WRITE_FUA + 1];
 	uint64_t ops, cut_at;
 	bool cut_set, dead, closed;
 	/* crash */
@@ -165,7 +165,8 @@ static void lower_done(struct duet_block_req *lreq, int status, void *arg)
 		f->current = NULL;
 		finish_later(f, req, status < 0 ? status : -EIO);
 	} else if (req->driver_data[2] != NULL) {
-		/* The lower flush is done: the flush is complete. */
+		/* The lower flush is done: the flush (or durable write) is
+		 * complete. */
 		f->current = NULL;
 		finish_later(f, req, 0);
 	} else {
@@ -244,9 +245,38 @@ static void worker_kick(struct duet_blk_fault *f)
 	f->lower_busy = true;
 }
 
+/* A durable write is a write and a flush in one: a failure set for
+ * either is its own. */
+static int injected(const struct duet_blk_fault *f, enum duet_block_op op)
+{
+	if (op != DUET_BLOCK_WRITE_FUA || f->fail[op] != 0)
+		return f->fail[op];
+	return f->fail[DUET_BLOCK_WRITE] != 0 ? f->fail[DUET_BLOCK_WRITE]
+					      : f->fail[DUET_BLOCK_FLUSH];
+}
+
+static struct cached_write *cache_write(struct duet_blk_fault *f,
+					const struct duet_block_req *req)
+{
+	size_t len = (size_t)(req->count * f->ssz);
+	struct cached_write *w = malloc(sizeof(*w) + len);
+
+	if (w == NULL)
+		return NULL;
+	w->sector = req->sector;
+	w->count = req->count;
+	w->acked = false;
+	w->covered = false;
+	memcpy(w->data, req->buf, len);
+	duet_list_insert_tail(&f->cache, &w->link);
+	f->ncache++;
+	return w;
+}
+
 static int fault_submit(struct duet_block *blk, struct duet_block_req *req)
 {
 	struct duet_blk_fault *f = fault_of(blk);
+	struct cached_write *w;
 	struct duet_list *pos;
 
 	req->driver_data[0] = NULL;
@@ -255,14 +285,13 @@ static int fault_submit(struct duet_block *blk, struct duet_block_req *req)
 		if (f->cut_set && f->ops > f->cut_at)
 			f->dead = true;
 	}
-	if (f->dead || f->fail[req->op] != 0) {
-		finish_later(f, req, f->dead ? -EIO : f->fail[req->op]);
+	if (f->dead || injected(f, req->op) != 0) {
+		finish_later(f, req, f->dead ? -EIO : injected(f, req->op));
 		return 0;
 	}
 	switch (req->op) {
-	case DUET_BLOCK_WRITE: {
-		size_t len = (size_t)(req->count * f->ssz);
-		struct cached_write *w = malloc(sizeof(*w) + len);
+	case DUET_BLOCK_WRITE:
+		w = cache_write(f, req);
 		if (w == NULL) {
 			/* Refused, so not an operation: cut_after numbers
 			 * only accepted ones (the count did not kill the
@@ -270,22 +299,27 @@ static int fault_submit(struct duet_block *blk, struct duet_block_req *req)
 			f->ops--;
 			return -ENOMEM;
 		}
-		w->sector = req->sector;
-		w->count = req->count;
-		w->acked = false;
-		w->covered = false;
-		memcpy(w->data, req->buf, len);
-		duet_list_insert_tail(&f->cache, &w->link);
-		f->ncache++;
 		req->driver_data[0] = w;
 		finish_later(f, req, 0);
 		return 0;
-	}
+	case DUET_BLOCK_WRITE_FUA:
+		/* Cached like a write, then written back with everything
+		 * before it, as a flush would (a preflush and a FUA write):
+		 * until it completes, a crash may drop or tear it. */
+		if (cache_write(f, req) == NULL) {
+			f->ops--;
+			return -ENOMEM;
+		}
+		duet_list_foreach(pos, &f->cache)
+		{
+			w = duet_container_of(pos, struct cached_write, link);
+			w->covered = true;
+		}
+		break;
 	case DUET_BLOCK_FLUSH:
 		duet_list_foreach(pos, &f->cache)
 		{
-			struct cached_write *w =
-			    duet_container_of(pos, struct cached_write, link);
+			w = duet_container_of(pos, struct cached_write, link);
 			if (w->acked)
 				w->covered = true;
 		}
@@ -335,6 +369,7 @@ int duet_blk_fault_create(struct duet_loop *loop, const char *name,
 		return -ENOMEM;
 	duet_block_get_info(lower, &info);
 	info.volatile_cache = true;
+	info.fua = true;
 	f->lower = lower;
 	f->ssz = info.sector_size;
 	duet_list_init(&f->cache);
@@ -358,7 +393,7 @@ struct duet_block *duet_blk_fault_block(struct duet_blk_fault *f)
 void duet_blk_fault_fail(struct duet_blk_fault *f, enum duet_block_op op,
 			 int err)
 {
-	if (op >= DUET_BLOCK_READ && op <= DUET_BLOCK_FLUSH)
+	if (op >= DUET_BLOCK_READ && op <= DUET_BLOCK_WRITE_FUA)
 		f->fail[op] = err;
 }
 
@@ -368,6 +403,12 @@ void duet_blk_fault_cut_after(struct duet_blk_fault *f, uint64_t n)
 	f->cut_at = n;
 	if (f->ops > n)
 		f->dead = true;
+}
+
+void duet_blk_fault_split_fua(struct duet_blk_fault *f)
+{
+	/* The core reads the flag at every submit. */
+	f->blk.info.fua = false;
 }
 
 bool duet_blk_fault_dead(const struct duet_blk_fault *f)
@@ -447,7 +488,12 @@ int duet_blk_fault_crash(struct duet_blk_fault *f,
 	f->crash_cb = cb;
 	f->crash_arg = arg;
 	f->crash_status = 0;
-	/* Requests waiting for the worker fail: the power is gone. */
+	/* Requests waiting for the worker fail: the power is gone. So does
+	 * the one it serves: its lower request's return goes to the crash. */
+	if (f->current != NULL) {
+		finish_later(f, f->current, -EIO);
+		f->current = NULL;
+	}
 	while (!duet_list_empty(&f->work)) {
 		struct duet_block_req *req = duet_container_of(
 		    f->work.next, struct duet_block_req, link);

@@ -27,6 +27,7 @@ static int mem_submit(struct duet_block *blk, struct duet_block_req *req)
 		m->stats.bytes_read += len;
 		break;
 	case DUET_BLOCK_WRITE:
+	case DUET_BLOCK_WRITE_FUA: /* not offered (info.fua): the core splits */
 		memcpy(m->data + off, req->buf, len);
 		m->stats.writes++;
 		m->stats.bytes_written += len;

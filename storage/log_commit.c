@@ -1,6 +1,6 @@
 /* The log store's requests: reads from the index and the device; sets,
  * deletes and syncs through group commit — every request that arrives
- * while one batch is being written and flushed goes into the next. */
+ * while one batch is being made durable goes into the next. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +107,9 @@ static void batch_durable(struct log_store *s, uint64_t new_end)
 	complete_all(&done, 0);
 }
 
-static void flush_done(struct duet_block_req *blk, int status, void *arg)
+/* The batch's one durable write is done (duet_block_write_fua: no flush
+ * round trip of its own where the device can do without). */
+static void commit_done(struct duet_block_req *blk, int status, void *arg)
 {
 	struct log_store *s = arg;
 	(void)blk;
@@ -117,21 +119,6 @@ static void flush_done(struct duet_block_req *blk, int status, void *arg)
 		return;
 	}
 	batch_durable(s, s->end + s->batch_bytes);
-}
-
-static void write_done(struct duet_block_req *blk, int status, void *arg)
-{
-	struct log_store *s = arg;
-	int r;
-	(void)blk;
-
-	if (status < 0) {
-		duet__log_fail_all(s, status);
-		return;
-	}
-	r = duet_block_flush(s->dev, &s->wreq, flush_done, s);
-	if (r < 0)
-		duet__log_fail_all(s, r);
 }
 
 static int ensure_wbuf(struct log_store *s, uint64_t need)
@@ -269,9 +256,9 @@ static void commit_batch(struct log_store *s, struct duet_list *refused)
 	s->state = LOG_COMMITTING;
 	s->stats.commits++;
 	s->stats.bytes_written += span;
-	r = duet_block_write(s->dev, &s->wreq,
-			     s->sb.region_start[s->sb.active] + start / s->ssz,
-			     s->wbuf, span / s->ssz, write_done, s);
+	r = duet_block_write_fua(
+	    s->dev, &s->wreq, s->sb.region_start[s->sb.active] + start / s->ssz,
+	    s->wbuf, span / s->ssz, commit_done, s);
 	if (r < 0)
 		duet__log_fail_all(s, r);
 }

@@ -44,7 +44,7 @@ struct log_ent **duet__log_index_all(const struct log_index *ix);
 
 enum log_state {
 	LOG_IDLE,
-	LOG_COMMITTING, /* a batch's write or flush is in flight */
+	LOG_COMMITTING, /* a batch's durable write is in flight */
 	LOG_COMPACTING,
 };
 

@@ -133,6 +133,38 @@ Test(block_file, write_flush_read_back)
 	cr_assert_arr_eq(check, out + 512, 512);
 }
 
+/* A durable write is the driver's own (one job: pwritev2 with RWF_DSYNC),
+ * and more of them than there are slots all land. */
+Test(block_file, durable_writes_land_in_the_file)
+{
+	struct duet_block *b = open_disk("");
+	static struct duet_block_req reqs[40];
+	static unsigned char bufs[40][2 * 512];
+	struct duet_block_info info;
+	unsigned want = 40;
+
+	duet_block_get_info(b, &info);
+	cr_assert(info.fua);
+	done = 0;
+	for (unsigned i = 0; i < 40; i++) {
+		memset(bufs[i], (int)(i + 1), sizeof(bufs[i]));
+		cr_assert_eq(duet_block_write_fua(b, &reqs[i], 2 * i, bufs[i], 2,
+						  on_done, &want),
+			     0);
+	}
+	wait_for(40);
+	int fd = open(path, O_RDONLY);
+	for (unsigned i = 0; i < 40; i++) {
+		unsigned char check[2 * 512];
+		cr_assert_eq(statuses[i], 0);
+		cr_assert_eq(reqs[i].op, DUET_BLOCK_WRITE_FUA);
+		cr_assert_eq(pread(fd, check, sizeof(check), 2 * i * 512),
+			     (ssize_t)sizeof(check));
+		cr_assert_arr_eq(check, bufs[i], sizeof(check), "write %u", i);
+	}
+	close(fd);
+}
+
 Test(block_file, more_requests_than_slots_all_complete)
 {
 	struct duet_block *b = open_disk("");
@@ -168,6 +200,7 @@ Test(block_file, read_only_disk_refuses_writes)
 	duet_block_get_info(b, &info);
 	cr_assert(info.read_only);
 	cr_assert_eq(duet_block_write(b, &w, 0, buf, 1, on_done, NULL), -EROFS);
+	cr_assert_eq(duet_block_write_fua(b, &w, 0, buf, 1, on_done, NULL), -EROFS);
 }
 
 Test(block_file, bad_declarations_say_why)
@@ -212,4 +245,45 @@ Test(block_file, close_with_requests_in_flight_completes_them)
 		cr_assert_eq(duet_block_read(b, &reqs[i], i, bufs[i], 1, on_done, NULL), 0);
 	duet_block_unregister(b);
 	cr_assert_eq(done, 64);
+}
+
+/* Durable writes queued for the disk's thread are finished, not dropped,
+ * when the disk closes; so are those from a callback that closes it. */
+static struct duet_block *closing_disk;
+
+static void close_on_first(struct duet_block_req *req, int status, void *arg)
+{
+	on_done(req, status, arg);
+	if (done == 1)
+		duet_block_unregister(closing_disk);
+}
+
+Test(block_file, close_with_durable_writes_in_flight_finishes_them, .timeout = 20)
+{
+	struct duet_block *b = open_disk("");
+	static struct duet_block_req reqs[48];
+	static unsigned char bufs[48][512];
+
+	done = 0;
+	for (unsigned i = 0; i < 48; i++) {
+		memset(bufs[i], (int)(0x80 + i), 512);
+		cr_assert_eq(duet_block_write_fua(b, &reqs[i], i, bufs[i], 1, on_done, NULL), 0);
+	}
+	duet_block_unregister(b);
+	cr_assert_eq(done, 48);
+	unsigned ok = 0;
+	for (unsigned i = 0; i < 48; i++)
+		ok += statuses[i] == 0;
+	/* The 32 that had slots ran; the 16 waiting for one did not. */
+	cr_assert_eq(ok, 32);
+
+	closing_disk = open_disk("");
+	done = 0;
+	for (unsigned i = 0; i < 8; i++)
+		cr_assert_eq(duet_block_write_fua(closing_disk, &reqs[i], i, bufs[i], 1,
+						  close_on_first, NULL),
+			     0);
+	while (done < 8)
+		uv_run(&uv, UV_RUN_ONCE);
+	cr_assert_eq(done, 8);
 }

@@ -342,6 +342,7 @@ struct fake_disk {
 	struct duet_block_req *held[8];
 	unsigned nheld;
 	unsigned submits;
+	enum duet_block_op ops[8]; /* the first ops the driver saw */
 };
 
 static void fake_disk_do(struct fake_disk *d, struct duet_block_req *req)
@@ -350,7 +351,8 @@ static void fake_disk_do(struct fake_disk *d, struct duet_block_req *req)
 
 	if (req->op == DUET_BLOCK_READ)
 		memcpy(req->buf, d->data + off, len);
-	else if (req->op == DUET_BLOCK_WRITE)
+	else if (req->op == DUET_BLOCK_WRITE ||
+		 req->op == DUET_BLOCK_WRITE_FUA)
 		memcpy(d->data + off, req->buf, len);
 }
 
@@ -358,6 +360,8 @@ static int fake_disk_submit(struct duet_block *blk, struct duet_block_req *req)
 {
 	struct fake_disk *d = duet_container_of(blk, struct fake_disk, blk);
 
+	if (d->submits < 8)
+		d->ops[d->submits] = req->op;
 	d->submits++;
 	if (d->fail)
 		return d->fail;
@@ -509,6 +513,109 @@ Test(block, flush_on_a_device_without_volatile_cache_completes_without_the_drive
 	duet_loop_run(loop);
 	cr_assert_eq(ncb, 1);
 	cr_assert_eq(d.submits, 0);
+}
+
+/* Without a native FUA the core writes, and flushes only once the write
+ * has completed; the caller sees one request, back as WRITE_FUA. */
+Test(block, durable_write_is_a_write_then_a_flush_without_native_fua)
+{
+	static struct fake_disk d;
+	struct duet_block_req w;
+	unsigned char buf[512] = {0x42};
+
+	d.async = true;
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	ncb = 0;
+	cr_assert_eq(duet_block_write_fua(&d.blk, &w, 7, buf, 1, on_done, NULL), 0);
+	cr_assert_eq(d.submits, 1);
+	cr_assert_eq(d.ops[0], DUET_BLOCK_WRITE);
+	fake_disk_do(&d, d.held[0]);
+	duet_block_complete(d.held[0], 0);
+	cr_assert_eq(ncb, 0, "acknowledged before the flush");
+	cr_assert_eq(d.submits, 2);
+	cr_assert_eq(d.ops[1], DUET_BLOCK_FLUSH);
+	cr_assert_eq(duet_block_in_flight(&d.blk), 1);
+	duet_block_complete(d.held[1], 0);
+	cr_assert_eq(ncb, 1);
+	cr_assert_eq(cb_status[0], 0);
+	cr_assert_eq(w.op, DUET_BLOCK_WRITE_FUA);
+	cr_assert_eq(d.data[7 * 512], 0x42);
+	cr_assert_eq(duet_block_in_flight(&d.blk), 0);
+}
+
+/* The write's error is the request's, and no flush goes out; a flush's
+ * error is the request's too. */
+Test(block, durable_write_reports_the_first_error_of_its_halves)
+{
+	static struct fake_disk d;
+	struct duet_block_req a, b;
+	unsigned char buf[512] = {0};
+
+	d.async = true;
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	ncb = 0;
+	duet_block_write_fua(&d.blk, &a, 0, buf, 1, on_done, NULL);
+	duet_block_complete(d.held[0], -EIO);
+	cr_assert_eq(ncb, 1);
+	cr_assert_eq(cb_status[0], -EIO);
+	cr_assert_eq(d.submits, 1, "flushed after a failed write");
+	duet_block_write_fua(&d.blk, &b, 0, buf, 1, on_done, NULL);
+	duet_block_complete(d.held[1], 0);
+	duet_block_complete(d.held[2], -ENOSPC);
+	cr_assert_eq(ncb, 2);
+	cr_assert_eq(cb_status[1], -ENOSPC);
+	cr_assert_eq(duet_block_in_flight(&d.blk), 0);
+}
+
+/* A driver that completes inside submit: both halves still reach it and
+ * the one callback still comes from the loop. */
+Test(block, durable_write_on_a_synchronous_driver_completes_from_the_loop)
+{
+	static struct fake_disk d;
+	struct duet_block_req w;
+	unsigned char buf[512] = {1};
+
+	duet_block_register(loop, &d.blk, "disk0", &fake_disk_ops, &disk_info);
+	ncb = 0;
+	in_submit = true;
+	cr_assert_eq(duet_block_write_fua(&d.blk, &w, 1, buf, 1, on_done, loop), 0);
+	in_submit = false;
+	cr_assert_eq(ncb, 0);
+	duet_loop_run(loop);
+	cr_assert_eq(ncb, 1);
+	cr_assert_eq(d.submits, 2);
+	cr_assert_eq(d.ops[1], DUET_BLOCK_FLUSH);
+}
+
+/* A driver with native FUA gets it as one request; without a volatile
+ * cache it is a plain write; a read-only disk refuses it. */
+Test(block, durable_write_native_plain_or_refused)
+{
+	static struct fake_disk n, p, r;
+	struct duet_block_info info = disk_info;
+	struct duet_block_req a, b, c;
+	unsigned char buf[512] = {0};
+
+	info.fua = true;
+	duet_block_register(loop, &n.blk, "disk0", &fake_disk_ops, &info);
+	info.fua = false;
+	info.volatile_cache = false;
+	duet_block_register(loop, &p.blk, "disk1", &fake_disk_ops, &info);
+	info.read_only = true;
+	duet_block_register(loop, &r.blk, "disk2", &fake_disk_ops, &info);
+	ncb = 0;
+	duet_block_write_fua(&n.blk, &a, 0, buf, 1, on_done, NULL);
+	duet_block_write_fua(&p.blk, &b, 0, buf, 1, on_done, loop);
+	cr_assert_eq(duet_block_write_fua(&r.blk, &c, 0, buf, 1, on_done, NULL),
+		     -EROFS);
+	duet_loop_run(loop);
+	cr_assert_eq(ncb, 2);
+	cr_assert_eq(n.submits, 1);
+	cr_assert_eq(n.ops[0], DUET_BLOCK_WRITE_FUA);
+	cr_assert_eq(p.submits, 1);
+	cr_assert_eq(p.ops[0], DUET_BLOCK_WRITE);
+	cr_assert_eq(b.op, DUET_BLOCK_WRITE_FUA);
+	cr_assert_eq(r.submits, 0);
 }
 
 Test(block, unregister_delivers_owed_completions_and_refuses_new_requests)

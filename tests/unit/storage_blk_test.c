@@ -29,6 +29,10 @@ static int io_sync(struct duet_block *b, enum duet_block_op op, uint64_t sector,
 	case DUET_BLOCK_WRITE:
 		e = duet_block_write(b, &req, sector, buf, count, blk_cb, &r);
 		break;
+	case DUET_BLOCK_WRITE_FUA:
+		e = duet_block_write_fua(b, &req, sector, buf, count, blk_cb,
+					 &r);
+		break;
 	default: e = duet_block_flush(b, &req, blk_cb, &r); break;
 	}
 	if (e < 0)
@@ -256,4 +260,95 @@ Test(blk_fault, flush_covers_only_acknowledged_writes)
 	cr_assert_eq(duet_blk_fault_unflushed(f), 1);
 	crash_sync(f, (struct duet_blk_fault_crash){.torn = -1});
 	cr_assert_eq(duet_blk_mem_data(m)[5 * 512], 0);
+}
+
+/* The RAM disk has no native FUA: the core's write-then-flush, counted. */
+Test(blk_mem, durable_write_is_one_write_and_one_flush)
+{
+	struct duet_blk_mem *m = mem_disk("disk0", 512, 16);
+	struct duet_block *b = duet_blk_mem_block(m);
+	struct duet_blk_mem_stats st;
+	struct duet_block_info info;
+	uint8_t out[512];
+
+	duet_block_get_info(b, &info);
+	cr_assert(!info.fua);
+	memset(out, 0x3c, sizeof(out));
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE_FUA, 4, out, 1), 0);
+	duet_blk_mem_get_stats(m, &st);
+	cr_assert_eq(st.writes, 1);
+	cr_assert_eq(st.flushes, 1);
+	cr_assert_arr_eq(duet_blk_mem_data(m) + 4 * 512, out, 512);
+}
+
+/* A durable write is on the lower device when it is acknowledged, so a
+ * crash right after cannot take it, nor the writes acknowledged before
+ * it; one that has not completed yet may be dropped or torn. */
+Test(blk_fault, durable_write_is_on_the_disk_when_acknowledged)
+{
+	struct duet_blk_mem *m;
+	struct duet_blk_fault *f = fault_over(&m);
+	struct duet_block *b = duet_blk_fault_block(f);
+	struct duet_block_info info;
+	uint8_t one[512], two[512];
+
+	duet_block_get_info(b, &info);
+	cr_assert(info.fua);
+	memset(one, 1, sizeof(one));
+	memset(two, 2, sizeof(two));
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE, 3, one, 1), 0);
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE_FUA, 6, two, 1), 0);
+	cr_assert_eq(duet_blk_fault_unflushed(f), 0);
+	cr_assert_eq(duet_blk_fault_ops(f), 2, "one operation, not two");
+	crash_sync(f, (struct duet_blk_fault_crash){.keep = 0, .torn = -1});
+	cr_assert_eq(duet_blk_mem_data(m)[6 * 512], 2);
+	cr_assert_eq(duet_blk_mem_data(m)[3 * 512], 1);
+}
+
+Test(blk_fault, durable_write_in_flight_may_be_lost_at_a_crash)
+{
+	struct duet_blk_mem *m;
+	struct duet_blk_fault *f = fault_over(&m);
+	struct duet_block *b = duet_blk_fault_block(f);
+	struct duet_block_req rd, w;
+	struct sync_result rr = {0}, rw = {0};
+	uint8_t buf[2 * 512], in[512];
+
+	memset(buf, 5, sizeof(buf));
+	/* A read ahead of it keeps the write-back from starting. */
+	cr_assert_eq(duet_block_read(b, &rd, 0, in, 1, blk_cb, &rr), 0);
+	cr_assert_eq(duet_block_write_fua(b, &w, 8, buf, 2, blk_cb, &rw), 0);
+	cr_assert_eq(duet_blk_fault_unflushed(f), 1);
+	/* Its tail sector lands, its head does not. */
+	crash_sync(f, (struct duet_blk_fault_crash){.keep = 0,
+						    .torn = 0,
+						    .torn_sectors = 1,
+						    .torn_from_end = true});
+	run_until(&rw.done);
+	cr_assert_eq(rw.status, -EIO, "a write lost at the crash succeeded");
+	cr_assert(rr.done, "the request being served was forgotten");
+	cr_assert_eq(rr.status, -EIO);
+	cr_assert_eq(duet_blk_mem_data(m)[8 * 512], 0);
+	cr_assert_eq(duet_blk_mem_data(m)[9 * 512], 5);
+}
+
+/* A durable write fails with what is injected for writes or flushes. */
+Test(blk_fault, durable_write_fails_with_write_or_flush_failures)
+{
+	struct duet_blk_mem *m;
+	struct duet_blk_fault *f = fault_over(&m);
+	struct duet_block *b = duet_blk_fault_block(f);
+	uint8_t buf[512] = {1};
+
+	duet_blk_fault_fail(f, DUET_BLOCK_FLUSH, -EIO);
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE_FUA, 0, buf, 1), -EIO);
+	duet_blk_fault_fail(f, DUET_BLOCK_FLUSH, 0);
+	duet_blk_fault_fail(f, DUET_BLOCK_WRITE, -ENOSPC);
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE_FUA, 0, buf, 1), -ENOSPC);
+	duet_blk_fault_fail(f, DUET_BLOCK_WRITE, 0);
+	duet_blk_fault_fail(f, DUET_BLOCK_WRITE_FUA, -EROFS);
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE_FUA, 0, buf, 1), -EROFS);
+	duet_blk_fault_fail(f, DUET_BLOCK_WRITE_FUA, 0);
+	cr_assert_eq(io_sync(b, DUET_BLOCK_WRITE_FUA, 0, buf, 1), 0);
+	cr_assert_eq(duet_blk_mem_data(m)[0], 1);
 }

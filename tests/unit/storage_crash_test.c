@@ -1,8 +1,9 @@
 /* Crash consistency of the log store, exhaustively on small workloads.
  *
  * A workload of sets, deletes, syncs and compactions runs against the
- * fault-injecting disk with the power cut at every write and flush in turn
- * (mount and compaction included). At each cut every way the disk's cache
+ * fault-injecting disk with the power cut at every write, durable write
+ * and flush in turn (mount and compaction included), once with the disk's
+ * own durable writes and once with each split into a write and a flush. At each cut every way the disk's cache
  * could have landed is tried — nothing, any subset of the unflushed writes
  * (reordering), and each unflushed write torn at every sector, keeping its
  * head or its tail — by running the workload again to that point and
@@ -48,6 +49,9 @@ struct workload {
 	const struct model *base;
 	/* Run this workload from every crashed image (one level deep). */
 	const struct workload *then;
+	/* Durable writes as a write and a flush (duet_blk_fault_split_fua),
+	 * rather than the disk's native one. */
+	bool split_fua;
 };
 
 /* One run: the state of every op. */
@@ -223,7 +227,7 @@ static void check_recovered(const struct workload *w, struct run *r,
 	states_checked++;
 }
 
-static void crash_everywhere(const struct workload *w);
+static void crash_everywhere_once(const struct workload *w);
 
 /* One crash state: run to the cut, land the cache as `how`, check. Returns
  * false once the cut is past the end of the workload. */
@@ -244,6 +248,8 @@ static bool crash_once(const struct workload *w, const uint8_t *image,
 	cr_assert_eq(
 	    duet_blk_fault_create(loop, "disk0", duet_blk_mem_block(m), &f),
 	    0);
+	if (w->split_fua)
+		duet_blk_fault_split_fua(f);
 	struct duet_kv *kv = run_workload(w, r, f, cut);
 	bool reached = duet_blk_fault_dead(f);
 	*unflushed = duet_blk_fault_unflushed(f);
@@ -263,8 +269,9 @@ static bool crash_once(const struct workload *w, const uint8_t *image,
 	duet_block_unregister(duet_blk_fault_block(f));
 	if (how != NULL && reached) {
 		snprintf(what, sizeof(what),
-			 "%scut %llu keep %#llx torn %d/%llu%s",
+			 "%s%scut %llu keep %#llx torn %d/%llu%s",
 			 w->base != NULL ? "after a crash: " : "",
+			 w->split_fua ? "split FUA: " : "",
 			 (unsigned long long)cut, (unsigned long long)how->keep,
 			 how->torn, (unsigned long long)how->torn_sectors,
 			 how->torn_from_end ? " tail" : "");
@@ -284,7 +291,8 @@ static bool crash_once(const struct workload *w, const uint8_t *image,
 		struct workload next = *w->then;
 		next.image = crashed;
 		next.base = &shown;
-		crash_everywhere(&next);
+		next.split_fua = w->split_fua;
+		crash_everywhere_once(&next);
 		for (unsigned k = 0; k < NKEYS; k++)
 			free((void *)shown.data[k]);
 		free(crashed);
@@ -292,7 +300,7 @@ static bool crash_once(const struct workload *w, const uint8_t *image,
 	return reached;
 }
 
-static void crash_everywhere(const struct workload *w)
+static void crash_everywhere_once(const struct workload *w)
 {
 	unsigned long before = states_checked;
 	uint64_t counts[64];
@@ -332,6 +340,20 @@ static void crash_everywhere(const struct workload *w)
 	free(fresh);
 	cr_assert_gt(states_checked, before + 5, "too few crash states: %lu",
 		     states_checked - before);
+}
+
+/* With the disk's own durable write (the write-back drains the cache at
+ * every commit), then with it split in two (a cut between the halves
+ * finds the commit's write in the cache, to be dropped, torn or kept). */
+static void crash_everywhere(const struct workload *w)
+{
+	struct workload split = *w;
+
+	crash_everywhere_once(w);
+	if (w->split_fua)
+		return;
+	split.split_fua = true;
+	crash_everywhere_once(&split);
 }
 
 /* Criterion runs each test in a child whose output it swallows in TAP

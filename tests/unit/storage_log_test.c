@@ -385,6 +385,28 @@ Test(logstore, write_errors_fail_the_store_until_remount)
 	duet_kv_close(kv);
 }
 
+/* A commit is one durable write: one device operation where the disk has
+ * a native one, and nothing left in its cache when the set is answered. */
+Test(logstore, a_commit_is_one_durable_write)
+{
+	struct duet_blk_mem *m = mem_disk("lower", 512, 256);
+	struct duet_blk_fault *f;
+	struct duet_kv *kv = NULL;
+
+	cr_assert_eq(format_sync(duet_blk_mem_block(m)), 0);
+	cr_assert_eq(
+	    duet_blk_fault_create(loop, "disk0", duet_blk_mem_block(m), &f),
+	    0);
+	cr_assert_eq(log_mount_sync(duet_blk_fault_block(f), &kv), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t ops = duet_blk_fault_ops(f);
+		cr_assert_eq(kv_set_sync(kv, "k", "value", 5), 0);
+		cr_assert_eq(duet_blk_fault_ops(f) - ops, 1, "set %u", i);
+		cr_assert_eq(duet_blk_fault_unflushed(f), 0);
+	}
+	duet_kv_close(kv);
+}
+
 /* Random bit flips in a store image: the mount never crashes, reports
  * damage when a flip hits a record, and every value it serves is one that
  * was written for that key. */

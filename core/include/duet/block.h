@@ -19,6 +19,14 @@
  * granularity, if the system stops. A flush on a device with
  * `volatile_cache == false` completes at once with 0.
  *
+ * A durable write (duet_block_write_fua()) is a write that is durable when
+ * its callback reports 0, in one request: the driver does it natively when
+ * `info.fua` says so (one device round trip: a FUA write, RWF_DSYNC); the
+ * core otherwise writes, then flushes once the write has completed, and
+ * reports the first error. Either way it may also make earlier completed
+ * writes durable, and until its callback runs it may be lost or torn like
+ * any write. On a device without a volatile cache it is a plain write.
+ *
  * Errors: -EINVAL (zero count, misaligned length), -ERANGE (past the end),
  * -EROFS (write to a read-only device), -EIO (device failure, reported
  * through the callback), -ENODEV (the device went away).
@@ -43,6 +51,7 @@ enum duet_block_op {
 	DUET_BLOCK_READ = 1,
 	DUET_BLOCK_WRITE = 2,
 	DUET_BLOCK_FLUSH = 3,
+	DUET_BLOCK_WRITE_FUA = 4, /* a write, durable on completion */
 };
 
 struct duet_block_info {
@@ -50,6 +59,9 @@ struct duet_block_info {
 	uint64_t sector_count;
 	bool read_only;
 	bool volatile_cache; /* writes need a flush to become durable */
+	/* The driver makes a DUET_BLOCK_WRITE_FUA durable by itself; when
+	 * false the core splits it into a write and a flush. */
+	bool fua;
 	/* The preferred I/O size in bytes: the largest request the device
 	 * takes in one go (blkfront: one ring request's pages). Bigger ones
 	 * work, split by the driver; users sizing their buffers use this. A
@@ -75,6 +87,7 @@ struct duet_block_req {
 	int status;
 	bool in_flight;
 	uint32_t rr_seq; /* its number in a replay log (duet/replay.h) */
+	uint8_t split; /* the core's FUA for drivers without: which half */
 	void *driver_data[4];
 };
 
@@ -95,6 +108,10 @@ int duet_block_write(struct duet_block *dev, struct duet_block_req *req,
 		     duet_block_cb cb, void *arg);
 int duet_block_flush(struct duet_block *dev, struct duet_block_req *req,
 		     duet_block_cb cb, void *arg);
+/* A write that is durable when its callback reports 0 (see above). */
+int duet_block_write_fua(struct duet_block *dev, struct duet_block_req *req,
+			 uint64_t sector, const void *buf, uint64_t count,
+			 duet_block_cb cb, void *arg);
 
 /* Requests submitted and not yet completed. */
 unsigned duet_block_in_flight(const struct duet_block *dev);

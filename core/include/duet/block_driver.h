@@ -5,7 +5,9 @@
  * checked the range, the read-only flag and the request before an op runs.
  *
  * Ops:
- *   submit  REQUIRED. Start req (READ, WRITE or FLUSH). Return 0 and later
+ *   submit  REQUIRED. Start req (READ, WRITE or FLUSH, and WRITE_FUA if
+ *           the driver sets info.fua: completing it with 0 promises the
+ *           data is durable). Return 0 and later
  *           call duet_block_complete(req, status) exactly once, or return a
  *           negative errno and never complete it. A driver MAY complete the
  *           request before submit returns (a RAM disk does): the core then

@@ -5,13 +5,18 @@
  * write cache: a write completes once it is in the cache; the cache reaches
  * the lower device only on a flush, which writes back, in order, the writes
  * whose callbacks had run before the flush was submitted, then flushes the
- * lower device. Reads see the newest data (the cache over the lower device).
+ * lower device. A durable write (DUET_BLOCK_WRITE_FUA, done natively) goes
+ * into the cache like a write and then acts as a flush of the whole cache,
+ * itself included: it completes once all of that is on the lower device and
+ * the lower device is flushed; a crash before then may drop or tear it.
+ * Reads see the newest data (the cache over the lower device).
  *
  * Faults, on command:
  *   - duet_blk_fault_fail(): every later request of that op fails with err;
- *   - duet_blk_fault_cut_after(): the power goes when write or flush number
- *     n + 1 (counted from creation) is submitted: that request and every
- *     later one fails with -EIO, and a flush being written back stops;
+ *   - duet_blk_fault_cut_after(): the power goes when write, durable write
+ *     or flush number n + 1 (counted from creation) is submitted: that
+ *     request and every later one fails with -EIO, and a flush being
+ *     written back stops;
  *   - duet_blk_fault_crash(): the power goes now, and the cache contents
  *     that reach the lower device are chosen: any subset of the unflushed
  *     writes (so unflushed writes may land out of order), plus at most one
@@ -46,12 +51,19 @@ int duet_blk_fault_create(struct duet_loop *loop, const char *name,
 			  struct duet_blk_fault **out);
 struct duet_block *duet_blk_fault_block(struct duet_blk_fault *f);
 
-/* op is DUET_BLOCK_READ, _WRITE or _FLUSH; err 0 stops failing. */
+/* op is DUET_BLOCK_READ, _WRITE, _FLUSH or _WRITE_FUA; err 0 stops
+ * failing. A durable write also fails with what is set for _WRITE, or
+ * else _FLUSH, when nothing is set for _WRITE_FUA. */
 void duet_blk_fault_fail(struct duet_blk_fault *f, enum duet_block_op op,
 			 int err);
 void duet_blk_fault_cut_after(struct duet_blk_fault *f, uint64_t n);
+/* From now on durable writes come split by the core, a write and then a
+ * flush, as on a device without native FUA: so a crash can fall between
+ * the two halves, with the write in the cache. */
+void duet_blk_fault_split_fua(struct duet_blk_fault *f);
 bool duet_blk_fault_dead(const struct duet_blk_fault *f);
-/* Writes and flushes submitted so far (the numbering of cut_after). */
+/* Writes (durable ones too) and flushes submitted so far (the numbering
+ * of cut_after). */
 uint64_t duet_blk_fault_ops(const struct duet_blk_fault *f);
 
 /* The writes still in the cache, oldest first. */

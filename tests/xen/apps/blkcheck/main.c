@@ -5,6 +5,8 @@
  *                     with mixed request sizes (1 sector to several pages)
  *                     and unaligned buffers, flush, read it all back (in
  *                     other sizes) and compare (the default)
+ *   blk.mode=fua      as write, but every write is a durable one
+ *                     (duet_block_write_fua) and there is no flush
  *   blk.mode=verify   only read back and compare (a pattern written by an
  *                     earlier domain, or by dom0)
  *   blk.mode=loop     write, flush and verify over and over, one line per
@@ -51,6 +53,7 @@ struct blkcheck {
 	bool reading;
 	bool failed;
 	bool loop_forever;
+	bool fua; /* durable writes, no flush */
 	unsigned rounds;
 	duet_time_t t0;
 	struct io io[INFLIGHT];
@@ -151,6 +154,17 @@ static void on_io(struct duet_block_req *req, int status, void *arg)
 	issue(bc, io);
 	if (bc->busy > 0)
 		return;
+	if (!bc->reading && bc->fua) {
+		DUET_INFO(
+		    "blkcheck",
+		    "durable writes of %llu sectors done, %llu ms after "
+		    "the start",
+		    (unsigned long long)bc->sectors,
+		    (unsigned long long)((duet_loop_now(bc->loop) - bc->t0) /
+					 DUET_NSEC_PER_MSEC));
+		start_reads(bc);
+		return;
+	}
 	if (!bc->reading) {
 		int r = duet_block_flush(bc->disk, &bc->flush, on_flush, bc);
 
@@ -194,8 +208,8 @@ static void issue(struct blkcheck *bc, struct io *io)
 				    io->count, on_io, io);
 	} else {
 		fill(buf, io->sector, io->count, bc->tag);
-		r = duet_block_write(bc->disk, &io->req, io->sector, buf,
-				     io->count, on_io, io);
+		r = (bc->fua ? duet_block_write_fua : duet_block_write)(
+		    bc->disk, &io->req, io->sector, buf, io->count, on_io, io);
 	}
 	if (r < 0) {
 		verdict(bc, bc->reading ? "read submit" : "write submit", r);
@@ -250,19 +264,22 @@ static int blkcheck_start(struct duet_loop *loop, void *arg)
 				   &sectors)) < 0)
 		return r;
 	if (strcmp(mode, "write") != 0 && strcmp(mode, "verify") != 0 &&
-	    strcmp(mode, "readonly") != 0 && strcmp(mode, "loop") != 0) {
+	    strcmp(mode, "readonly") != 0 && strcmp(mode, "loop") != 0 &&
+	    strcmp(mode, "fua") != 0) {
 		DUET_ERROR("blkcheck",
-			   "blk.mode=%s: write, verify, loop or readonly",
+			   "blk.mode=%s: write, fua, verify, loop or readonly",
 			   mode);
 		return -EINVAL;
 	}
 	if ((r = duet_block_open(loop, "disk0", &bc.disk)) < 0)
 		return r;
 	duet_block_get_info(bc.disk, &info);
-	DUET_INFO("blkcheck", "disk0 %llu sectors of %u bytes%s%s",
+	DUET_INFO("blkcheck", "disk0 %llu sectors of %u bytes%s%s%s",
 		  (unsigned long long)info.sector_count, info.sector_size,
 		  info.read_only ? ", read-only" : "",
-		  info.volatile_cache ? ", volatile cache" : "");
+		  info.volatile_cache ? ", volatile cache" : "",
+		  info.fua ? ", native durable writes"
+			   : ", durable writes as write then flush");
 	if (info.sector_size != 512) {
 		DUET_ERROR("blkcheck", "the pattern wants 512-byte sectors");
 		return -EINVAL;
@@ -283,6 +300,7 @@ static int blkcheck_start(struct duet_loop *loop, void *arg)
 	if (strcmp(mode, "readonly") == 0)
 		return check_read_only(&bc, &info);
 	bc.loop_forever = strcmp(mode, "loop") == 0;
+	bc.fua = strcmp(mode, "fua") == 0;
 	if (strcmp(mode, "verify") == 0) {
 		start_reads(&bc);
 		return 0;
@@ -295,7 +313,7 @@ static int blkcheck_start(struct duet_loop *loop, void *arg)
 DUET_APP(.name = "blkcheck",
 	 .summary = "writes, flushes and verifies a pattern on disk0",
 	 .args_help =
-	     "blk.mode=write|verify|loop|readonly  what to check\n"
+	     "blk.mode=write|fua|verify|loop|readonly  what to check\n"
 	     "blk.sectors=N  sectors to cover (default 2048)\n"
 	     "blk.tag=WORD  eight pattern characters (default blkcheck)",
 	 .start = blkcheck_start);
