@@ -7,7 +7,7 @@
 # The servers: httpd on the socket stack, httpd on lwIP over a tap (as
 # root: the whole benchmark then runs inside a network namespace it makes,
 # so nothing leaves the machine), and nginx. nginx and the socket stack
-# talk over the namespace's loopback, lwIP over the tap's 1500-byte MTU.
+# talk over the namespace's loopback, lwIP over the tap (MTU 65517).
 #
 # Environment:
 #   BENCH_SIZES="1k 64k"   files to fetch (httpd serves them via synthetic=)
@@ -59,6 +59,9 @@ if [[ ${BENCH_LWIP:-1} = 1 && -z ${DUET_BENCH_NS:-} ]]; then
 		ip -n "$ns" link set lo up
 		ip netns exec "$ns" ip tuntap add dev dbtap0 mode tap
 		ip -n "$ns" addr add 10.77.50.1/24 dev dbtap0
+		# The largest MTU lwIP takes (DUET_ETH_MTU_MAX): host and lwIP
+		# are the link's only two ends, and send 64 KiB segments.
+		ip -n "$ns" link set dbtap0 mtu 65517
 		ip -n "$ns" link set dbtap0 up
 		# IPv4 only here: router solicitations would only add noise.
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.dbtap0.disable_ipv6=1
