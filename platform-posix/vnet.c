@@ -99,7 +99,9 @@ long duet__vnet_rx(uint8_t *buf, size_t n, bool *csum_valid)
 
 	if (h.flags & VNET_F_NEEDS_CSUM) {
 		size_t start = h.csum_start, off = h.csum_offset;
-		if (start < DUET_ETH_HLEN || start + off + 2 > len)
+		/* An odd offset is no protocol's and would sum the field
+		 * across two words. */
+		if (start < DUET_ETH_HLEN || start + off + 2 > len || off % 2)
 			return -1;
 		if (l4 != 0 && start == l4 && off == (proto == 6 ? 16u : 6u) &&
 		    start + (proto == 6 ? 20u : 8u) <= len) {

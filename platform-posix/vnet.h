@@ -34,7 +34,7 @@ void duet__vnet_hdr_put(uint8_t *out, bool csum, unsigned csum_start,
  * frame's length (its bytes start at buf + VNET_HDR_LEN) or -1 for a
  * buffer to drop: too short, unknown flags, a GSO frame (the tap is not
  * offered TSO, so it must not send one), a checksum place outside the
- * frame. *csum_valid says whether the frame's TCP or UDP checksum can be
+ * frame or at an odd offset. *csum_valid says whether the frame's TCP or UDP checksum can be
  * trusted without checking: the host said so (DATA_VALID) or left it for
  * the device (NEEDS_CSUM, the host's own packet) at the place a TCP or UDP
  * checksum of an unfragmented IPv4 or IPv6 packet is. Any other partial
