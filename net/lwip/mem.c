@@ -20,7 +20,12 @@
 
 #ifdef DUET_LWIP_BULK
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DUET_LWIP_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(DUET_LWIP_ASAN)
 #define CACHE_MAX 0
 #else
 #define CACHE_MAX 64 /* 4 MiB: the segments of a few busy connections */
