@@ -26,10 +26,11 @@
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(DUET_LWIP_ASAN)
-#define CACHE_MAX 0
+#define CACHE_ON 0
 #else
-#define CACHE_MAX 64 /* 4 MiB: the segments of a few busy connections */
+#define CACHE_ON 1
 #endif
+#define CACHE_MAX 64 /* 4 MiB: the segments of a few busy connections */
 /* A full segment's pbuf: the struct, link, IP and TCP headers and TCP_MSS
  * bytes; what asks for more than half of it gets a whole one. */
 #define BIG_BLOCK (TCP_MSS + 512)
@@ -38,7 +39,7 @@
  * alignment. */
 #define HDR 16
 
-static void *cache[CACHE_MAX > 0 ? CACHE_MAX : 1];
+static void *cache[CACHE_MAX];
 static unsigned cached;
 
 void *duet__lwip_malloc(size_t size)
@@ -72,7 +73,7 @@ void duet__lwip_free(void *p)
 {
 	unsigned char *b = (unsigned char *)p - HDR;
 
-	if (b[0] && cached < CACHE_MAX) {
+	if (CACHE_ON && b[0] && cached < CACHE_MAX) {
 		cache[cached++] = b;
 		return;
 	}
