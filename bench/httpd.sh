@@ -7,7 +7,7 @@
 # The servers: httpd on the socket stack, httpd on lwIP over a tap (as
 # root: the whole benchmark then runs inside a network namespace it makes,
 # so nothing leaves the machine), and nginx. nginx and the socket stack
-# talk over the namespace's loopback, lwIP over the tap's 1500-byte MTU.
+# talk over the namespace's loopback, lwIP over the tap (MTU 65517).
 #
 # Environment:
 #   BENCH_SIZES="1k 64k"   files to fetch (httpd serves them via synthetic=)

@@ -69,6 +69,9 @@ in_tap_netns() {
 	ip -n "$ns" link set lo up
 	ip netns exec "$ns" ip tuntap add dev "$tap" mode tap
 	ip -n "$ns" addr add "$addr" dev "$tap"
+	# The largest MTU lwIP takes (DUET_ETH_MTU_MAX): host and lwIP are
+	# the link's only two ends, and send 64 KiB segments.
+	ip -n "$ns" link set "$tap" mtu 65517
 	ip -n "$ns" link set "$tap" up
 	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
 	DUET_BENCH_NS=$ns ip netns exec "$ns" "$@" || status=$?

@@ -9,7 +9,8 @@
 #include "core.h"
 #include "replay_int.h"
 
-#define NETIF_MAX_FRAME(n) ((size_t)(n)->mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN)
+#define NETIF_MAX_FRAME(n)                                                     \
+	((size_t)(n)->mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN)
 
 int duet_netif_register(struct duet_loop *loop, struct duet_netif *netif,
 			const char *name, const struct duet_netif_ops *ops,
@@ -25,6 +26,8 @@ int duet_netif_register(struct duet_loop *loop, struct duet_netif *netif,
 	netif->receive_arg = NULL;
 	netif->closed = false;
 	netif->link_up = true;
+	netif->rx_csum_valid = false;
+	netif->offloads = 0;
 	netif->link_cb = NULL;
 	netif->link_arg = NULL;
 	memset(&netif->stats, 0, sizeof(netif->stats));
@@ -53,7 +56,8 @@ void duet_netif_unregister(struct duet_netif *netif)
 int duet_netif_open(struct duet_loop *loop, const char *name,
 		    struct duet_netif **out)
 {
-	struct duet_device *d = duet__device_open(loop, name, DUET_DEVICE_NETIF, "net");
+	struct duet_device *d =
+	    duet__device_open(loop, name, DUET_DEVICE_NETIF, "net");
 
 	if (d == NULL)
 		return -ENODEV;
@@ -100,8 +104,28 @@ int duet_netif_set_receiver(struct duet_netif *netif, duet_netif_receive_cb cb,
 	return 0;
 }
 
-int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
-			unsigned iovcnt)
+unsigned duet_netif_offloads(const struct duet_netif *netif)
+{
+	return netif->offloads;
+}
+
+int duet_netif_set_offloads(struct duet_netif *netif, unsigned offloads)
+{
+	if ((offloads &
+	     ~(DUET_NETIF_OFFLOAD_TX_CSUM | DUET_NETIF_OFFLOAD_RX_CSUM)) != 0 ||
+	    ((offloads & DUET_NETIF_OFFLOAD_TX_CSUM) != 0 &&
+	     netif->ops->transmit_csum == NULL))
+		return -EINVAL;
+	netif->offloads = offloads;
+	duet__rr_offloads(netif, offloads);
+	return 0;
+}
+
+/* Both transmits: checks the state and the frame, calls the driver (with
+ * the checksum's place when csum is true), counts. */
+static int transmit(struct duet_netif *netif, const struct duet_iovec *iov,
+		    unsigned iovcnt, bool csum, unsigned csum_start,
+		    unsigned csum_offset)
 {
 	size_t len = 0;
 
@@ -122,7 +146,13 @@ int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		netif->stats.tx_errors++;
 		return -ENETDOWN;
 	}
-	int r = duet__rr_transmit(netif, iov, iovcnt, len);
+	if (csum && ((netif->offloads & DUET_NETIF_OFFLOAD_TX_CSUM) == 0 ||
+		     (size_t)csum_start + csum_offset + 2 > len)) {
+		netif->stats.tx_errors++;
+		return -EINVAL;
+	}
+	int r = duet__rr_transmit(netif, iov, iovcnt, len, csum, csum_start,
+				  csum_offset);
 	if (r == -ENOBUFS) {
 		netif->stats.tx_dropped++;
 	} else if (r < 0) {
@@ -132,6 +162,19 @@ int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		netif->stats.tx_bytes += len;
 	}
 	return r;
+}
+
+int duet_netif_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
+			unsigned iovcnt)
+{
+	return transmit(netif, iov, iovcnt, false, 0, 0);
+}
+
+int duet_netif_transmit_csum(struct duet_netif *netif,
+			     const struct duet_iovec *iov, unsigned iovcnt,
+			     unsigned csum_start, unsigned csum_offset)
+{
+	return transmit(netif, iov, iovcnt, true, csum_start, csum_offset);
 }
 
 bool duet_netif_link_up(const struct duet_netif *netif)
@@ -168,9 +211,10 @@ void duet_netif_get_stats(const struct duet_netif *netif,
 	*out = netif->stats;
 }
 
-void duet_netif_deliver(struct duet_netif *netif, const void *frame, size_t len)
+static void deliver(struct duet_netif *netif, const void *frame, size_t len,
+		    bool csum_valid)
 {
-	duet__rr_rx(netif, frame, len);
+	duet__rr_rx(netif, frame, len, csum_valid);
 	if (len < DUET_ETH_HLEN || len > NETIF_MAX_FRAME(netif)) {
 		netif->stats.rx_errors++;
 		return;
@@ -181,7 +225,26 @@ void duet_netif_deliver(struct duet_netif *netif, const void *frame, size_t len)
 	}
 	netif->stats.rx_packets++;
 	netif->stats.rx_bytes += len;
+	/* Set for each frame, not cleared after: the callback may unregister
+	 * the netif, whose memory close may free. */
+	netif->rx_csum_valid = csum_valid;
 	netif->receive_cb(netif, frame, len, netif->receive_arg);
+}
+
+void duet_netif_deliver(struct duet_netif *netif, const void *frame, size_t len)
+{
+	deliver(netif, frame, len, false);
+}
+
+void duet_netif_deliver_valid(struct duet_netif *netif, const void *frame,
+			      size_t len)
+{
+	deliver(netif, frame, len, true);
+}
+
+bool duet_netif_rx_csum_valid(const struct duet_netif *netif)
+{
+	return netif->rx_csum_valid;
 }
 
 void duet_netif_count_rx_drop(struct duet_netif *netif)

@@ -226,12 +226,23 @@ void duet__rr_device(struct duet_device *dev)
 	duet__rr_put(rr, RR_DEVICE, dev->rr_id, b, (size_t)(p - b));
 }
 
-void duet__rr_rx(struct duet_netif *netif, const void *frame, size_t len)
+void duet__rr_rx(struct duet_netif *netif, const void *frame, size_t len,
+		 bool csum_valid)
 {
 	struct duet_rr *rr = duet__rr_of(netif->dev.loop);
 
 	if (ON(rr) && netif->dev.rr_id != 0)
-		duet__rr_put(rr, RR_RX, netif->dev.rr_id, frame, len);
+		duet__rr_put(rr, csum_valid ? RR_RX_VALID : RR_RX,
+			     netif->dev.rr_id, frame, len);
+}
+
+void duet__rr_offloads(struct duet_netif *netif, unsigned offloads)
+{
+	struct duet_rr *rr = duet__rr_of(netif->dev.loop);
+	uint8_t u = (uint8_t)offloads;
+
+	if (ON(rr) && netif->dev.rr_id != 0)
+		duet__rr_put(rr, RR_OFFLOADS, netif->dev.rr_id, &u, 1);
 }
 
 void duet__rr_link(struct duet_netif *netif, bool up)
@@ -243,25 +254,34 @@ void duet__rr_link(struct duet_netif *netif, bool up)
 		duet__rr_put(rr, RR_LINK, netif->dev.rr_id, &u, 1);
 }
 
+/* The frame's CRC, and for a frame whose checksum the device completes,
+ * the checksum's place too (as two little-endian u16s after the bytes). */
 static uint32_t iov_crc(const struct duet_rr *rr, const struct duet_iovec *iov,
-		       unsigned iovcnt)
+		       unsigned iovcnt, bool csum, unsigned start,
+		       unsigned offset)
 {
 	uint32_t crc = 0;
 
 	for (unsigned i = 0; i < iovcnt; i++)
 		crc = duet__crc32c_sliced(&rr->crc_tables, crc, iov[i].base,
 					  iov[i].len);
+	if (csum) {
+		uint8_t at[4] = {(uint8_t)start, (uint8_t)(start >> 8),
+				 (uint8_t)offset, (uint8_t)(offset >> 8)};
+		crc = duet__crc32c_sliced(&rr->crc_tables, crc, at, sizeof(at));
+	}
 	return crc;
 }
 
 int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
-		      unsigned iovcnt, size_t len)
+		      unsigned iovcnt, size_t len, bool csum,
+		      unsigned csum_start, unsigned csum_offset)
 {
 	struct duet_rr *rr = duet__rr_of(netif->dev.loop);
 	uint8_t b[32], *p = b;
 
 	if (REPLAYING(rr)) {
-		uint32_t crc = iov_crc(rr, iov, iovcnt);
+		uint32_t crc = iov_crc(rr, iov, iovcnt, csum, csum_start, csum_offset);
 		const struct rr_record *rec = duet__rr_peek(rr);
 		struct rr_cursor c = rec != NULL ? rr_cursor(rec) : (struct rr_cursor){0};
 		bool ok = rec != NULL && rec->kind == RR_TX &&
@@ -275,10 +295,12 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		duet__rr_take(rr, RR_TX, "a frame sent");
 		return (int)r;
 	}
-	int r = netif->ops->transmit(netif, iov, iovcnt, len);
+	int r = csum ? netif->ops->transmit_csum(netif, iov, iovcnt, len,
+						 csum_start, csum_offset)
+		     : netif->ops->transmit(netif, iov, iovcnt, len);
 	if (ON(rr) && netif->dev.rr_id != 0) {
 		p += duet__rr_put_varint(p, len);
-		rr_put32(p, iov_crc(rr, iov, iovcnt));
+		rr_put32(p, iov_crc(rr, iov, iovcnt, csum, csum_start, csum_offset));
 		p += 4;
 		p += duet__rr_put_svarint(p, r);
 		duet__rr_put(rr, RR_TX, netif->dev.rr_id, b, (size_t)(p - b));
@@ -295,7 +317,7 @@ static size_t submit_payload(const struct duet_rr *rr,
 	*p++ = (uint8_t)req->op;
 	p += duet__rr_put_varint(p, req->sector);
 	p += duet__rr_put_varint(p, req->count);
-	if (req->op == DUET_BLOCK_WRITE) {
+	if (req->op == DUET_BLOCK_WRITE || req->op == DUET_BLOCK_WRITE_FUA) {
 		rr_put32(p, duet__crc32c_sliced(&rr->crc_tables, 0, req->buf,
 						(size_t)req->count *
 						    req->dev->info.sector_size));

@@ -26,6 +26,15 @@ static int netif_transmit(struct duet_netif *netif,
 	return -EIO;
 }
 
+static int netif_transmit_csum(struct duet_netif *netif,
+			       const struct duet_iovec *iov, unsigned iovcnt,
+			       size_t len, unsigned csum_start,
+			       unsigned csum_offset)
+{
+	(void)csum_start, (void)csum_offset;
+	return netif_transmit(netif, iov, iovcnt, len);
+}
+
 static void netif_close(struct duet_netif *netif)
 {
 	struct rr_netif *n = duet_container_of(netif, struct rr_netif, netif);
@@ -36,6 +45,7 @@ static void netif_close(struct duet_netif *netif)
 
 static const struct duet_netif_ops netif_ops = {
 	.transmit = netif_transmit,
+	.transmit_csum = netif_transmit_csum,
 	.close = netif_close,
 };
 

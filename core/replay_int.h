@@ -74,13 +74,17 @@ void duet__rr_deliver_done(struct duet_rr *rr, const struct rr_record *rec);
 /* A replay block device closes: its remaining recorded completions. */
 void duet__rr_block_close(struct duet_rr *rr, struct duet_block *dev);
 
-/* The device wrappers' hooks: a device registered, a frame received, the
- * link changed, a frame to send, a block request to submit, one done. */
+/* The device wrappers' hooks: a device registered, a frame received (one
+ * the device vouched for: csum_valid), the link or the offloads changed, a
+ * frame to send (with its partial checksum's place when csum), a block request to submit, one done. */
 void duet__rr_device(struct duet_device *dev);
-void duet__rr_rx(struct duet_netif *netif, const void *frame, size_t len);
+void duet__rr_rx(struct duet_netif *netif, const void *frame, size_t len,
+		 bool csum_valid);
 void duet__rr_link(struct duet_netif *netif, bool up);
+void duet__rr_offloads(struct duet_netif *netif, unsigned offloads);
 int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
-		      unsigned iovcnt, size_t len);
+		      unsigned iovcnt, size_t len, bool csum,
+		      unsigned csum_start, unsigned csum_offset);
 int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req);
 void duet__rr_done(struct duet_block_req *req, int status);
 

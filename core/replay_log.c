@@ -30,6 +30,8 @@ const char *duet__rr_kind_name(unsigned kind)
 	case RR_DONE: return "DONE";
 	case RR_SUBMIT_FAIL: return "SUBMIT_FAIL";
 	case RR_SIGNAL: return "SIGNAL";
+	case RR_RX_VALID: return "RX_VALID";
+	case RR_OFFLOADS: return "OFFLOADS";
 	case RR_CONSOLE: return "CONSOLE";
 	case RR_TX: return "TX";
 	case RR_SUBMIT: return "SUBMIT";
@@ -266,7 +268,8 @@ void duet__rr_describe(const struct rr_record *rec, const char *devname,
 		break;
 	}
 	case RR_RX:
-		snprintf(buf, size, "RX %s len %zu", dev, rec->len);
+	case RR_RX_VALID:
+		snprintf(buf, size, "%s %s len %zu", kind, dev, rec->len);
 		break;
 	default:
 		snprintf(buf, size, "%s %s (%zu bytes)", kind, dev, rec->len);

@@ -30,6 +30,8 @@ enum rr_kind {
 	RR_DONE = 12,
 	RR_SUBMIT_FAIL = 13,
 	RR_SIGNAL = 14,
+	RR_RX_VALID = 15,
+	RR_OFFLOADS = 16,
 	RR_CONSOLE = 20,
 	RR_TX = 21,
 	RR_SUBMIT = 22,

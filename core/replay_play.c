@@ -233,11 +233,24 @@ static void deliver(struct duet_rr *rr, struct duet_loop *loop,
 			duet__rr_bad_payload(rr, &(struct rr_cursor){.bad = true});
 		break;
 	case RR_RX:
-		duet_netif_deliver(duet_container_of(
-				       device_of(rr, rec, DUET_DEVICE_NETIF),
-				       struct duet_netif, dev),
-				   rec->payload, rec->len);
+	case RR_RX_VALID: {
+		struct duet_netif *n = duet_container_of(
+		    device_of(rr, rec, DUET_DEVICE_NETIF), struct duet_netif, dev);
+		if (rec->kind == RR_RX_VALID)
+			duet_netif_deliver_valid(n, rec->payload, rec->len);
+		else
+			duet_netif_deliver(n, rec->payload, rec->len);
 		break;
+	}
+	case RR_OFFLOADS: {
+		struct duet_device *d = device_of(rr, rec, DUET_DEVICE_NETIF);
+		uint8_t o = duet__rr_get_u8(&c);
+		duet__rr_bad_payload(rr, &c);
+		if (duet_netif_set_offloads(
+			duet_container_of(d, struct duet_netif, dev), o) < 0)
+			duet__rr_bad_payload(rr, &(struct rr_cursor){.bad = true});
+		break;
+	}
 	case RR_LINK: {
 		struct duet_device *d = device_of(rr, rec, DUET_DEVICE_NETIF);
 		uint8_t up = duet__rr_get_u8(&c);
@@ -261,8 +274,8 @@ static void deliver(struct duet_rr *rr, struct duet_loop *loop,
 
 #define BIT(k) (1ull << (k))
 #define IN_WAIT                                                                \
-	(BIT(RR_WAKE) | BIT(RR_DEVICE) | BIT(RR_RX) | BIT(RR_LINK) |           \
-	 BIT(RR_DONE) | BIT(RR_SIGNAL))
+	(BIT(RR_WAKE) | BIT(RR_DEVICE) | BIT(RR_RX) | BIT(RR_RX_VALID) |       \
+	 BIT(RR_LINK) | BIT(RR_OFFLOADS) | BIT(RR_DONE) | BIT(RR_SIGNAL))
 
 /* Inside a wait only the platform runs between the events, so a clock or
  * entropy read found there is its own (a driver's) and is passed over;
@@ -302,8 +315,10 @@ void duet_rr_devices(struct duet_rr *rr, struct duet_loop *loop)
 
 	if (rr == NULL || !rr->replaying)
 		return;
+	/* A driver sets its netif's offloads as it registers it. */
 	while ((next = duet__rr_peek(rr)) != NULL &&
-	       (next->kind == RR_DEVICE || next->kind == RR_ARG)) {
+	       (next->kind == RR_DEVICE || next->kind == RR_ARG ||
+		next->kind == RR_OFFLOADS)) {
 		struct rr_record rec = *next;
 		consume(rr);
 		deliver(rr, loop, &rec);

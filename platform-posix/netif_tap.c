@@ -4,9 +4,15 @@
  *
  * The tap is opened (or created) through /dev/net/tun, which needs root
  * or CAP_NET_ADMIN; the host side configures it (address, link up).
- * Frames go whole through read/write (IFF_NO_PI: no packet header). The
- * fd is non-blocking and watched by uv_poll. The MTU is the device's; the
- * MAC is Duet's own (the tap's host-side MAC is the host's).
+ * Frames go whole through read/write, each after a virtio-net header
+ * (IFF_VNET_HDR, vnet.h; IFF_NO_PI: no other). The header carries checksum
+ * offload both ways (TUNSETOFFLOAD TUN_F_CSUM): the host completes the TCP
+ * checksums lwIP leaves (duet_netif_transmit_csum), and marks what needs
+ * no checking, its own packets included (they carry only a partial
+ * checksum, as on loopback). No TSO: with the MTU at 64 KiB a frame is
+ * already a full segment. The fd is non-blocking and watched by uv_poll. The
+ * MTU is the device's (see tap_mtu); the MAC is Duet's own (the tap's host-side
+ * MAC is the host's).
  *
  * Receive queue. The host handles a frame Duet writes at once, inside the
  * write, and queues its answer (a TCP ACK, an ARP reply) on the tap, which
@@ -39,6 +45,7 @@
 #include <duet/netif_driver.h>
 
 #include "posix.h"
+#include "vnet.h"
 
 #define TAP_RX_BATCH	 64
 #define TAP_TX_PER_DRAIN 16
@@ -54,7 +61,7 @@ struct tap {
 	uv_poll_t poll;
 	struct duet_defer rx_defer;
 	char ifname[IFNAMSIZ];
-	size_t rx_size;	   /* read size: MTU + header + VLAN tag + 1 */
+	size_t rx_size;	   /* read size: vnet + MTU + header + VLAN tag + 1 */
 	unsigned tx_burst; /* frames written since the last drain */
 	/* The receive queue, a byte ring of records that never wrap: when
 	 * the end has no room for the largest frame the writer starts again
@@ -122,12 +129,21 @@ static void tap_rx_run(struct tap *t)
 	for (int i = 0;
 	     i < TAP_RX_BATCH && t->count > 0 && t->netif.receive_cb != NULL;
 	     i++) {
-		const unsigned char *rec = t->rxq + t->head;
+		unsigned char *rec = t->rxq + t->head;
 		uint32_t len;
+		bool valid;
 		memcpy(&len, rec, REC_HDR);
 		/* A frame as big as the read size was longer than any we
-		 * accept: the core counts it as an error by its length. */
-		duet_netif_deliver(&t->netif, rec + REC_HDR, len);
+		 * accept, and a bad vnet header is no frame: the core counts
+		 * both as errors by their length. */
+		long flen = duet__vnet_rx(rec + REC_HDR, len, &valid);
+		const unsigned char *f = rec + REC_HDR + VNET_HDR_LEN;
+		if (flen < 0)
+			duet_netif_deliver(&t->netif, f, 0);
+		else if (valid)
+			duet_netif_deliver_valid(&t->netif, f, (size_t)flen);
+		else
+			duet_netif_deliver(&t->netif, f, (size_t)flen);
 		t->head += REC_HDR + len;
 		t->count--;
 		if (t->wrapped && t->head == t->end) {
@@ -159,30 +175,34 @@ static void tap_rx_deferred(struct duet_defer *d, void *arg)
 	tap_rx_run(arg);
 }
 
-static int tap_transmit(struct duet_netif *n, const struct duet_iovec *iov,
-			unsigned iovcnt, size_t len)
+/* Writes the vnet header `hdr` and the frame. */
+static int tap_send(struct tap *t, const uint8_t *hdr,
+		    const struct duet_iovec *iov, unsigned iovcnt, size_t len)
 {
-	struct tap *t = tap_of(n);
 	struct iovec v[TAP_IOV_MAX];
 	ssize_t r;
 
-	if (iovcnt > TAP_IOV_MAX) {
+	if (iovcnt > TAP_IOV_MAX - 1) {
 		/* A long chain is rare: send it as one frame from a copy. */
-		unsigned char *buf = malloc(len), *p = buf;
+		unsigned char *buf = malloc(VNET_HDR_LEN + len), *p = buf;
 		if (buf == NULL)
 			return -ENOBUFS;
+		memcpy(p, hdr, VNET_HDR_LEN);
+		p += VNET_HDR_LEN;
 		for (unsigned i = 0; i < iovcnt; i++) {
 			memcpy(p, iov[i].base, iov[i].len);
 			p += iov[i].len;
 		}
-		r = write(t->fd, buf, len);
+		r = write(t->fd, buf, VNET_HDR_LEN + len);
 		free(buf);
 	} else {
+		v[0].iov_base = (void *)hdr;
+		v[0].iov_len = VNET_HDR_LEN;
 		for (unsigned i = 0; i < iovcnt; i++) {
-			v[i].iov_base = (void *)iov[i].base;
-			v[i].iov_len = iov[i].len;
+			v[i + 1].iov_base = (void *)iov[i].base;
+			v[i + 1].iov_len = iov[i].len;
 		}
-		r = writev(t->fd, v, (int)iovcnt);
+		r = writev(t->fd, v, (int)iovcnt + 1);
 	}
 	if (r >= 0) {
 		if (++t->tx_burst >= TAP_TX_PER_DRAIN) {
@@ -197,6 +217,25 @@ static int tap_transmit(struct duet_netif *n, const struct duet_iovec *iov,
 	case EIO: return -ENETDOWN; /* the host side has the link down */
 	default: return -errno;
 	}
+}
+
+static int tap_transmit(struct duet_netif *n, const struct duet_iovec *iov,
+			unsigned iovcnt, size_t len)
+{
+	uint8_t hdr[VNET_HDR_LEN];
+
+	duet__vnet_hdr_put(hdr, false, 0, 0);
+	return tap_send(tap_of(n), hdr, iov, iovcnt, len);
+}
+
+static int tap_transmit_csum(struct duet_netif *n, const struct duet_iovec *iov,
+			     unsigned iovcnt, size_t len, unsigned csum_start,
+			     unsigned csum_offset)
+{
+	uint8_t hdr[VNET_HDR_LEN];
+
+	duet__vnet_hdr_put(hdr, true, csum_start, csum_offset);
+	return tap_send(tap_of(n), hdr, iov, iovcnt, len);
 }
 
 static int tap_start(struct duet_netif *n)
@@ -237,12 +276,15 @@ static void tap_close(struct duet_netif *n)
 
 static const struct duet_netif_ops tap_ops = {
     .transmit = tap_transmit,
+    .transmit_csum = tap_transmit_csum,
     .start = tap_start,
     .stop = tap_stop,
     .close = tap_close,
 };
 
-static int tap_open(const char *ifname, char *err, size_t errlen)
+/* Opens the tap with vnet headers; *csum: the host takes partial
+ * checksums (an old kernel may refuse the offload, not the header). */
+static int tap_open(const char *ifname, bool *csum, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -258,7 +300,7 @@ static int tap_open(const char *ifname, char *err, size_t errlen)
 		return e;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, ifname, strlen(ifname));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = -errno;
@@ -271,10 +313,24 @@ static int tap_open(const char *ifname, char *err, size_t errlen)
 		close(fd);
 		return e;
 	}
+	int hdr_len = VNET_HDR_LEN;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		int e = -errno;
+		snprintf(err, errlen,
+			 "cannot set the vnet header of tap %s: %s", ifname,
+			 duet_strerror(e));
+		close(fd);
+		return e;
+	}
+	*csum = ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0;
 	return fd;
 }
 
-static unsigned tap_mtu(const char *ifname)
+/* The tap's MTU. A tap Duet created is new and unconfigured: it gets the
+ * largest MTU (DUET_ETH_MTU_MAX), so that host and stack, the only two on
+ * this link, exchange 64 KiB segments. One that existed keeps the host's
+ * (it may be bridged with 1500-byte links). */
+static unsigned tap_mtu(const char *ifname, bool created)
 {
 	struct ifreq ifr;
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -282,6 +338,13 @@ static unsigned tap_mtu(const char *ifname)
 
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (s >= 0 && created) {
+		ifr.ifr_mtu = DUET_ETH_MTU_MAX;
+		if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+			DUET_WARN("net", "tap %s: cannot set the MTU to %d: %s",
+				  ifname, DUET_ETH_MTU_MAX,
+				  duet_strerror(-errno));
+	}
 	if (s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68)
 		mtu = (unsigned)ifr.ifr_mtu;
 	if (s >= 0)
@@ -324,13 +387,15 @@ int duet__posix_netif_tap_create(struct duet_loop *loop, const char *name,
 	/* Attaching by name creates a tap that does not exist, in this
 	 * namespace: say so, it is rarely what was meant. */
 	bool existed = if_nametoindex(ifname) != 0;
-	int fd = tap_open(ifname, msg, sizeof(msg));
+	bool csum = false;
+	int fd = tap_open(ifname, &csum, msg, sizeof(msg));
 	if (fd < 0) {
 		snprintf(err, errlen, "%s:%s: %s", flag, ifname, msg);
 		return fd;
 	}
-	mtu = tap_mtu(ifname);
-	size_t rx_size = (size_t)mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN + 1;
+	mtu = tap_mtu(ifname, !existed);
+	size_t rx_size =
+	    VNET_HDR_LEN + (size_t)mtu + DUET_ETH_HLEN + DUET_ETH_VLAN_HLEN + 1;
 	size_t rxq_size = TAP_RXQ_BYTES;
 	if (rxq_size < 16 * (REC_HDR + rx_size))
 		rxq_size = 16 * (REC_HDR + rx_size); /* jumbo frames */
@@ -363,12 +428,16 @@ int duet__posix_netif_tap_create(struct duet_loop *loop, const char *name,
 		uv_close((uv_handle_t *)&t->poll, tap_on_closed);
 		return r;
 	}
+	duet_netif_set_offloads(&t->netif,
+				DUET_NETIF_OFFLOAD_RX_CSUM |
+				    (csum ? DUET_NETIF_OFFLOAD_TX_CSUM : 0));
 	if (!existed)
 		DUET_WARN("net",
 			  "%s: there was no tap %s here: created one, down "
 			  "and without addresses (configure it on the host, or "
 			  "start Duet in the namespace that has it)",
 			  name, ifname);
-	DUET_DEBUG("net", "%s: tap %s, mtu %u", name, ifname, mtu);
+	DUET_DEBUG("net", "%s: tap %s, mtu %u, checksum offload %s", name,
+		   ifname, mtu, csum ? "on" : "off");
 	return 0;
 }

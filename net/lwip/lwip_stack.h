@@ -41,13 +41,14 @@ struct duet_lwip_stack {
 	struct duet_netif *dev;
 	struct netif netif;
 	struct duet_lwip_config cfg;
-	struct duet_list tcps; /* every struct lwip_tcp not yet freed */
+	struct duet_list tcps;	   /* every struct lwip_tcp not yet freed */
 	struct duet_cq tcp_events; /* connections with events to deliver */
 	struct duet_list udps;
 	uint8_t *udp_buf;   /* a chained datagram made contiguous for the app */
 	uint8_t *tx_bounce; /* a frame whose pbuf chain outgrows the iovec */
 	bool netif_added;
 	bool attached; /* our receiver and link watcher are on dev */
+	uint64_t rtos; /* retransmission timeouts of its connections */
 };
 
 /* Reads the stack's boot arguments (logging what is wrong); NULL args
@@ -63,12 +64,16 @@ static inline struct duet_lwip_stack *duet__lwip_stack(struct duet_stack *s)
 	return duet_container_of(s, struct duet_lwip_stack, base);
 }
 
+/* mem.c: gives back the blocks it keeps (when the last stack goes). */
+void duet__lwip_mem_drain(void);
+
 /* port.c: the one lwIP instance and its timeouts. */
 int duet__lwip_port_attach(struct duet_loop *loop);
 void duet__lwip_port_detach(void);
 /* After anything that may have added an lwIP timeout: re-arm the timer. */
 void duet__lwip_kick(void);
-/* A driver refused a frame with -ENOBUFS: have TCP try again shortly. */
+/* A driver refused a frame with -ENOBUFS, or a send found no memory: have
+ * TCP (and the app) try again shortly. */
 void duet__lwip_tx_retry(void);
 
 /* netif.c: the Duet netif <-> lwIP netif adapter. */

@@ -6,6 +6,13 @@
  * descriptor would). Transmit hands the pbuf chain to the driver as an
  * iovec, without copying; only a chain longer than the iovec is flattened
  * into a bounce buffer.
+ *
+ * Checksum offload. On a netif whose device completes TCP checksums
+ * (DUET_NETIF_OFFLOAD_TX_CSUM) lwIP generates none for TCP (per-netif
+ * checksum control); linkoutput puts the pseudo-header's sum in the field
+ * and has the device finish it. A frame whose device vouches for its
+ * checksum (duet_netif_rx_csum_valid()) goes through lwIP with TCP and UDP
+ * checking off for that frame only.
  */
 #include <string.h>
 
@@ -14,6 +21,8 @@
 #include <duet/netif_driver.h>
 
 #include "lwip/etharp.h"
+#include "lwip/prot/ethernet.h"
+#include "lwip/prot/ip.h"
 #include "lwip/ethip6.h"
 #include "lwip/nd6.h"
 #include "lwip/pbuf.h"
@@ -23,11 +32,62 @@
 
 #define TX_IOV_MAX 16
 
+/* Checked for every netif unless its device vouches for a frame. */
+#define CSUM_CHECK_L4 (NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP)
+
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	return sum;
+}
+
+/* For a TCP frame lwIP built without a checksum: writes the pseudo-header
+ * sum into the TCP header (lwIP's own buffer, which it zeroes again on any
+ * retransmission) and returns where the TCP header starts, or 0 for a
+ * frame that is not TCP or whose headers are not all in these bytes. */
+static unsigned tcp_csum_prepare(uint8_t *f, size_t avail, size_t frame_len)
+{
+	if (avail < DUET_ETH_HLEN + 1)
+		return 0;
+	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+	uint8_t *ip = f + DUET_ETH_HLEN;
+	uint32_t sum;
+	size_t l4;
+
+	if (type == ETHTYPE_IP) {
+		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+		if (avail < DUET_ETH_HLEN + 20 || ip[9] != IP_PROTO_TCP ||
+		    ((ip[6] & 0x3f) | ip[7]) != 0)
+			return 0;
+		l4 = DUET_ETH_HLEN + ihl;
+		sum = sum16(0, ip + 12, 8) + IP_PROTO_TCP;
+	} else if (type == ETHTYPE_IPV6) {
+		if (avail < DUET_ETH_HLEN + 40 || ip[6] != IP_PROTO_TCP)
+			return 0;
+		l4 = DUET_ETH_HLEN + 40;
+		sum = sum16(0, ip + 8, 32) + IP_PROTO_TCP;
+	} else {
+		return 0;
+	}
+	if (avail < l4 + 20 || frame_len < l4 + 20)
+		return 0;
+	uint32_t tcp_len = (uint32_t)(frame_len - l4);
+	sum += (tcp_len >> 16) + (tcp_len & 0xffff);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[l4 + 16] = (uint8_t)(sum >> 8);
+	f[l4 + 17] = (uint8_t)sum;
+	return (unsigned)l4;
+}
+
 static err_t linkoutput(struct netif *n, struct pbuf *p)
 {
 	struct duet_lwip_stack *s = n->state;
 	struct duet_iovec iov[TX_IOV_MAX];
-	unsigned cnt = 0;
+	unsigned cnt = 0, l4 = 0;
+	bool offload =
+	    (duet_netif_offloads(s->dev) & DUET_NETIF_OFFLOAD_TX_CSUM) != 0;
 
 	for (struct pbuf *q = p; q != NULL; q = q->next) {
 		if (q->len == 0)
@@ -49,7 +109,23 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 		iov[0].len = p->tot_len;
 		cnt = 1;
 	}
-	int r = duet_netif_transmit(s->dev, iov, cnt);
+	if (offload) {
+		l4 = tcp_csum_prepare((uint8_t *)iov[0].base, iov[0].len,
+				      p->tot_len);
+		if (l4 == 0 && cnt > 1 &&
+		    p->tot_len <= duet_netif_mtu(s->dev) + DUET_ETH_HLEN) {
+			/* Headers split over pbufs (lwIP builds them in one):
+			 * from the bounce buffer, so a TCP frame is found. */
+			pbuf_copy_partial(p, s->tx_bounce, p->tot_len, 0);
+			iov[0].base = s->tx_bounce;
+			iov[0].len = p->tot_len;
+			cnt = 1;
+			l4 = tcp_csum_prepare(s->tx_bounce, p->tot_len,
+					      p->tot_len);
+		}
+	}
+	int r = l4 != 0 ? duet_netif_transmit_csum(s->dev, iov, cnt, l4, 16)
+			: duet_netif_transmit(s->dev, iov, cnt);
 	if (r == 0)
 		return ERR_OK;
 	if (r != -ENOBUFS)
@@ -73,8 +149,15 @@ static void receive(struct duet_netif *dev, const void *frame, size_t len,
 		return;
 	}
 	pbuf_take(p, frame, (u16_t)len);
+	/* lwIP handles the frame within input (NO_SYS, no queue), so the
+	 * checks are off for this frame only. */
+	bool valid = duet_netif_rx_csum_valid(dev);
+	if (valid)
+		s->netif.chksum_flags &= (u16_t)~CSUM_CHECK_L4;
 	if (s->netif.input(p, &s->netif) != ERR_OK)
 		pbuf_free(p);
+	if (valid)
+		s->netif.chksum_flags |= CSUM_CHECK_L4;
 	duet__lwip_kick();
 }
 
@@ -105,13 +188,16 @@ static err_t init(struct netif *n)
 	n->name[1] = 'n';
 	n->hwaddr_len = ETH_HWADDR_LEN;
 	duet_netif_mac(s->dev, n->hwaddr);
-	n->mtu = (u16_t)(mtu > 0xffff - DUET_ETH_HLEN ? 0xffff - DUET_ETH_HLEN
-						      : mtu);
+	n->mtu = (u16_t)(mtu > DUET_ETH_MTU_MAX ? DUET_ETH_MTU_MAX : mtu);
 	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
 		   NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
 	n->output = etharp_output;
 	n->output_ip6 = ethip6_output;
 	n->linkoutput = linkoutput;
+	NETIF_SET_CHECKSUM_CTRL(
+	    n, (duet_netif_offloads(s->dev) & DUET_NETIF_OFFLOAD_TX_CSUM) != 0
+		   ? NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
+		   : NETIF_CHECKSUM_ENABLE_ALL);
 	return ERR_OK;
 }
 

@@ -26,6 +26,7 @@
 
 #include "hooks.h"
 #include "lwip_stack.h"
+#include "tcp_conn.h"
 
 static struct {
 	struct duet_loop *loop;
@@ -56,11 +57,36 @@ static void rearm(struct duet_defer *d, void *arg)
 		duet_timer_start(&port.timer, DUET_MSEC(ms), 0);
 }
 
+/* Counts retransmission timeouts: lwIP has no counter or hook for them,
+ * but only its timer (tcp_slowtmr) retransmits with pcb->nrtx going up,
+ * so what nrtx gained across sys_check_timeouts() is their number (fast
+ * retransmits, from input, raise it between timers, and are absorbed by
+ * the scan before). Only connections the app has: a SYN_RCVD PCB still
+ * carries its listener as argument. */
+static void rto_scan(bool count)
+{
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL;
+	     pcb = pcb->next) {
+		struct lwip_tcp *c = pcb->callback_arg;
+		if (c == NULL || c->state == TCP_LISTENER)
+			continue;
+		if (count && pcb->nrtx > c->nrtx_seen) {
+			struct netif *n = netif_get_by_index(pcb->netif_idx);
+			if (n != NULL && n->state != NULL)
+				((struct duet_lwip_stack *)n->state)->rtos +=
+				    (uint64_t)(pcb->nrtx - c->nrtx_seen);
+		}
+		c->nrtx_seen = pcb->nrtx;
+	}
+}
+
 static void timeouts_due(struct duet_timer *t, void *arg)
 {
 	(void)t;
 	(void)arg;
+	rto_scan(false);
 	sys_check_timeouts();
+	rto_scan(true);
 	rearm(NULL, NULL);
 }
 
@@ -70,13 +96,14 @@ void duet__lwip_kick(void)
 		duet_defer_post(&port.rearm);
 }
 
-/* A driver refused a frame (its queue was full). lwIP keeps a refused TCP
- * segment (or ACK) queued but sends it again only when something else
- * makes it send: an ACK coming in, the app's next write, its timers (up to
- * a retransmission timeout away). A response whose last segments meet a
- * full queue would wait for that, so try again shortly; a timer rather than
- * the next loop iteration, so that a queue that stays full does not spin
- * the loop. */
+/* A driver refused a frame (its queue was full), or an app's send found
+ * no memory with nothing in flight (duet__lwip_tcp_nudge). lwIP keeps a
+ * refused TCP segment (or ACK) queued but sends it again only when
+ * something else makes it send: an ACK coming in, the app's next write,
+ * its timers (up to a retransmission timeout away). A response whose last
+ * segments meet a full queue would wait for that, so try again shortly; a
+ * timer rather than the next loop iteration, so that a queue that stays
+ * full does not spin the loop. */
 #define TX_RETRY DUET_MSEC(1)
 
 static void tx_retry_due(struct duet_timer *t, void *arg)
@@ -84,9 +111,11 @@ static void tx_retry_due(struct duet_timer *t, void *arg)
 	(void)t;
 	(void)arg;
 	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL;
-	     pcb = pcb->next)
+	     pcb = pcb->next) {
 		if (pcb->flags & (TF_NAGLEMEMERR | TF_ACK_NOW))
 			tcp_output(pcb);
+		duet__lwip_tcp_nudge(pcb);
+	}
 	duet__lwip_kick();
 }
 
@@ -131,6 +160,7 @@ void duet__lwip_port_detach(void)
 	duet_timer_stop(&port.tx_retry);
 	duet_defer_cancel(&port.rearm);
 	port.loop = NULL;
+	duet__lwip_mem_drain();
 }
 
 /* lwIP prints in fragments ("ip4_addr: ", "10.0.0.1", "\n"): collect them

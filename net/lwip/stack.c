@@ -315,6 +315,9 @@ static void destroy(struct duet_stack *base)
 {
 	struct duet_lwip_stack *s = duet__lwip_stack(base);
 
+	/* A count, not a timer: tests read it (tests/posix/net_tap.sh). */
+	duet_log(DUET_LOG_INFO, TAG, "%s: %llu retransmission timeouts",
+		 duet_netif_name(s->dev), (unsigned long long)s->rtos);
 	duet__lwip_tcp_destroy_all(s);
 	duet__lwip_udp_destroy_all(s);
 	if (s->netif_added && s->cfg.ip4_dhcp) {

@@ -80,7 +80,6 @@ void duet__lwip_conn_post(struct lwip_tcp *c)
 	duet_cq_push(&c->stack->tcp_events, &c->ev_link);
 }
 
-
 /* Stops every lwIP callback for the PCB (it may live on without us). */
 static void detach(struct tcp_pcb *pcb)
 {
@@ -107,9 +106,11 @@ void duet__lwip_conn_pcb_abort(struct lwip_tcp *c)
 	duet__lwip_kick();
 }
 
+/* pcb->snd_buf, not tcp_sndbuf(): with window scaling that macro stops at
+ * 0xffff, below TCP_SND_BUF. */
 static bool all_acked(const struct tcp_pcb *pcb)
 {
-	return tcp_sndbuf(pcb) == TCP_SND_BUF;
+	return pcb->snd_buf == TCP_SND_BUF;
 }
 
 /* --------------------------------------------------- lwIP's callbacks */
@@ -122,16 +123,33 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	(void)err;
 	if (p == NULL) {
 		c->rx_eof = true;
-	} else if (c->rx == NULL) {
-		c->rx = p;
 	} else {
-		/* At most the unacknowledged window (< 64 KiB) is queued, so
-		 * the chain's 16-bit length cannot overflow. */
-		pbuf_cat(c->rx, p);
+		/* Appended at the tail, not with pbuf_cat: up to TCP_WND bytes
+		 * queue here, more than a chain's 16-bit tot_len holds, and
+		 * the reader walks links by their own len. */
+		if (c->rx == NULL)
+			c->rx = p;
+		else
+			c->rx_tail->next = p;
+		c->rx_bytes += p->tot_len;
+		while (p->next != NULL)
+			p = p->next;
+		c->rx_tail = p;
 	}
 	if (c->handed)
 		duet__lwip_conn_post(c);
 	return ERR_OK;
+}
+
+static void maybe_writable(struct lwip_tcp *c, struct tcp_pcb *pcb)
+{
+	if (c->want_writable && tcp_sndbuf(pcb) > 0 &&
+	    tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN) {
+		c->want_writable = false;
+		c->writable_pending = true;
+		if (c->handed)
+			duet__lwip_conn_post(c);
+	}
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -148,14 +166,17 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 		}
 		return ERR_OK;
 	}
-	if (c->want_writable && tcp_sndbuf(pcb) > 0 &&
-	    tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN) {
-		c->want_writable = false;
-		c->writable_pending = true;
-		if (c->handed)
-			duet__lwip_conn_post(c);
-	}
+	maybe_writable(c, pcb);
 	return ERR_OK;
+}
+
+void duet__lwip_tcp_nudge(struct tcp_pcb *pcb)
+{
+	struct lwip_tcp *c = pcb->callback_arg;
+
+	if (c != NULL && c->state != TCP_LISTENER && c->state != TCP_LINGER &&
+	    pcb->unsent == NULL && pcb->unacked == NULL)
+		maybe_writable(c, pcb);
 }
 
 static void on_err(void *arg, err_t err)
@@ -215,6 +236,8 @@ static void deliver_data(struct lwip_tcp *c)
 			c->rx = empty->next;
 			empty->next = NULL;
 			pbuf_free(empty);
+			if (c->rx == NULL)
+				c->rx_tail = NULL;
 			continue;
 		}
 		duet_tcp_deliver_recv(&c->base, c->rx->payload, n);
@@ -222,7 +245,10 @@ static void deliver_data(struct lwip_tcp *c)
 			return; /* close took the queue */
 		if (c->pcb != NULL)
 			tcp_recved(c->pcb, n);
+		c->rx_bytes -= n;
 		c->rx = pbuf_free_header(c->rx, n);
+		if (c->rx == NULL)
+			c->rx_tail = NULL;
 	}
 	if (c->rx == NULL && c->rx_eof && !c->eof_delivered && !c->paused &&
 	    !c->base.closed) {
@@ -316,6 +342,7 @@ long duet__lwip_tcp_send(struct duet_tcp *base, const void *data, size_t len)
 	if (c->tx_shut || c->state == TCP_LISTENER)
 		return -ENOTCONN;
 	while (done < len) {
+		/* tcp_write takes 16-bit lengths: at most 0xffff a call. */
 		size_t space = tcp_sndbuf(c->pcb);
 		if (space == 0 || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN)
 			break;
@@ -324,8 +351,14 @@ long duet__lwip_tcp_send(struct duet_tcp *base, const void *data, size_t len)
 		    tcp_write(c->pcb, p + done, n,
 			      TCP_WRITE_FLAG_COPY |
 				  (done + n < len ? TCP_WRITE_FLAG_MORE : 0));
-		if (err == ERR_MEM)
+		if (err == ERR_MEM) {
+			/* No memory (the shared segment pool, malloc) with
+			 * nothing in flight: no ACK will come to say try again,
+			 * so the port's retry timer does (tcp_nudge). */
+			if (c->pcb->unsent == NULL && c->pcb->unacked == NULL)
+				duet__lwip_tx_retry();
 			break;
+		}
 		if (err != ERR_OK) {
 			if (done > 0)
 				break;
@@ -349,7 +382,7 @@ size_t duet__lwip_tcp_send_space(const struct duet_tcp *base)
 	if (c->pcb == NULL || c->tx_shut || c->state == TCP_LISTENER ||
 	    tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN)
 		return 0;
-	return tcp_sndbuf(c->pcb);
+	return c->pcb->snd_buf;
 }
 
 size_t duet__lwip_tcp_send_queued(const struct duet_tcp *base)
@@ -358,7 +391,7 @@ size_t duet__lwip_tcp_send_queued(const struct duet_tcp *base)
 
 	if (c->pcb == NULL || c->state == TCP_LISTENER)
 		return 0;
-	return (size_t)(TCP_SND_BUF - tcp_sndbuf(c->pcb));
+	return (size_t)(TCP_SND_BUF - c->pcb->snd_buf);
 }
 
 int duet__lwip_tcp_shutdown(struct duet_tcp *base)
@@ -417,9 +450,14 @@ void duet__lwip_tcp_close(struct duet_tcp *base)
 	/* Unread data is dropped, not refused: crediting it lets lwIP close
 	 * with a FIN instead of the RST it sends for unread data. */
 	if (c->rx != NULL) {
-		tcp_recved(pcb, c->rx->tot_len);
+		for (size_t left = c->rx_bytes; left > 0;) {
+			u16_t n = (u16_t)(left < 0xffff ? left : 0xffff);
+			tcp_recved(pcb, n);
+			left -= n;
+		}
 		pbuf_free(c->rx);
-		c->rx = NULL;
+		c->rx = c->rx_tail = NULL;
+		c->rx_bytes = 0;
 	}
 	bool linger = !all_acked(pcb) && pcb->state != SYN_SENT &&
 		      pcb->state != CLOSED && pcb->state != LISTEN;

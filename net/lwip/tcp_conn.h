@@ -28,14 +28,20 @@ struct lwip_tcp {
 	enum conn_state state;
 	struct duet_list link;	      /* in the stack's tcps */
 	struct duet_list accept_link; /* in a listener's accept_q */
-	struct duet_list ev_link; /* in the stack's tcp_events: events to deliver */
+	struct duet_list
+	    ev_link; /* in the stack's tcp_events: events to deliver */
 	struct duet_timer linger;
-	struct pbuf *rx; /* received, not yet given to the app */
-	int err;	 /* to report: the PCB died */
-	bool handed;	 /* the app has seen it (accept delivered) */
+	/* Received, not yet given to the app: chains linked by hand through
+	 * rx_tail, since with window scaling the total can pass the 16-bit
+	 * tot_len of a pbuf chain; rx_bytes is the true total. */
+	struct pbuf *rx, *rx_tail;
+	size_t rx_bytes;
+	int err;     /* to report: the PCB died */
+	bool handed; /* the app has seen it (accept delivered) */
 	bool rx_eof, eof_delivered, paused, tx_shut;
 	bool want_writable, writable_pending, connected_pending;
 	bool in_dispatch, free_pending;
+	u8_t nrtx_seen; /* pcb->nrtx before lwIP's timers last ran */
 	/* listeners */
 	duet_tcp_accept_cb accept_cb;
 	void *accept_arg;
@@ -63,6 +69,9 @@ void duet__lwip_conn_watch(struct lwip_tcp *c, struct tcp_pcb *pcb);
 void duet__lwip_conn_pcb_abort(struct lwip_tcp *c);
 /* The app is done with it: no more callbacks; freed from the loop. */
 void duet__lwip_conn_retire(struct lwip_tcp *c);
+/* From the port's retry timer: a connection whose send found no memory,
+ * with nothing in flight, is told to try again (writable). */
+void duet__lwip_tcp_nudge(struct tcp_pcb *pcb);
 
 /* tcp_listen.c: hands accepted connections to the app; drops them. */
 void duet__lwip_listener_deliver(struct lwip_tcp *l);

@@ -10,8 +10,9 @@ CPPFLAGS = -I$(top_srcdir)/core/include -I$(top_srcdir)/storage/include \
 	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz \
 	-I$(top_srcdir)/apps/httpd -I$(top_srcdir)/apps/dns \
 	-I$(top_srcdir)/apps/kv \
-	-I$(top_srcdir)/platform-xen \
+	-I$(top_srcdir)/platform-xen -I$(top_srcdir)/platform-posix \
 	-I$(top_srcdir)/net/lwip -isystem $(LWIP_SRC)/src/include \
+	$(LWIP_PLATFORM_CPPFLAGS) \
 	-D__XEN_INTERFACE_VERSION__=0x00040e00
 # libFuzzer declares LLVMFuzzerTestOneInput for us (tests/fuzz/fuzz.h).
 CFLAGS = $(FUZZ_CFLAGS)

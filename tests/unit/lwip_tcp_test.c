@@ -113,6 +113,12 @@ Test(lwip_tcp, transfer_with_loss_and_reordering)
 	bulk(2 * 1000 * 1000, DUET_SEC(600));
 	cr_assert_gt(env.pair.dropped, 50);
 	cr_assert_gt(env.pair.reordered, 10);
+	/* Losses that no duplicate ACK reveals wait for the timer: the count
+	 * tests/posix/net_tap.sh wants at 0 sees them. */
+	uint64_t rtos =
+	    duet__lwip_stack(env.a)->rtos + duet__lwip_stack(env.b)->rtos;
+	cr_log_info("%llu retransmission timeouts", (unsigned long long)rtos);
+	cr_assert_gt(rtos, 0);
 }
 
 static bool half_closed_exchange_done(void *arg)
@@ -252,7 +258,7 @@ Test(lwip_tcp, backpressure_partial_send_then_writable)
 	long r = duet_tcp_send(a.c, chunk, sizeof(chunk));
 	cr_assert_gt(r, 0);
 	cr_assert_lt((size_t)r, sizeof(chunk),
-		     "a 256 kB send fit a bounded queue");
+		     "a 1 MiB send fit a bounded queue");
 	cr_assert_eq(duet_tcp_send(a.c, chunk + r, sizeof(chunk) - (size_t)r),
 		     -EAGAIN);
 	cr_assert_eq(duet_tcp_send_space(a.c), 0);
@@ -282,7 +288,7 @@ Test(lwip_tcp, pause_closes_the_window_and_resume_delivers)
 	cr_assert_eq(servers[0].recv_calls, 0, "recv while paused");
 	/* The receiver buffers at most its window; the sender at most its
 	 * queue; the rest waits in the app. */
-	cr_assert_lt(a.sent, 2 * 65535 + 1);
+	cr_assert_lt(a.sent, TCP_WND + TCP_SND_BUF + 1);
 	cr_assert_gt(duet_tcp_send_queued(a.c), 0);
 	duet_tcp_resume(servers[0].c);
 	cr_assert_eq(servers[0].recv_calls, 0, "recv inside resume");
@@ -306,7 +312,7 @@ Test(lwip_tcp, close_delivers_queued_data_then_fin)
 	listen_on(env.b, "10.0.0.2:80");
 	connect_to(&a, "10.0.0.2:80");
 	cr_assert(lwip_env_run(connected_and_accepted, &a, DUET_SEC(5)));
-	a.to_send = 200000;
+	a.to_send = 2 * (TCP_WND + TCP_SND_BUF);
 	pump(&a);
 	cr_assert_lt(a.sent, a.to_send);
 	uint64_t sent = a.sent;
@@ -386,8 +392,10 @@ Test(lwip_tcp, close_linger_timeout_gives_up_on_a_stuck_peer)
 	cr_assert(!pcb_with_local_port(local.port),
 		  "still lingering after the timeout");
 	/* Once the peer reads and its window opens, it learns the connection
-	 * is gone. */
-	duet_tcp_resume(servers[0].c);
+	 * is gone; or at once, when the reset's sequence number falls in what
+	 * its scaled window had left. */
+	if (servers[0].c != NULL)
+		duet_tcp_resume(servers[0].c);
 	cr_assert(lwip_env_run(got_error, &servers[0], DUET_SEC(20)));
 	cr_assert_eq(servers[0].err, -ECONNRESET);
 	cr_assert_eq(a.err, 0);

@@ -32,7 +32,9 @@ struct end {
 static bool in_call;
 static bool reentered;
 
-static uint8_t chunk[256 * 1024];
+/* Larger than a lwIP connection's send buffer on any platform
+ * (net/lwip/lwipopts.h), so one send of it meets backpressure. */
+static uint8_t chunk[1024 * 1024];
 
 static void pump(struct end *e)
 {

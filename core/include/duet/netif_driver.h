@@ -10,6 +10,9 @@
  *             <= MTU + 18) gathered from iov. MUST NOT keep pointers into
  *             the iovec after returning. Return 0, -ENOBUFS when full, or
  *             another negative errno. MUST NOT call back into the receiver.
+ *   transmit_csum  REQUIRED with DUET_NETIF_OFFLOAD_TX_CSUM, else unused. As
+ *             transmit, and the device completes the checksum (duet/netif.h);
+ *             csum_start + csum_offset + 2 <= len.
  *   start     OPTIONAL. Called when a receiver is installed: begin receiving.
  *   stop      OPTIONAL. Called when the receiver is removed.
  *   close     OPTIONAL. Release the device; called once, last, by
@@ -29,6 +32,10 @@
 struct duet_netif_ops {
 	int (*transmit)(struct duet_netif *netif, const struct duet_iovec *iov,
 			unsigned iovcnt, size_t len);
+	int (*transmit_csum)(struct duet_netif *netif,
+			     const struct duet_iovec *iov, unsigned iovcnt,
+			     size_t len, unsigned csum_start,
+			     unsigned csum_offset);
 	int (*start)(struct duet_netif *netif);
 	void (*stop)(struct duet_netif *netif);
 	void (*close)(struct duet_netif *netif);
@@ -43,6 +50,8 @@ struct duet_netif {
 	void *receive_arg;
 	bool closed;
 	bool link_up;
+	bool rx_csum_valid; /* of the frame being delivered */
+	unsigned offloads;  /* DUET_NETIF_OFFLOAD_* */
 	duet_netif_link_cb link_cb;
 	void *link_arg;
 	struct duet_netif_stats stats;
@@ -63,6 +72,15 @@ void duet_netif_unregister(struct duet_netif *netif);
  * errors and not delivered. */
 void duet_netif_deliver(struct duet_netif *netif, const void *frame,
 			size_t len);
+
+/* As duet_netif_deliver(), for a frame whose TCP or UDP checksum the device
+ * vouches for (duet_netif_rx_csum_valid()). */
+void duet_netif_deliver_valid(struct duet_netif *netif, const void *frame,
+			      size_t len);
+
+/* What the device offers (DUET_NETIF_OFFLOAD_*), after registering and
+ * before a receiver starts. -EINVAL for TX_CSUM without transmit_csum. */
+int duet_netif_set_offloads(struct duet_netif *netif, unsigned offloads);
 
 /* For drivers that lose frames themselves (no RX buffer, ring overrun). */
 void duet_netif_count_rx_drop(struct duet_netif *netif);
