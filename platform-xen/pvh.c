@@ -272,12 +272,9 @@ static int map_grant_frames(void *va, unsigned count)
 	return 0;
 }
 
-/* sti's one-instruction shadow makes "sti; hlt" atomic: an event pending
- * by then is taken at the hlt and ends it. */
-static void block(void)
-{
-	__asm__ volatile("sti; hlt; cli" : : : "memory");
-}
+/* block(): "sti; hlt; cli" (pvh_entry.S): sti's one-instruction shadow
+ * makes it atomic, an event pending by then ends the hlt. */
+void duet__xen_pvh_halt(void);
 
 static uintptr_t fault_address(void)
 {
@@ -293,7 +290,7 @@ static const struct duet__xen_mode pvh_mode = {
     .protect = protect,
     .virt_to_frame = virt_to_frame,
     .map_grant_frames = map_grant_frames,
-    .block = block,
+    .block = duet__xen_pvh_halt,
     .fault_address = fault_address,
 };
 

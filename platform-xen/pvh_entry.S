@@ -75,12 +75,27 @@ duet__xen_pvh_entry:
 	ud2
 
 /* The callback vector: Xen raises it while evtchn_upcall_pending is set
- * and EFLAGS.IF allows, which the loop only does in pvh.c's block(). The
- * handler clears the flag (no EOI: the vector is not the local APIC's). */
+ * and EFLAGS.IF allows, which the loop only does in duet__xen_pvh_halt.
+ * The handler clears the flag (no EOI: the vector is not the local
+ * APIC's). An upcall taken on the hlt itself, which sti's shadow should
+ * prevent but an emulated CPU may not, must not leave the hlt to sleep
+ * after it: the frame's return address skips it. */
 	.globl duet__xen_pvh_upcall
 duet__xen_pvh_upcall:
 	call duet__xen_call_upcall
-	iretq
+	cmpq $pvh_hlt, (%rsp)
+	jne 1f
+	addq $1, (%rsp) /* hlt is one byte */
+1:	iretq
+
+/* Sleeps until an event: pvh.c's block(). */
+	.globl duet__xen_pvh_halt
+duet__xen_pvh_halt:
+	sti
+pvh_hlt:
+	hlt
+	cli
+	ret
 
 /* Null, 64-bit code (0x08), data (0x10), and the TSS (0x18, two slots,
  * which traps.c fills). */
