@@ -88,9 +88,10 @@ stage_image() {
 # One regex a line, surrounding blanks dropped (cases indent them).
 regex_lines() { printf '%s\n' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d'; }
 
-# read_case FILE: the case's keys and values, NUL-separated. The case file is
-# sourced by a clean bash (case files are the project's own and may use
-# $DUET_XEN_ROOT, $DUET_XEN_KVER, $DUET_TOP, $DUET_XEN_BUILD), so it cannot
+# read_case FILE NAME: the case's keys and values, NUL-separated. The case
+# file is sourced by a clean bash (case files are the project's own and may
+# use $DUET_XEN_ROOT, $DUET_XEN_KVER, $DUET_TOP, $DUET_XEN_BUILD and
+# $DUET_XEN_CASE, the domain's name: NAME or NAME-pvh), so it cannot
 # clobber this script's variables; a key this harness does not know is an
 # error (typos would otherwise pass silently). Variables starting with "_"
 # are the case file's own. No stdin: a quote gone wrong in a case file can
@@ -99,7 +100,7 @@ regex_lines() { printf '%s\n' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]
 read_case() {
 	# shellcheck disable=SC2016 # the script expands in the inner bash
 	env -i PATH="$PATH" DUET_XEN_ROOT="$root" DUET_XEN_KVER="$kver" \
-		DUET_TOP="$top" DUET_XEN_BUILD="$build" \
+		DUET_TOP="$top" DUET_XEN_BUILD="$build" DUET_XEN_CASE="$2" \
 		bash -euc '
 			_keys=" $2 "
 			_before=$(compgen -v)
@@ -131,7 +132,7 @@ prepare_case() (
 	local timeout=60 selftest_expect='' selftest_reason='' host_check='' deploy=''
 	local pv_only=''
 	# Key and value pairs, NUL-separated: values are data, never code.
-	read_case "$file" >"$run/meta/$name.kv" || return 1
+	read_case "$file" "$name" >"$run/meta/$name.kv" || return 1
 	while IFS= read -r -d '' key && IFS= read -r -d '' value; do
 		[[ " ${case_keys[*]} " == *" $key "* ]] || { echo "unknown key $key=" >&2; return 1; }
 		printf -v "$key" '%s' "$value"
