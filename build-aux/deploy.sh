@@ -6,6 +6,8 @@
 #
 # Keys (each device key may be given more than once):
 #   name=NAME          the domain's name (default: the image's, less .xen)
+#   type=pv|pvh        the guest mode (default pv); every Duet image boots
+#                      both ways, an image without a PVH entry only as pv
 #   memory=SIZE        MiB, or with a unit: 8M, 1G (default: the floor, below)
 #   vcpus=N            (default 1: a Duet image runs on one vCPU)
 #   vif=bridge:BR[,mac=MAC][,script=PATH]
@@ -78,7 +80,7 @@ if ! readelf -n "$image" 2>/dev/null | grep -q '^  Xen '; then
 fi
 
 base=$(basename "$image")
-name=${base%.xen} memory='' vcpus=1 extra='' out='' path=''
+name=${base%.xen} memory='' vcpus=1 extra='' out='' path='' type=pv
 on_poweroff=destroy on_reboot=restart on_crash=destroy
 vifs=() disks=() novif=0
 while [[ $# -gt 0 ]]; do
@@ -95,6 +97,7 @@ while [[ $# -gt 0 ]]; do
 		memory=$(size_mib "${1#*=}") || die "memory: '${1#*=}' is not a size (like 8, 8M or 1G)"
 		;;
 	vcpus=*) vcpus=${1#*=} ;;
+	type=*) type=${1#*=} ;;
 	vif=none) novif=1 ;;
 	vif=*) vifs+=("${1#*=}") ;;
 	disk=*) disks+=("${1#*=}") ;;
@@ -106,7 +109,7 @@ while [[ $# -gt 0 ]]; do
 			die "${1%%=*}: '$v' is not an action (destroy, restart, preserve, ...)"
 		printf -v "${1%%=*}" '%s' "$v"
 		;;
-	*=*) die "unknown key '${1%%=*}' (keys: name, memory, vcpus, vif, disk, extra, path, on_poweroff, on_reboot, on_crash)" ;;
+	*=*) die "unknown key '${1%%=*}' (keys: name, type, memory, vcpus, vif, disk, extra, path, on_poweroff, on_reboot, on_crash)" ;;
 	*) die "'$1' is not KEY=VALUE" ;;
 	esac
 	shift
@@ -114,11 +117,16 @@ done
 
 [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ ]] || die "name: '$name' must be letters, digits, _ . - (up to 64)"
 [[ $vcpus =~ ^[1-9][0-9]{0,2}$ ]] || die "vcpus: '$vcpus' is not a count"
+[[ $type == pv || $type == pvh ]] || die "type: '$type' must be pv or pvh"
+# PVH needs the 32-bit physical entry note (XEN_ELFNOTE_PHYS32_ENTRY, 18).
+if [[ $type == pvh ]] && ! readelf -nW "$image" | grep -Eq '^  Xen .*(0x00000012|PHYS32)'; then
+	die "type: $image has no PVH entry (XEN_ELFNOTE_PHYS32_ENTRY): deploy it with type=pv"
+fi
 floor=$(memory_floor "$image")
 if [[ -z $memory ]]; then
 	memory=$floor
 elif ((memory < 4)); then
-	die "memory: ${memory} MiB is below Xen's floor for a PV guest (4 MiB)"
+	die "memory: ${memory} MiB is below Xen's floor for a guest (4 MiB)"
 fi
 plain "$extra" || die "extra: quotes, backslashes, commas, <, >, & and control characters cannot be passed"
 [[ -n $path ]] || path=$(realpath "$image")
@@ -161,7 +169,7 @@ xl_config() {
 	echo "# xl domain configuration for $base (written by duet deploy xl)."
 	echo "# Boot it on a Xen host with: xl create $name.cfg"
 	echo "name = \"$name\""
-	echo 'type = "pv"'
+	echo "type = \"$type\""
 	echo "kernel = \"$path\""
 	echo "memory = $memory"
 	echo "vcpus = $vcpus"
@@ -196,7 +204,12 @@ libvirt_xml() {
 	echo "  <currentMemory unit='MiB'>$memory</currentMemory>"
 	echo "  <vcpu>$vcpus</vcpu>"
 	echo "  <os>"
-	echo "    <type arch='x86_64' machine='xenpv'>linux</type>"
+	# libvirt's libxl driver names PVH "xenpvh", PV "linux" on "xenpv".
+	if [[ $type == pvh ]]; then
+		echo "    <type arch='x86_64' machine='xenpvh'>xenpvh</type>"
+	else
+		echo "    <type arch='x86_64' machine='xenpv'>linux</type>"
+	fi
 	echo "    <kernel>$path</kernel>"
 	[[ -z $extra ]] || echo "    <cmdline>$extra</cmdline>"
 	echo "  </os>"
@@ -243,4 +256,4 @@ trap 'rm -f "$tmp"' EXIT
 $gen >"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
-echo "duet: deploy: wrote $out ($format: $name, ${memory} MiB${extra:+, extra \"$extra\"})" >&2
+echo "duet: deploy: wrote $out ($format: $name, $type, ${memory} MiB${extra:+, extra \"$extra\"})" >&2

@@ -223,7 +223,7 @@ static int grant_slot(struct duet__blkfront *bf, unsigned s)
 	for (unsigned i = 0; i < npages; i++) {
 		r = duet__xen_grant_access(
 		    bf->xb->backend_id,
-		    duet__xen_virt_to_mfn(pages + i * XEN_PAGE_SIZE), false,
+		    duet__xen_virt_to_frame(pages + i * XEN_PAGE_SIZE), false,
 		    &bf->ring.gref[s][i]);
 		if (r < 0)
 			return r;
@@ -234,7 +234,7 @@ static int grant_slot(struct duet__blkfront *bf, unsigned s)
 	if (bf->ring.ind[s] == NULL)
 		return -ENOMEM;
 	return duet__xen_grant_access(bf->xb->backend_id,
-				      duet__xen_virt_to_mfn(bf->ring.ind[s]),
+				      duet__xen_virt_to_frame(bf->ring.ind[s]),
 				      true, &bf->ring.ind_gref[s]);
 }
 
@@ -253,7 +253,7 @@ int duet__blkfront_grant(struct duet__blkfront *bf, unsigned indirect_segs,
 		      DUET__BF_NO_FLUSH, indirect_segs, DUET__BF_TIMEOUT,
 		      &ring_ops, bf);
 	if ((r = duet__xen_grant_access(bf->xb->backend_id,
-					duet__xen_virt_to_mfn(bf->sring), false,
+					duet__xen_virt_to_frame(bf->sring), false,
 					&ref)) < 0)
 		return r;
 	bf->sring_ref = ref;

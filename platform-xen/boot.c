@@ -1,6 +1,6 @@
-/* The Xen PV platform's boot: from start_info to duet_boot() and back out
- * through SCHEDOP_shutdown. duet__xen_start() reads top to bottom as the
- * boot order.
+/* The Xen platform's boot, both modes: from what the entry (mm_pv.c,
+ * pvh.c) set up to duet_boot() and back out through SCHEDOP_shutdown.
+ * duet__xen_boot() reads top to bottom as the boot order.
  *
  * How a Duet domain ends, as the toolstack sees it:
  *   - duet_boot() returned exit code N: the console's last line is
@@ -53,7 +53,8 @@ struct xen_boot {
 	unsigned end_reason; /* SHUTDOWN_poweroff, or _reboot if asked */
 };
 
-_Noreturn void duet__xen_start(start_info_t *si, unsigned long boot_rsp);
+const struct duet__xen_mode *duet__xen_mode;
+
 _Noreturn void duet__assert_fail(const char *expr, const char *file,
 				 unsigned int line, const char *func);
 
@@ -108,17 +109,6 @@ void duet__assert_fail(const char *expr, const char *file, unsigned int line,
 	duet__xen_crash("assertion failed");
 }
 
-/* shared_info is a machine page of Xen's: map it over a page of ours. */
-static void map_shared_info(start_info_t *si)
-{
-	void *page = duet__xen_pages_alloc(1);
-
-	if (page == NULL || duet__xen_map_machine_page(
-				page, si->shared_info >> XEN_PAGE_SHIFT) < 0)
-		duet__xen_crash("cannot map shared_info");
-	duet__xen_shared = page;
-}
-
 static void on_shutdown_request(const char *path, void *arg)
 {
 	struct xen_boot *xb = arg;
@@ -148,15 +138,12 @@ static void on_shutdown_request(const char *path, void *arg)
 /* Reads the command line into the args; returns an exit code or -1. The
  * log level applies at once (duet_boot() reads it again) so that the
  * platform's own boot messages honour log=debug. */
-static int read_command_line(struct xen_boot *xb, start_info_t *si)
+static int read_command_line(struct xen_boot *xb, const char *line)
 {
-	char line[MAX_GUEST_CMDLINE + 1];
 	char err[128];
 	const char *level_name;
 	enum duet_log_level level;
 
-	memcpy(line, si->cmd_line, MAX_GUEST_CMDLINE);
-	line[MAX_GUEST_CMDLINE] = '\0';
 	if (duet_args_parse_line(&xb->args, line, err, sizeof(err)) < 0) {
 		DUET_ERROR("args", "bad boot argument %s", err);
 		return DUET_EXIT_USAGE;
@@ -205,7 +192,7 @@ static void crash_on_purpose(struct duet_defer *d, void *arg)
 	if (strcmp(mode, "null") == 0)
 		*(volatile int *)null_page = 1;
 	else if (strcmp(mode, "text") == 0)
-		*(volatile unsigned char *)(void *)duet__xen_start = 0xcc;
+		*(volatile unsigned char *)(void *)duet__xen_boot = 0xcc;
 	else if (strcmp(mode, "exec") == 0)
 		((void (*)(void))(uintptr_t)ret_in_data)();
 	else if (strcmp(mode, "canary") == 0)
@@ -258,42 +245,38 @@ static _Noreturn void finish(int code, unsigned reason)
 	shutdown_domain(reason);
 }
 
-void duet__xen_start(start_info_t *si, unsigned long boot_rsp)
+void duet__xen_boot(const struct duet__xen_mode *mode,
+		    const struct duet__xen_boot_info *bi)
 {
 	static struct xen_boot xb;
 	int code, r;
 
-	duet__xen_console_init(si);
-	duet__xen_traps_init();
-	if ((r = duet__xen_mm_init(si, boot_rsp)) < 0) {
-		duet__xen_printk("duet: mm: no free memory (%d)\n", r);
-		duet__xen_crash("boot failed");
-	}
-	map_shared_info(si);
 	duet__xen_events_init();
 	duet__xen_time_init();
 	xb.end_reason = SHUTDOWN_poweroff;
 	duet_args_init(&xb.args);
-	code = read_command_line(&xb, si);
+	code = read_command_line(&xb, bi->cmdline);
 	duet__xen_entropy_report();
-	if ((r = duet__xen_mm_map_all()) < 0)
+	if ((r = mode->map_all()) < 0)
 		DUET_WARN("xen",
 			  "mapping all memory failed (%s): %zu pages free",
 			  duet_strerror(r), duet__xen_mm_free_pages());
-	duet__xen_mm_protect();
+	mode->protect();
 	if ((r = duet__xen_gnttab_init()) < 0)
 		DUET_WARN("xen", "grant tables unavailable: %s",
 			  duet_strerror(r));
-	if ((r = duet__xs_init(si)) < 0) {
+	if ((r = duet__xs_init(bi->store_ring, bi->store_port)) < 0) {
 		DUET_ERROR("xen", "xenstore unavailable: %s", duet_strerror(r));
 		duet__xen_crash("boot failed");
 	}
 	DUET_DEBUG(
 	    "xen",
 	    "%lu MiB, %zu pages free, xenstore home %s, wall clock "
-	    "%llu s after the epoch",
-	    si->nr_pages >> 8, duet__xen_mm_free_pages(), duet__xs_home(),
-	    (unsigned long long)(duet_plat_clock_wall() / DUET_NSEC_PER_SEC));
+	    "%llu s after the epoch, a %s guest",
+	    (bi->nr_pages + 255) >> 8, duet__xen_mm_free_pages(),
+	    duet__xs_home(),
+	    (unsigned long long)(duet_plat_clock_wall() / DUET_NSEC_PER_SEC),
+	    mode->name);
 
 	duet_sys_init(&xb.sys, &xb.args);
 	if (code < 0)

@@ -26,10 +26,10 @@
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 
-void duet__xen_console_init(start_info_t *si)
+void duet__xen_console_init(void *page, evtchn_port_t port)
 {
-	ring = duet__xen_mfn_to_virt(si->console.domU.mfn);
-	ring_port = si->console.domU.evtchn;
+	ring = page;
+	ring_port = port;
 }
 
 static void ring_notify(void)

@@ -1,5 +1,6 @@
-/* The image's first instructions, its Xen ELF notes, and the stubs Xen
- * bounces events and traps to. Everything else is C (boot.c). */
+/* The PV entry: the image's first instructions, its Xen ELF notes, and the
+ * stubs Xen bounces events and traps to. PVH enters at pvh_entry.S; the
+ * rest is C (mm_pv.c, boot.c). */
 #include <xen/elfnote.h>
 #include <xen/xen.h>
 
@@ -37,11 +38,13 @@
 	/* Without LOADER, xl refuses the image ("no loader found"). */
 	XEN_NOTE_STR XEN_ELFNOTE_LOADER, generic
 	XEN_NOTE_QUAD XEN_ELFNOTE_VIRT_BASE, VIRT_BASE
-	/* The ELF's physical addresses equal its virtual ones: with an offset
-	 * of VIRT_BASE the image starts at pseudo-physical 0. */
-	XEN_NOTE_QUAD XEN_ELFNOTE_PADDR_OFFSET, VIRT_BASE
+	/* The ELF's physical addresses start at 0 (xen.lds), so PV's virtual
+	 * address = VIRT_BASE + physical, with no offset. */
+	XEN_NOTE_QUAD XEN_ELFNOTE_PADDR_OFFSET, 0
 	XEN_NOTE_QUAD XEN_ELFNOTE_ENTRY, _start
 	XEN_NOTE_QUAD XEN_ELFNOTE_HYPERCALL_PAGE, hypercall_page
+	/* With this, the same image also boots as PVH (pvh_entry.S). */
+	XEN_NOTE_QUAD XEN_ELFNOTE_PHYS32_ENTRY, (duet__xen_pvh_entry-VIRT_BASE)
 
 	.section .text.entry, "ax", @progbits
 	.globl _start
@@ -55,7 +58,7 @@ _start:
 	call duet__xen_guard_init
 	mov %r12, %rdi
 	mov %r13, %rsi
-	call duet__xen_start
+	call duet__xen_pv_start
 	ud2
 
 /* Events: Xen enters here with upcalls masked and %rcx, %r11 on the stack
@@ -66,6 +69,14 @@ _start:
 duet__xen_hypervisor_callback:
 	popq %rcx
 	popq %r11
+	call duet__xen_call_upcall
+	pushq $0
+	jmp hypercall_page + __HYPERVISOR_iret * 32
+
+/* duet__xen_upcall() with every register C may clobber saved and the stack
+ * aligned: for PV's callback above and PVH's vector (pvh_entry.S). */
+	.globl duet__xen_call_upcall
+duet__xen_call_upcall:
 	pushq %rax
 	pushq %rcx
 	pushq %rdx
@@ -90,8 +101,7 @@ duet__xen_hypervisor_callback:
 	popq %rdx
 	popq %rcx
 	popq %rax
-	pushq $0
-	jmp hypercall_page + __HYPERVISOR_iret * 32
+	ret
 
 /* Xen could not restore segment state on an iret: nothing sane is left. */
 	.globl duet__xen_failsafe_callback
@@ -102,34 +112,51 @@ duet__xen_failsafe_callback:
 
 /* Traps: every stub leaves the same frame (struct xen_trap_frame in xen.h)
  * and the C handler reports it and crashes the domain. */
-.macro TRAP vec, has_error
-	.globl duet__xen_trap_\vec
-duet__xen_trap_\vec:
+.macro TRAP_STUB name, vec, has_error, pv
+	.globl \name\()_\vec
+\name\()_\vec:
+	.if \pv
 	popq %rcx
 	popq %r11
+	.endif
 	.if \has_error == 0
 	pushq $0
 	.endif
 	pushq $\vec
-	jmp trap_common
+	jmp duet__xen_trap_common
 .endm
-	TRAP 0, 0
-	TRAP 1, 0
-	TRAP 3, 0
-	TRAP 4, 0
-	TRAP 5, 0
-	TRAP 6, 0
-	TRAP 7, 0
-	TRAP 10, 1
-	TRAP 11, 1
-	TRAP 12, 1
-	TRAP 13, 1
-	TRAP 14, 1
-	TRAP 16, 0
-	TRAP 17, 1
-	TRAP 19, 0
+.macro TRAP vec, has_error
+	TRAP_STUB duet__xen_trap, \vec, \has_error, 1
+.endm
+/* PVH's stubs (its IDT, traps.c): the CPU pushes no %rcx and %r11. */
+.macro PVH_TRAP vec, has_error
+	TRAP_STUB duet__xen_pvh_trap, \vec, \has_error, 0
+.endm
+/* The vectors both modes catch (XEN_TRAPS in traps.c). */
+.macro EACH_TRAP stub
+	\stub 0, 0
+	\stub 1, 0
+	\stub 3, 0
+	\stub 4, 0
+	\stub 5, 0
+	\stub 6, 0
+	\stub 7, 0
+	\stub 10, 1
+	\stub 11, 1
+	\stub 12, 1
+	\stub 13, 1
+	\stub 14, 1
+	\stub 16, 0
+	\stub 17, 1
+	\stub 19, 0
+.endm
+	EACH_TRAP TRAP
+	EACH_TRAP PVH_TRAP
+	/* Under PV, Xen handles a double fault itself. */
+	PVH_TRAP 8, 1
 
-trap_common:
+	.globl duet__xen_trap_common
+duet__xen_trap_common:
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -150,7 +177,8 @@ trap_common:
 	call duet__xen_trap
 	ud2
 
-/* The domain builder writes one 32-byte stub per hypercall here. */
+/* One 32-byte stub per hypercall: PV's domain builder writes them, a PVH
+ * guest asks Xen to (pvh.c). */
 	.section .xen_hypercall_page, "ax", @progbits
 	.balign 4096
 	.globl hypercall_page

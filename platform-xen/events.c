@@ -1,9 +1,10 @@
 /* Event channels (2-level ABI) and the wait primitive.
  *
- * Upcalls are masked all the time except inside SCHEDOP_block, which
+ * Upcalls are masked all the time except inside the mode's block(), which
  * unmasks them atomically with going to sleep, so an event that arrives
  * between the last check and the block still wakes it. The upcall handler
- * (entry.S -> duet__xen_upcall) only clears evtchn_upcall_pending; the
+ * (entry.S or pvh_entry.S -> duet__xen_upcall) only clears
+ * evtchn_upcall_pending (which, in PVH, also stops the vector); the
  * pending ports are handled here, in loop context, through the selector
  * word and the pending/mask bitmaps of shared_info.
  */
@@ -157,14 +158,6 @@ int duet__xen_evtchn_dispatch(void)
 	return handled;
 }
 
-void duet__xen_block(void)
-{
-	hyp_sched_op(SCHEDOP_block, NULL);
-	/* Blocking unmasked upcalls; the loop runs with them masked. */
-	vcpu()->evtchn_upcall_mask = 1;
-	xen_barrier();
-}
-
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 {
 	if (duet__xen_evtchn_dispatch() > 0)
@@ -172,7 +165,7 @@ void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 	if (deadline <= duet_plat_clock_monotonic())
 		return;
 	duet__xen_timer_set(deadline);
-	duet__xen_block();
+	duet__xen_mode->block();
 	duet_loop_update_time(loop); /* callbacks count from after the sleep */
 	duet__xen_evtchn_dispatch();
 }

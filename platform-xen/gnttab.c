@@ -1,6 +1,6 @@
 /* Grant tables (v1): let another domain (a netback, a blkback) map or copy
- * our pages. The table's frames are Xen's; GNTTABOP_setup_table names them
- * and they are mapped over pages of ours. */
+ * our pages. The table's frames are Xen's; the mode maps them over pages of
+ * ours (PV: GNTTABOP_setup_table names them; PVH: add_to_physmap). */
 #include <errno.h>
 
 #include <stdint.h>
@@ -22,32 +22,22 @@ static uint32_t ref_storage[GNT_REFS];
 
 int duet__xen_gnttab_init(void)
 {
-	xen_pfn_t frames[GNT_FRAMES];
-	struct gnttab_setup_table setup = {.dom = DOMID_SELF,
-					   .nr_frames = GNT_FRAMES};
-
-	set_xen_guest_handle(setup.frame_list, frames);
-	if (hyp_grant_table_op(GNTTABOP_setup_table, &setup, 1) < 0 ||
-	    setup.status != GNTST_okay)
-		return -ENODEV;
 	grant_entry_v1_t *t = duet__xen_pages_alloc(GNT_FRAMES);
+	int r;
+
 	if (t == NULL)
 		return -ENOMEM;
 	/* Published only once every frame is mapped and the references are
 	 * ready: a failure partway leaves grants refused (-ENODEV), and the
 	 * pages, some mapped over Xen's frames, out of the allocator. */
-	for (unsigned i = 0; i < GNT_FRAMES; i++) {
-		int r = duet__xen_map_machine_page(
-		    (char *)t + i * XEN_PAGE_SIZE, frames[i]);
-		if (r < 0)
-			return r;
-	}
+	if ((r = duet__xen_mode->map_grant_frames(t, GNT_FRAMES)) < 0)
+		return r;
 	duet__gntref_init(&refs, ref_storage, GNT_REFS, GNT_RESERVED);
 	table = t;
 	return 0;
 }
 
-int duet__xen_grant_access(domid_t domid, unsigned long mfn, bool readonly,
+int duet__xen_grant_access(domid_t domid, unsigned long frame, bool readonly,
 			   grant_ref_t *ref)
 {
 	uint32_t r;
@@ -57,7 +47,7 @@ int duet__xen_grant_access(domid_t domid, unsigned long mfn, bool readonly,
 		return -ENODEV;
 	if ((err = duet__gntref_get(&refs, &r)) < 0)
 		return err;
-	table[r].frame = (uint32_t)mfn;
+	table[r].frame = (uint32_t)frame;
 	table[r].domid = domid;
 	/* The other domain may use the entry as soon as flags say so. */
 	__atomic_store_n(

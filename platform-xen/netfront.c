@@ -132,7 +132,7 @@ static int grant(struct duet__netfront *nf, const void *page, bool readonly,
 		 grant_ref_t *ref)
 {
 	return duet__xen_grant_access(
-	    nf->xb.backend_id, duet__xen_virt_to_mfn(page), readonly, ref);
+	    nf->xb.backend_id, duet__xen_virt_to_frame(page), readonly, ref);
 }
 
 int duet__netfront_setup(struct duet__netfront *nf)

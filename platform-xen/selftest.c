@@ -67,9 +67,9 @@ static int grants(void)
 
 	if (page == NULL)
 		return -ENOMEM;
-	unsigned long mfn = duet__xen_virt_to_mfn(page);
+	unsigned long frame = duet__xen_virt_to_frame(page);
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && r == 0; i++)
-		r = duet__xen_grant_access(0, mfn, i % 2, &refs[i]);
+		r = duet__xen_grant_access(0, frame, i % 2, &refs[i]);
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && r == 0; i++)
 		r = duet__xen_grant_end(refs[i]);
 	free(page);

@@ -1,14 +1,23 @@
 /* Internal interfaces between platform-xen's files.
  *
- * Memory: the image is linked at XEN_VIRT_BASE and Xen maps pseudo-physical
- * page N at XEN_VIRT_BASE + N * 4096 (the boot mapping, extended by mm.c to
- * all of the domain's pages up to 1 GiB), so pfn <-> virtual is arithmetic
- * and mfn <-> pfn goes through the p2m list and Xen's m2p table.
+ * Two entries, one image: Xen starts a PV guest at _start (entry.S, then
+ * mm_pv.c) and a PVH guest at pvh_entry (pvh_entry.S, then pvh.c). Each
+ * entry does what only its mode knows (the console ring, traps and
+ * upcalls, the first free memory, shared_info), then hands boot.c a struct
+ * duet__xen_mode for the rest: the few operations that differ, so that
+ * drivers and the common code never test the mode.
  *
- * Events: upcalls stay masked except inside SCHEDOP_block; the upcall
- * handler only acknowledges, and ports are dispatched from
- * duet__xen_evtchn_dispatch(), i.e. from duet_plat_wait(), never from
- * interrupt context. Handlers may therefore call anything.
+ * Memory: the image is linked at XEN_VIRT_BASE and pseudo-physical page N
+ * is mapped at XEN_VIRT_BASE + N * 4096 (Xen's boot mapping extended by
+ * mm_pv.c, or pvh.c's own tables), for the domain's pages up to 1 GiB, so
+ * pfn <-> virtual is arithmetic; what a backend is granted is the mode's
+ * frame number (virt_to_frame).
+ *
+ * Events: upcalls stay masked (PV: evtchn_upcall_mask; PVH: EFLAGS.IF)
+ * except while the mode's block() sleeps; the upcall handler only
+ * acknowledges, and ports are dispatched from duet__xen_evtchn_dispatch(),
+ * i.e. from duet_plat_wait(), never from interrupt context. Handlers may
+ * therefore call anything.
  */
 #ifndef DUET_XEN_XEN_H
 #define DUET_XEN_XEN_H
@@ -23,19 +32,15 @@
 
 #include <duet/clock.h>
 
+#include "pt.h"
 #include "xs.h"
 
 #define XEN_VIRT_BASE  0xffffffff80000000UL
 #define XEN_PAGE_SHIFT 12
 #define XEN_PAGE_SIZE  (1UL << XEN_PAGE_SHIFT)
 
-#define XEN_PTE_PRESENT	 0x001UL
-#define XEN_PTE_RW	 0x002UL
-#define XEN_PTE_USER	 0x004UL
-#define XEN_PTE_ACCESSED 0x020UL
-#define XEN_PTE_DIRTY	 0x040UL
-#define XEN_PTE_NX	 (1UL << 63)
-#define XEN_PTE_ADDR	 0x000ffffffffff000UL
+/* Pages [0, XEN_MAX_PAGES) at most are used: 1 GiB, one L2 table. */
+#define XEN_MAX_PAGES (1UL << 18)
 
 #define xen_barrier() __asm__ volatile("" ::: "memory")
 #define xen_mb()      __asm__ volatile("mfence" ::: "memory")
@@ -49,22 +54,59 @@ _Noreturn void duet__xen_crash_at(const char *why, uintptr_t rip,
 void duet__xen_printk(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* mm.c */
-int duet__xen_mm_init(start_info_t *si, unsigned long boot_rsp);
-int duet__xen_mm_map_all(void);
-void duet__xen_mm_protect(void);
-void *duet__xen_mfn_to_virt(unsigned long mfn);
-unsigned long duet__xen_virt_to_mfn(const void *va);
+/* What differs between the modes; boot.c keeps the entry's choice in
+ * duet__xen_mode. */
+struct duet__xen_mode {
+	const char *name; /* "pv" or "pvh", for the log */
+	/* Maps the domain's pages beyond the entry's first mapping and hands
+	 * them to the allocator; then the image's protections (text
+	 * read-only, the rest non-executable, the stack guard unmapped). */
+	int (*map_all)(void);
+	void (*protect)(void);
+	/* The frame number a backend is granted for our page at va. */
+	unsigned long (*virt_to_frame)(const void *va);
+	/* Puts the grant table's frames 0..count-1 over our pages at va. */
+	int (*map_grant_frames)(void *va, unsigned count);
+	/* Sleeps until an event is pending; upcalls are masked on return. */
+	void (*block)(void);
+	/* The address the last page fault was at. */
+	uintptr_t (*fault_address)(void);
+};
+extern const struct duet__xen_mode *duet__xen_mode;
+
+/* What an entry hands to the common boot besides its mode. */
+struct duet__xen_boot_info {
+	const char *cmdline;	/* xl's extra=, NUL-terminated */
+	unsigned long nr_pages; /* the domain's memory, for the log */
+	void *store_ring;
+	evtchn_port_t store_port;
+};
+/* boot.c: the rest of the boot, the app, and the domain's end. */
+_Noreturn void duet__xen_boot(const struct duet__xen_mode *mode,
+			      const struct duet__xen_boot_info *bi);
+
+/* mm.c: the allocator over pages [0, nr_pages), fed by the entry. */
+void duet__xen_pages_setup(unsigned long nr_pages);
+int duet__xen_pages_add(unsigned long first, unsigned long count);
+static inline void *duet__xen_pfn_to_virt(unsigned long pfn)
+{
+	return (void *)(XEN_VIRT_BASE + (pfn << XEN_PAGE_SHIFT));
+}
+static inline unsigned long duet__xen_virt_to_pfn(const void *va)
+{
+	return ((unsigned long)va - XEN_VIRT_BASE) >> XEN_PAGE_SHIFT;
+}
+static inline unsigned long duet__xen_virt_to_frame(const void *va)
+{
+	return duet__xen_mode->virt_to_frame(va);
+}
 /* Whole pages from the domain's free memory, or NULL. Not zeroed. */
 void *duet__xen_pages_alloc(size_t count);
 void duet__xen_pages_free(void *va, size_t count);
-/* Replaces the frame behind one of our pages with a foreign machine frame
- * (shared_info, grant table frames). The page's own frame is given up. */
-int duet__xen_map_machine_page(void *va, unsigned long mfn);
 size_t duet__xen_mm_free_pages(void);
 
 /* console.c */
-void duet__xen_console_init(start_info_t *si);
+void duet__xen_console_init(void *ring, evtchn_port_t port);
 void duet__xen_console_flush(void);
 
 /* events.c */
@@ -84,15 +126,15 @@ void duet__xen_evtchn_unmask(evtchn_port_t port);
 bool duet__xen_evtchn_test_and_clear(evtchn_port_t port);
 /* Runs the handlers of every pending, unmasked port; returns how many. */
 int duet__xen_evtchn_dispatch(void);
-/* Sleeps until an event is pending (events masked again on return). */
-void duet__xen_block(void);
 
 /* time.c */
 void duet__xen_time_init(void);
 void duet__xen_timer_set(duet_time_t deadline);
 
-/* traps.c */
-void duet__xen_traps_init(void);
+/* traps.c: PV's trap table and callbacks; PVH's GDT, TSS and IDT, with
+ * the upcall at `upcall_vector`. */
+void duet__xen_traps_init_pv(void);
+void duet__xen_traps_init_pvh(uint8_t upcall_vector);
 
 /* entropy.c */
 void duet__xen_guard_init(void);
@@ -100,7 +142,7 @@ void duet__xen_entropy_report(void);
 
 /* gnttab.c: grant access to our pages for another domain. */
 int duet__xen_gnttab_init(void);
-int duet__xen_grant_access(domid_t domid, unsigned long mfn, bool readonly,
+int duet__xen_grant_access(domid_t domid, unsigned long frame, bool readonly,
 			   grant_ref_t *ref);
 int duet__xen_grant_end(grant_ref_t ref);
 /* Ends *ref unless it is 0 (never granted: Xen reserves the low refs) and
@@ -108,7 +150,7 @@ int duet__xen_grant_end(grant_ref_t ref);
 bool duet__xen_grant_end_ref(grant_ref_t *ref);
 
 /* xenstore.c: the client (xs.h). */
-int duet__xs_init(start_info_t *si);
+int duet__xs_init(void *ring, evtchn_port_t port);
 
 /* selftest.c: the xen.selftest=1 boot check; 0 or the first failure. */
 int duet__xen_selftest(void);

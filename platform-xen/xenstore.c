@@ -1,6 +1,6 @@
 /* The xenstore client's transport on Xen: the ring page and event channel
- * that start_info names, with SCHEDOP_poll on that port alone for the
- * waits (xs_client.c is the client itself, plain C). */
+ * the entry found (start_info, or PVH's HVM parameters), with SCHEDOP_poll on
+ * that port alone for the waits (xs_client.c is the client itself, plain C). */
 #include <errno.h>
 #include <stdio.h>
 
@@ -55,10 +55,10 @@ const char *duet__xs_home(void)
 	return home;
 }
 
-int duet__xs_init(start_info_t *si)
+int duet__xs_init(void *ring, evtchn_port_t port)
 {
 	struct duet__xs_transport t = {
-	    .ring = duet__xen_mfn_to_virt(si->store_mfn),
+	    .ring = ring,
 	    .notify = notify,
 	    .clear = clear,
 	    .wait = wait_port,
@@ -67,7 +67,7 @@ int duet__xs_init(start_info_t *si)
 	char domid[16];
 	int r;
 
-	xs_port = si->store_evtchn;
+	xs_port = port;
 	duet__xs_client_start(&t);
 	if ((r = duet__xen_evtchn_bind(xs_port, deliver_events, NULL)) < 0)
 		return r;

@@ -29,8 +29,22 @@ cmd_run() {
 	esac
 }
 
+# xen_modes IMAGE: the guest modes a Xen image boots in, from its ELF
+# notes (PVH: the 32-bit physical entry, XEN_ELFNOTE_PHYS32_ENTRY = 18);
+# nothing for an image without Xen notes.
+xen_modes() {
+	local notes
+	notes=$(readelf -nW "$1" 2>/dev/null | grep '^  Xen ') || return 0
+	if grep -Eq '0x00000012|PHYS32' <<<"$notes"; then
+		echo "xen.modes=pv pvh"
+	else
+		echo "xen.modes=pv"
+	fi
+}
+
 # info APP (built first) or info IMAGE (any image file, also one built
-# outside the tree: its record names both the app's and Duet's commits).
+# outside the tree: its record names both the app's and Duet's commits),
+# and for a Xen image the guest modes it boots in.
 cmd_info() {
 	parse_target "$@"
 	set -- "${rest[@]+"${rest[@]}"}"
@@ -41,10 +55,12 @@ cmd_info() {
 		rec=$(build_record "$1")
 		[[ -n $rec ]] || die "$1 has no build record (not a Duet image?)"
 		printf '%s\n' "$rec"
+		xen_modes "$1"
 		return
 	fi
 	check_app "$1"
 	quiet=1 cmd_build -t "$target" "$1"
 	build_record "$(app_image "$target" "$1")"
 	echo
+	xen_modes "$(app_image "$target" "$1")"
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Boot one Xen PV image under the harness's Xen-in-QEMU, with the guest's
+# Boot one Xen image (PV, or PVH with -p) under the harness's Xen-in-QEMU, with the guest's
 # console on this terminal: for trying Duet images without a Xen host.
 #
-#   platform-xen/qemu/boot.sh [-m MIB] [-r RAMDISK] [-n] [-d SIZE] [-t SECS] [-v] IMAGE [EXTRA...]
+#   platform-xen/qemu/boot.sh [-p] [-m MIB] [-r RAMDISK] [-n] [-d SIZE] [-t SECS] [-v] IMAGE [EXTRA...]
 #
-#   IMAGE    the PV kernel (a path, or relative to $DUET_XEN_BUILD)
+#   IMAGE    the guest kernel (a path, or relative to $DUET_XEN_BUILD)
 #   EXTRA    the guest's boot arguments (xl's extra=)
+#   -p       boot it as a PVH guest (default: PV)
 #   -m MIB   guest memory (default 32)
 #   -r FILE  a ramdisk for the guest
 #   -n       a vif on xenbr0 (dom0 is 10.99.0.1/24)
@@ -22,12 +23,13 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-	sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,20s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
-memory=32 ramdisk='' vif=no disk='' limit=0 verbose=0
-while getopts m:r:nd:t:vh opt; do
+memory=32 ramdisk='' vif=no disk='' limit=0 verbose=0 type=pv
+while getopts pm:r:nd:t:vh opt; do
 	case $opt in
+	p) type=pvh ;;
 	m) memory=$OPTARG ;;
 	r) ramdisk=$OPTARG ;;
 	n) vif=yes ;;
@@ -66,7 +68,7 @@ stage_kernel "$image" "$stage/duet/images/kernel"
 cfg=$stage/duet/boot.cfg
 {
 	echo 'name = "boot"'
-	echo 'type = "pv"'
+	echo "type = \"$type\""
 	echo 'kernel = "/duet/images/kernel"'
 	echo "memory = $memory"
 	echo "extra = \"$extra\""

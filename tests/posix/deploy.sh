@@ -9,7 +9,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # xenimg OUT [C-DEFINES]: an ELF with a Xen note (and, with -DNET, the
-# netfront driver's log tag, as an image that links it has).
+# netfront driver's log tag, as an image that links it has; with -DPVH, the
+# PVH entry note).
 xenimg() {
 	out=$1
 	shift
@@ -20,12 +21,17 @@ static const struct note xen_version = { 4, 8, 5, "Xen", "xen-3.0" };
 #ifdef NET
 __attribute__((used)) const char tag[] = "netfront: net0";
 #endif
+#ifdef PVH
+__attribute__((section(".note.Xen"), used, aligned(4)))
+static const struct note phys32 = { 4, 8, 18, "Xen", {0} };
+#endif
 void _start(void) { for (;;) ; }
 C
 	gcc "$@" -nostdlib -static -no-pie -o "$out" "$tmp/img.c"
 }
 xenimg "$tmp/app.xen" -DNET || { not_ok "build a test image"; finish; }
 xenimg "$tmp/plain.xen"
+xenimg "$tmp/dual.xen" -DPVH
 cd "$tmp" || exit 1
 
 check "xl: a config with the given devices" 0 '^duet: deploy: wrote app.cfg' -- \
@@ -53,6 +59,12 @@ grep -qx 'memory = 4' d.cfg && grep -qx "vif = \\[ 'bridge=xenbr0' \\]" d.cfg &&
 	not_ok "no vif for an image without a network driver" || ok "no vif for an image without a network driver"
 check "path= names where the image lives on the host" 0 '^kernel = "/var/lib/xen/app.xen"$' -- \
 	"$duet" deploy xl "$tmp/app.xen" -o - path=/var/lib/xen/app.xen
+
+# type=pvh for an image with the PVH entry; PV stays the default.
+check "xl: type=pvh" 0 '^type = "pvh"$' -- "$duet" deploy xl "$tmp/dual.xen" -o - type=pvh
+check "xl: type=pv is the default" 0 '^type = "pv"$' -- "$duet" deploy xl "$tmp/dual.xen" -o -
+check "libvirt: type=pvh" 0 "<type arch='x86_64' machine='xenpvh'>xenpvh</type>" -- \
+	"$duet" deploy libvirt "$tmp/dual.xen" -o - type=pvh
 
 # libvirt: the same devices, and a document libvirt's own schema accepts.
 check "libvirt: a domain document" 0 '^duet: deploy: wrote app.xml' -- \
@@ -94,6 +106,8 @@ refuse "an unknown format" "unknown format 'vmx'" vmx "$tmp/app.xen"
 refuse "an unknown key" "unknown key 'colour'" xl "$tmp/app.xen" colour=blue
 refuse "a malformed size" "memory: '12Q' is not a size" libvirt "$tmp/app.xen" memory=12Q
 refuse "a size below Xen's floor" 'below Xen' xl "$tmp/app.xen" memory=2
+refuse "an unknown type" "type: 'hvm' must be pv or pvh" xl "$tmp/app.xen" type=hvm
+refuse "type=pvh for an image without a PVH entry" 'has no PVH entry' xl "$tmp/app.xen" type=pvh
 refuse "a malformed MAC" "'00:16:3e:zz:00:01' is not a unicast MAC" xl "$tmp/app.xen" vif=bridge:br0,mac=00:16:3e:zz:00:01
 refuse "a multicast MAC" 'not a unicast MAC' libvirt "$tmp/app.xen" vif=bridge:br0,mac=01:00:5e:00:00:01
 refuse "a relative disk path" "must be an absolute path" xl "$tmp/app.xen" disk=site.img

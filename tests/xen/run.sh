@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Run Xen PV guests as test cases under the real Xen 4.17 hypervisor, booted
+# Run Xen guests as test cases under the real Xen 4.17 hypervisor, booted
 # with a Linux dom0 in QEMU (TCG). See tests/xen/README.md.
 #
 #   tests/xen/run.sh [-v] [CASE-FILE ...]
 #
-# Without CASE-FILEs every tests/xen/cases/*.case runs, all in one boot.
+# Without CASE-FILEs every tests/xen/cases/*.case runs, all in one boot,
+# each as a PV guest (NAME) and as a PVH guest (NAME-pvh) from the same
+# image, unless DUET_XEN_MODES (default "pv pvh") names fewer modes.
 # -v shows the serial console (Xen, dom0 Linux) live; it is always saved.
 set -euo pipefail
 shopt -s lastpipe # the result parser at the end of a pipe keeps its variables
@@ -19,7 +21,7 @@ case_slack=45
 
 verbose=0
 usage() {
-	sed -n '2,9s/^# \{0,1\}//p' "$0"
+	sed -n '2,11s/^# \{0,1\}//p' "$0"
 	exit 2
 }
 while getopts vh opt; do
@@ -53,7 +55,8 @@ mkdir -p "$stage/duet/plan" "$stage/duet/images"
 # Every key a case file may set (tests/xen/README.md documents them).
 case_keys=(description kernel ramdisk ramdisk_init ramdisk_modules memory
 	vcpus vif mac disks hotplug extra xl_extra action post expect expect_not
-	expect_shutdown timeout selftest_expect selftest_reason host_check deploy)
+	expect_shutdown timeout selftest_expect selftest_reason host_check deploy
+	pv_only)
 
 # Quote a value for dom0's ash.
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
@@ -85,9 +88,10 @@ stage_image() {
 # One regex a line, surrounding blanks dropped (cases indent them).
 regex_lines() { printf '%s\n' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d'; }
 
-# read_case FILE: the case's keys and values, NUL-separated. The case file is
-# sourced by a clean bash (case files are the project's own and may use
-# $DUET_XEN_ROOT, $DUET_XEN_KVER, $DUET_TOP, $DUET_XEN_BUILD), so it cannot
+# read_case FILE NAME: the case's keys and values, NUL-separated. The case
+# file is sourced by a clean bash (case files are the project's own and may
+# use $DUET_XEN_ROOT, $DUET_XEN_KVER, $DUET_TOP, $DUET_XEN_BUILD and
+# $DUET_XEN_CASE, the domain's name: NAME or NAME-pvh), so it cannot
 # clobber this script's variables; a key this harness does not know is an
 # error (typos would otherwise pass silently). Variables starting with "_"
 # are the case file's own. No stdin: a quote gone wrong in a case file can
@@ -96,7 +100,7 @@ regex_lines() { printf '%s\n' "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]
 read_case() {
 	# shellcheck disable=SC2016 # the script expands in the inner bash
 	env -i PATH="$PATH" DUET_XEN_ROOT="$root" DUET_XEN_KVER="$kver" \
-		DUET_TOP="$top" DUET_XEN_BUILD="$build" \
+		DUET_TOP="$top" DUET_XEN_BUILD="$build" DUET_XEN_CASE="$2" \
 		bash -euc '
 			_keys=" $2 "
 			_before=$(compgen -v)
@@ -113,10 +117,12 @@ read_case() {
 			done' read-case "$1" "${case_keys[*]}" </dev/null
 }
 
-# prepare_case FILE INDEX NAME: check a case and write its plan for dom0.
-# Runs in a subshell; errors go to stderr and make the case fail.
+# prepare_case FILE INDEX NAME MODE: check a case and write its plan for
+# dom0, to boot as a MODE (pv, pvh) guest. Runs in a subshell; errors go to
+# stderr and make the case fail; status 3 (with the reason on stdout) is a
+# case that does not run in MODE.
 prepare_case() (
-	local file=$1 idx=$2 name=$3 pd key value
+	local file=$1 idx=$2 name=$3 mode=$4 pd key value
 	pd=$stage/duet/plan/$(printf '%03d' "$idx")-$name
 
 	# shellcheck disable=SC2034 # description is for readers of the case
@@ -124,8 +130,9 @@ prepare_case() (
 	local memory=32 vcpus=1 vif=no mac='' disks='' hotplug=light extra='' xl_extra=''
 	local action='' post='' expect='' expect_not='' expect_shutdown=poweroff
 	local timeout=60 selftest_expect='' selftest_reason='' host_check='' deploy=''
+	local pv_only=''
 	# Key and value pairs, NUL-separated: values are data, never code.
-	read_case "$file" >"$run/meta/$name.kv" || return 1
+	read_case "$file" "$name" >"$run/meta/$name.kv" || return 1
 	while IFS= read -r -d '' key && IFS= read -r -d '' value; do
 		[[ " ${case_keys[*]} " == *" $key "* ]] || { echo "unknown key $key=" >&2; return 1; }
 		printf -v "$key" '%s' "$value"
@@ -139,6 +146,10 @@ prepare_case() (
 		printf 'selftest_reason=%q\n' "$selftest_reason"
 		printf 'host_check=%q\n' "$host_check"
 	} >"$run/meta/$name"
+	if [[ $mode == pvh && -n $pv_only ]]; then
+		printf '%s\n' "$pv_only"
+		return 3
+	fi
 
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "timeout must be whole seconds" >&2; return 1; }
 	[[ $memory =~ ^[1-9][0-9]*$ || ($memory == auto && -n $deploy) ]] ||
@@ -175,7 +186,7 @@ prepare_case() (
 		[[ $deploy == xl ]] || { echo "deploy must be xl" >&2; return 1; }
 		[[ -z $disks && -z $ramdisk$ramdisk_init && -z $xl_extra ]] ||
 			{ echo "deploy=xl takes no disks, ramdisk or xl_extra" >&2; return 1; }
-		local dargs=(path="$(stage_image "$kpath")" name="$name" vcpus="$vcpus"
+		local dargs=(path="$(stage_image "$kpath")" name="$name" vcpus="$vcpus" type="$mode"
 			on_poweroff=preserve on_reboot=preserve on_crash=preserve)
 		[[ $memory == auto ]] || dargs+=(memory="$memory")
 		[[ -z $extra ]] || dargs+=(extra="$extra")
@@ -190,7 +201,7 @@ prepare_case() (
 		{
 			echo "# Generated by tests/xen/run.sh from $file"
 			echo "name = \"$name\""
-			echo "type = \"pv\""
+			echo "type = \"$mode\""
 			echo "kernel = \"$(stage_image "$kpath")\""
 			echo "memory = $memory"
 			echo "vcpus = $vcpus"
@@ -377,21 +388,34 @@ host_failure() {
 start=$SECONDS
 bound=$boot_allowance
 idx=0
+modes=${DUET_XEN_MODES:-pv pvh}
+for mode in $modes; do
+	[[ $mode == pv || $mode == pvh ]] || die "DUET_XEN_MODES: '$mode' is not pv or pvh"
+done
 for file in "${case_files[@]}"; do
-	name=$(basename "$file" .case)
-	idx=$((idx + 1))
-	[[ -f $file ]] || { fail "$name: no such case file: $file"; continue; }
-	[[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ ]] || { fail "$name: bad case name (letters, digits, _ and -)"; continue; }
-	[[ -z ${seen[$name]:-} ]] || { fail "$name: given twice"; continue; }
-	seen[$name]=1
-	if err=$(prepare_case "$file" "$idx" "$name" 2>&1); then
-		planned+=("$name")
-		# shellcheck disable=SC1090
-		bound=$((bound + $(. "$run/meta/$name" && echo "$timeout") + case_slack))
-	else
-		host_failure "$name" "${err:-case preparation failed}"
-		rm -rf "$stage/duet/plan/$(printf '%03d' "$idx")-$name"
-	fi
+	base=$(basename "$file" .case)
+	[[ -f $file ]] || { fail "$base: no such case file: $file"; continue; }
+	[[ $base =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ ]] || { fail "$base: bad case name (letters, digits, _ and -)"; continue; }
+	[[ -z ${seen[$base]:-} ]] || { fail "$base: given twice"; continue; }
+	seen[$base]=1
+	for mode in $modes; do
+		name=$base
+		[[ $mode == pv ]] || name=$base-$mode
+		idx=$((idx + 1))
+		if err=$(prepare_case "$file" "$idx" "$name" "$mode" 2>&1); then
+			planned+=("$name")
+			# shellcheck disable=SC1090
+			bound=$((bound + $(. "$run/meta/$name" && echo "$timeout") + case_slack))
+		else
+			status=$?
+			rm -rf "$stage/duet/plan/$(printf '%03d' "$idx")-$name"
+			if ((status == 3)); then
+				printf 'xen: SKIP %s: PV only: %s\n' "$name" "$err"
+			else
+				host_failure "$name" "${err:-case preparation failed}"
+			fi
+		fi
+	done
 done
 
 qemu_rc=0 fatal='' ready='' finished=''
