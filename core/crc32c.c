@@ -1,7 +1,8 @@
-/* CRC-32C (Castagnoli, reflected polynomial 0x82f63b78), a byte at a time
- * from a constant table: the checksum of the log store's records and
- * superblocks. Plain C on every platform; a record of a few KiB costs
- * microseconds, small next to the flush it waits for. */
+/* CRC-32C (Castagnoli, reflected polynomial 0x82f63b78), sliced by 8:
+ * the checksum of the log store's records and superblocks and of the
+ * replay log. Plain C on every platform. */
+#include <stdbool.h>
+
 #include <duet/crc32c.h>
 
 static const uint32_t crc32c_table[256] = {
@@ -50,42 +51,39 @@ static const uint32_t crc32c_table[256] = {
     0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-uint32_t duet__crc32c(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
+/* The byte table's seven successors, each byte's contribution shifted
+ * through the ones after it: filled on the first call (the execution
+ * model is one thread). */
+static uint32_t sliced[8][256];
+static bool sliced_ready;
 
-	crc = ~crc;
-	while (len-- > 0)
-		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-void duet__crc32c_tables(struct duet_crc32c_tables *t)
+static void fill_sliced(void)
 {
 	for (unsigned i = 0; i < 256; i++)
-		t->t[0][i] = crc32c_table[i];
+		sliced[0][i] = crc32c_table[i];
 	for (unsigned k = 1; k < 8; k++)
 		for (unsigned i = 0; i < 256; i++)
-			t->t[k][i] = (t->t[k - 1][i] >> 8) ^
-				     crc32c_table[t->t[k - 1][i] & 0xff];
+			sliced[k][i] = (sliced[k - 1][i] >> 8) ^
+				       crc32c_table[sliced[k - 1][i] & 0xff];
+	sliced_ready = true;
 }
 
-/* Slicing by 8: eight bytes per step through eight tables, each byte's
- * contribution shifted through the ones after it. */
-uint32_t duet__crc32c_sliced(const struct duet_crc32c_tables *t, uint32_t crc,
-			     const void *buf, size_t len)
+uint32_t duet__crc32c(uint32_t crc, const void *buf, size_t len)
 {
+	const uint32_t(*t)[256] = sliced;
 	const uint8_t *p = buf;
 
+	if (!sliced_ready)
+		fill_sliced();
 	crc = ~crc;
 	for (; len >= 8; len -= 8, p += 8) {
 		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
 				     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		crc = t->t[7][lo & 0xff] ^ t->t[6][(lo >> 8) & 0xff] ^
-		      t->t[5][(lo >> 16) & 0xff] ^ t->t[4][lo >> 24] ^
-		      t->t[3][p[4]] ^ t->t[2][p[5]] ^ t->t[1][p[6]] ^ t->t[0][p[7]];
+		crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
+		      t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][p[4]] ^
+		      t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
 	}
 	while (len-- > 0)
-		crc = t->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }

@@ -256,19 +256,18 @@ void duet__rr_link(struct duet_netif *netif, bool up)
 
 /* The frame's CRC, and for a frame whose checksum the device completes,
  * the checksum's place too (as two little-endian u16s after the bytes). */
-static uint32_t iov_crc(const struct duet_rr *rr, const struct duet_iovec *iov,
-		       unsigned iovcnt, bool csum, unsigned start,
-		       unsigned offset)
+static uint32_t iov_crc(const struct duet_iovec *iov, unsigned iovcnt,
+		       bool csum, unsigned start, unsigned offset)
 {
 	uint32_t crc = 0;
 
 	for (unsigned i = 0; i < iovcnt; i++)
-		crc = duet__crc32c_sliced(&rr->crc_tables, crc, iov[i].base,
+		crc = duet__crc32c(crc, iov[i].base,
 					  iov[i].len);
 	if (csum) {
 		uint8_t at[4] = {(uint8_t)start, (uint8_t)(start >> 8),
 				 (uint8_t)offset, (uint8_t)(offset >> 8)};
-		crc = duet__crc32c_sliced(&rr->crc_tables, crc, at, sizeof(at));
+		crc = duet__crc32c(crc, at, sizeof(at));
 	}
 	return crc;
 }
@@ -281,7 +280,7 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 	uint8_t b[32], *p = b;
 
 	if (REPLAYING(rr)) {
-		uint32_t crc = iov_crc(rr, iov, iovcnt, csum, csum_start, csum_offset);
+		uint32_t crc = iov_crc(iov, iovcnt, csum, csum_start, csum_offset);
 		const struct rr_record *rec = duet__rr_peek(rr);
 		struct rr_cursor c = rec != NULL ? rr_cursor(rec) : (struct rr_cursor){0};
 		bool ok = rec != NULL && rec->kind == RR_TX &&
@@ -300,7 +299,7 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 		     : netif->ops->transmit(netif, iov, iovcnt, len);
 	if (ON(rr) && netif->dev.rr_id != 0) {
 		p += duet__rr_put_varint(p, len);
-		rr_put32(p, iov_crc(rr, iov, iovcnt, csum, csum_start, csum_offset));
+		rr_put32(p, iov_crc(iov, iovcnt, csum, csum_start, csum_offset));
 		p += 4;
 		p += duet__rr_put_svarint(p, r);
 		duet__rr_put(rr, RR_TX, netif->dev.rr_id, b, (size_t)(p - b));
@@ -308,8 +307,7 @@ int duet__rr_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
 	return r;
 }
 
-static size_t submit_payload(const struct duet_rr *rr,
-			     const struct duet_block_req *req, uint8_t *b)
+static size_t submit_payload(const struct duet_block_req *req, uint8_t *b)
 {
 	uint8_t *p = b;
 
@@ -318,7 +316,7 @@ static size_t submit_payload(const struct duet_rr *rr,
 	p += duet__rr_put_varint(p, req->sector);
 	p += duet__rr_put_varint(p, req->count);
 	if (req->op == DUET_BLOCK_WRITE || req->op == DUET_BLOCK_WRITE_FUA) {
-		rr_put32(p, duet__crc32c_sliced(&rr->crc_tables, 0, req->buf,
+		rr_put32(p, duet__crc32c(0, req->buf,
 						(size_t)req->count *
 						    req->dev->info.sector_size));
 		p += 4;
@@ -361,7 +359,7 @@ int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req)
 
 	if (REPLAYING(rr)) {
 		req->rr_seq = rr->seq[id]++;
-		size_t n = submit_payload(rr, req, b);
+		size_t n = submit_payload(req, b);
 		rec = duet__rr_peek(rr);
 		if (rec == NULL || rec->kind != RR_SUBMIT || rec->dev != id ||
 		    rec->len != n || memcmp(rec->payload, b, n) != 0) {
@@ -398,7 +396,7 @@ int duet__rr_submit(struct duet_block *dev, struct duet_block_req *req)
 	if (!ON(rr) || id == 0)
 		return dev->ops->submit(dev, req);
 	req->rr_seq = rr->seq[id]++;
-	duet__rr_put(rr, RR_SUBMIT, id, b, submit_payload(rr, req, b));
+	duet__rr_put(rr, RR_SUBMIT, id, b, submit_payload(req, b));
 	int r = dev->ops->submit(dev, req);
 	if (r < 0)
 		submit_fail(rr, req, r);

@@ -23,7 +23,6 @@ struct duet_rr {
 	uint8_t devices;	     /* ids handed out */
 	uint32_t seq[RR_DEVICES]; /* next block request, per device */
 	struct duet_device *dev[RR_DEVICES];
-	struct duet_crc32c_tables crc_tables;
 
 	/* recording */
 	duet_rr_sink sink;

@@ -158,7 +158,6 @@ int duet__rr_reader_init(struct rr_reader *r, const void *log, size_t len,
 	r->crc = crc;
 	r->index = 0;
 	r->cut = false;
-	r->tables = NULL;
 	return 0;
 }
 
@@ -185,9 +184,7 @@ int duet__rr_next(struct rr_reader *r, struct rr_record *out)
 	const uint8_t *payload = duet__rr_get_bytes(&c, (size_t)n);
 	size_t framed = (size_t)(c.p - (r->log + r->pos));
 	uint32_t crc = duet__rr_get_u32(&c);
-	uint32_t want = r->tables != NULL
-			    ? duet__crc32c_sliced(r->tables, r->crc, r->log + r->pos, framed)
-			    : duet__crc32c(r->crc, r->log + r->pos, framed);
+	uint32_t want = duet__crc32c(r->crc, r->log + r->pos, framed);
 	if (c.bad || crc != want)
 		return -EINVAL;
 	*out = (struct rr_record){kind, dev, payload, (size_t)n, r->pos,

@@ -65,7 +65,6 @@ struct rr_reader {
 	uint32_t crc; /* of the previous record (or the header) */
 	uint64_t index;
 	bool cut; /* the log ended inside a record */
-	const struct duet_crc32c_tables *tables; /* or NULL: the plain CRC */
 };
 
 /* The header's app= and commit= (not NUL-terminated). */

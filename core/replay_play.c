@@ -46,8 +46,6 @@ int duet_rr_replay_open(const char *app, const void *log, size_t len,
 		return -ENOMEM;
 	}
 	duet__rr_reader_init(&rr->rd, log, len, &h);
-	duet__crc32c_tables(&rr->crc_tables);
-	rr->rd.tables = &rr->crc_tables;
 	rr->replaying = true;
 	rr->peeked = -1;
 	rr->stop = stop;

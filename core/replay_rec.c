@@ -54,7 +54,7 @@ static void frame(struct duet_rr *rr, uint8_t kind, uint8_t dev, size_t len)
 	uint8_t h[12] = {kind, dev};
 	size_t n = 2 + duet__rr_put_varint(h + 2, len);
 
-	rr->crc = duet__crc32c_sliced(&rr->crc_tables, rr->crc, h, n);
+	rr->crc = duet__crc32c(rr->crc, h, n);
 	emit(rr, h, n);
 }
 
@@ -78,7 +78,7 @@ bool duet__rr_begin(struct duet_rr *rr, uint8_t kind, uint8_t dev, size_t len)
 
 void duet__rr_data(struct duet_rr *rr, const void *p, size_t n)
 {
-	rr->crc = duet__crc32c_sliced(&rr->crc_tables, rr->crc, p, n);
+	rr->crc = duet__crc32c(rr->crc, p, n);
 	emit(rr, p, n);
 }
 
@@ -111,7 +111,6 @@ struct duet_rr *duet_rr_record_open(const char *app, duet_rr_sink sink,
 		free(rr);
 		return NULL;
 	}
-	duet__crc32c_tables(&rr->crc_tables);
 	rr->sink = sink;
 	rr->sink_arg = arg;
 	rr->max = max_bytes < RR_BUF_SIZE ? RR_BUF_SIZE : max_bytes;

@@ -49,20 +49,29 @@ Test(crc32c, known_answers_and_chaining)
 		     0xe3069283);
 }
 
+/* The definition, a bit at a time: what the sliced code must equal. */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	while (n-- > 0) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+	}
+	return ~crc;
+}
+
 /* Every length and alignment up to a few words, chained or not. */
 Test(crc32c, sliced_is_the_same_checksum)
 {
-	static struct duet_crc32c_tables t;
 	uint8_t b[80];
 
-	duet__crc32c_tables(&t);
-	cr_assert_eq(duet__crc32c_sliced(&t, 0, "123456789", 9), 0xe3069283);
 	for (size_t i = 0; i < sizeof(b); i++)
 		b[i] = (uint8_t)(i * 131 + 7);
 	for (size_t off = 0; off < 8; off++)
 		for (size_t n = 0; off + n <= sizeof(b); n++)
-			cr_assert_eq(duet__crc32c_sliced(&t, 0x1234, b + off, n),
-				     duet__crc32c(0x1234, b + off, n),
+			cr_assert_eq(duet__crc32c(0x1234, b + off, n),
+				     crc32c_bitwise(0x1234, b + off, n),
 				     "offset %zu length %zu", off, n);
 }
 
