@@ -250,7 +250,7 @@ static bool key_matches(const struct tls_creds *c, const br_x509_pkey *pub)
 		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key pk;
 		size_t n =
-		    br_ec_compute_pub(br_ec_get_default(), &pk, q, &c->ec);
+		    br_ec_compute_pub(&duet__tls_ec, &pk, q, &c->ec);
 		return n != 0 && pub->key.ec.curve == c->ec.curve &&
 		       n == pub->key.ec.qlen &&
 		       memcmp(q, pub->key.ec.q, n) == 0;

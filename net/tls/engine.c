@@ -52,7 +52,7 @@ static void engine_common(struct tls_conn *c, br_ssl_engine_context *eng)
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites,
 				 sizeof(suites) / sizeof(suites[0]));
-	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_ec(eng, &duet__tls_ec);
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
 	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
 	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
@@ -129,7 +129,8 @@ int duet__tls_client_init(struct tls_conn *c)
 	br_ssl_engine_set_x509(c->eng, &c->knownkey.vtable);
 	br_ssl_client_set_default_rsapub(cc);
 	br_ssl_engine_set_default_rsavrfy(c->eng);
-	br_ssl_engine_set_default_ecdsa(c->eng);
+	/* BearSSL's default would put its own curve code back. */
+	br_ssl_engine_set_ecdsa(c->eng, &br_ecdsa_i31_vrfy_asn1);
 	if ((r = engine_seed(c)) < 0)
 		return r;
 	if (s->have_client_session) {

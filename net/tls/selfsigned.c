@@ -158,7 +158,7 @@ static int pem(const char *banner, const void *der, size_t len, char **out,
 int duet_tls_selfsigned(const char *cn, char **cert_pem, size_t *cert_len,
 			char **key_pem, size_t *key_len)
 {
-	const br_ec_impl *ec = br_ec_get_default();
+	const br_ec_impl *ec = &duet__tls_ec;
 	struct tls_drbg drbg;
 	br_ec_private_key sk;
 	br_ec_public_key pk;

@@ -129,6 +129,10 @@ struct tls_conn {
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
+/* ec64.c: X25519 and P-256 on 64-bit limbs, BearSSL's m31 code for the
+ * rest; every engine, key check and test certificate uses it. */
+extern const br_ec_impl duet__tls_ec;
+
 /* The session cache class of every server engine (engine.c): the LRU,
  * watched to tell resumptions. */
 extern const br_ssl_session_cache_class duet__tls_cache_class;

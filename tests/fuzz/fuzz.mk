@@ -1,12 +1,13 @@
 # Builds the fuzz targets listed in tests/fuzz/targets (GNU make; run by
 # `make fuzz` from a build directory, which passes top_srcdir, CC,
-# FUZZ_CFLAGS, FUZZ_LIBS, FUZZ_LDLIBS and LWIP_SRC). Objects land under
+# FUZZ_CFLAGS, FUZZ_LIBS, FUZZ_LDLIBS, LWIP_SRC and BEARSSL_SRC). Objects land under
 # tests/fuzz/ in the build directory; generated sources (the DNS zones,
 # httpd's site) are taken from the build directory before the tree.
 FUZZ_DIR = tests/fuzz
 TARGETS_FILE = $(top_srcdir)/tests/fuzz/targets
 CPPFLAGS = -I$(top_srcdir)/core/include -I$(top_srcdir)/storage/include \
 	-I$(top_srcdir)/storage -I$(top_srcdir)/net/tls/include \
+	-I$(top_srcdir)/net/tls -isystem $(BEARSSL_SRC)/inc \
 	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz \
 	-I$(top_srcdir)/apps/httpd -I$(top_srcdir)/apps/dns \
 	-I$(top_srcdir)/apps/kv \

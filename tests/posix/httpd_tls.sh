@@ -67,6 +67,16 @@ out=$(s_client -cipher ECDHE-ECDSA-CHACHA20-POLY1305 -tls1_2)
 printf '%s\n' "$out" | grep -q "Cipher *: ECDHE-ECDSA-CHACHA20-POLY1305" &&
 	ok "ChaCha20-Poly1305 when the client asks for it" ||
 	not_ok "ChaCha20-Poly1305 when the client asks for it" "$out"
+# Each key exchange group the client may insist on: the handshake (whose
+# Finished messages prove both sides derived the same secret) and the
+# server's signature over it verify with OpenSSL's own curve code.
+for group in X25519:X25519 P-256:prime256v1 P-384:secp384r1; do
+	out=$(s_client -groups "${group%%:*}" -CAfile "$tmp/ca.pem")
+	printf '%s\n' "$out" | grep -q "Server Temp Key: .*${group#*:}" &&
+		printf '%s\n' "$out" | grep -q "Verify return code: 0 (ok)" &&
+		ok "ECDHE over ${group%%:*}, verified" ||
+		not_ok "ECDHE over ${group%%:*}, verified" "$out"
+done
 
 # still_serves NAME: the server answers a real client after NAME.
 still_serves() {
