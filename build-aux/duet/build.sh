@@ -24,7 +24,17 @@ cmd_run() {
 	check_app "$app"
 	quiet=1 cmd_build -t "$target" "$app"
 	case $target in
-	posix) exec "$(app_image posix "$app")" "$@" ;;
+	posix)
+		[[ $app == httpd ]] || exec "$(app_image posix "$app")" "$@"
+		# httpd's cert= and key= may name files here (build-aux/host-keys)
+		local keys args=() a
+		keys=$(mktemp -d "${TMPDIR:-/tmp}/duet-keys.XXXXXX")
+		# shellcheck disable=SC2064 # expanded now: keys is local
+		trap "rm -rf $(printf %q "$keys")" EXIT
+		"$tools/host-keys" "$keys" "$@" >"$keys/args" || exit 2
+		while IFS= read -r -d '' a; do args+=("$a"); done <"$keys/args"
+		"$(app_image posix "$app")" "${args[@]+"${args[@]}"}"
+		;;
 	xen) exec "$top/platform-xen/qemu/boot.sh" "$(app_image xen "$app")" "$@" ;;
 	esac
 }

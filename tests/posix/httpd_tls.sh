@@ -6,7 +6,8 @@
 # handshake ended within request_timeout, session resumption, an RSA
 # certificate and key from a tar image on disk0 (the key never served),
 # the plain redirect listener and HSTS, keys on a disk of their own
-# (tls_disk=), and credentials that do not match.
+# (tls_disk=), cert= and key= naming host files (./duet run), and
+# credentials that do not match.
 . "$top_srcdir/tests/posix/lib.sh"
 httpd=$top_builddir/apps/httpd/httpd
 site=$top_srcdir/apps/httpd/site
@@ -213,6 +214,24 @@ out=$($curl --cacert "$tmp/site/tls/cert.pem" -o "$tmp/got" -w '%{http_code} %{s
 	cmp -s "$tmp/got" "$site/index.html" &&
 	ok "tls_disk=disk1: keys from their own tar image, the embedded site served" ||
 	not_ok "tls_disk=disk1: keys from their own tar image, the embedded site served" "$out" "$(cat "$log")"
+
+# --------- keys as files of this machine (./duet run: build-aux/host-keys)
+mkdir -p "$tmp/host"
+chmod 700 "$tmp/host"
+cp "$tmp/site/tls/cert.pem" "$tmp/site/tls/key.pem" "$tmp/host/"
+args=()
+while IFS= read -r -d '' a; do args+=("$a"); done < <("$top_srcdir/build-aux/host-keys" \
+	"$tmp/hk" tls=on cert="$tmp/host/cert.pem" key="$tmp/host/key.pem" synthetic=1k)
+start host "${args[@]}"
+out=$($curl --cacert "$tmp/site/tls/cert.pem" -o "$tmp/got" -w '%{http_code} %{size_download}' "https://localhost:$port/1k" 2>&1)
+[ "$out" = "200 1024" ] && grep -q "tls_disk=disk1" <<<"${args[*]}" &&
+	ok "cert= and key= naming host files: served from a disk made of them" ||
+	not_ok "cert= and key= naming host files: served from a disk made of them" "${args[*]}" "$out" "$(cat "$log")"
+out=$("$top_srcdir/build-aux/host-keys" "$tmp/hk2" cert="$tmp/host/cert.pem" key=/site/key.pem 2>&1 >/dev/null)
+status=$?
+[ "$status" -eq 2 ] && grep -q "must both name files here" <<<"$out" &&
+	ok "a host cert= with a site key=: refused, clearly" ||
+	not_ok "a host cert= with a site key=: refused, clearly" "exit $status" "$out"
 
 # ----------------------------------------------- credentials that fail
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/site/tls/other.pem" 2>/dev/null
