@@ -45,6 +45,25 @@ const br_ssl_session_cache_class duet__tls_cache_class = {
 
 /* ------------------------------------------------------------ engines */
 
+/* What br_ssl_engine_set_default_aes_gcm/_chapol would pick: AES-NI and
+ * PCLMUL, SSE2 ChaCha20 and 64-bit Poly1305 where the CPU has them, the
+ * constant-time portable code otherwise. */
+void duet__tls_ciphers_choose(struct tls_ciphers *c)
+{
+	c->aes_ctr = br_aes_x86ni_ctr_get_vtable();
+	if (c->aes_ctr == NULL)
+		c->aes_ctr = &br_aes_ct64_ctr_vtable;
+	c->ghash = br_ghash_pclmul_get();
+	if (c->ghash == 0)
+		c->ghash = &br_ghash_ctmul64;
+	c->chacha20 = br_chacha20_sse2_get();
+	if (c->chacha20 == 0)
+		c->chacha20 = &br_chacha20_ct_run;
+	c->poly1305 = br_poly1305_ctmulq_get();
+	if (c->poly1305 == 0)
+		c->poly1305 = &br_poly1305_ctmul_run;
+}
+
 static void engine_common(struct tls_conn *c, br_ssl_engine_context *eng)
 {
 	struct tls_stack *s = c->s;
@@ -60,8 +79,14 @@ static void engine_common(struct tls_conn *c, br_ssl_engine_context *eng)
 	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable,
+			      &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, s->ciphers.aes_ctr);
+	br_ssl_engine_set_ghash(eng, s->ciphers.ghash);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+				 &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, s->ciphers.chacha20);
+	br_ssl_engine_set_poly1305(eng, s->ciphers.poly1305);
 	br_ssl_engine_set_buffer(eng, c->iobuf, sizeof(c->iobuf), 1);
 	if (s->alpn_count > 0)
 		br_ssl_engine_set_protocol_names(eng, s->alpn, s->alpn_count);

@@ -268,6 +268,7 @@ int duet_tls_open(struct duet_stack *inner, const struct duet_tls_config *cfg,
 		free(s);
 		return r;
 	}
+	duet__tls_ciphers_choose(&s->ciphers);
 	if ((r = duet__tls_creds_load(&s->creds, cfg)) < 0) {
 		free(s);
 		return r;

@@ -85,6 +85,15 @@ struct tls_stack {
 	bool have_client_session;
 	struct duet_list conns;
 	struct duet_tls_stats stats;
+	/* The record ciphers' implementations, chosen once: BearSSL's own
+	 * defaults ask the CPU (CPUID, which traps to the hypervisor in a
+	 * VM) on every connection. */
+	struct tls_ciphers {
+		const br_block_ctr_class *aes_ctr;
+		br_ghash ghash;
+		br_chacha20_run chacha20;
+		br_poly1305_run poly1305;
+	} ciphers;
 };
 
 /* Listeners and connections both are struct duet_tcp to the app. */
@@ -136,6 +145,7 @@ extern const br_ec_impl duet__tls_ec;
 /* The session cache class of every server engine (engine.c): the LRU,
  * watched to tell resumptions. */
 extern const br_ssl_session_cache_class duet__tls_cache_class;
+void duet__tls_ciphers_choose(struct tls_ciphers *c);
 /* Sets up a connection's engine: 0 or a negative errno. */
 int duet__tls_server_init(struct tls_conn *c);
 int duet__tls_client_init(struct tls_conn *c);
