@@ -9,11 +9,7 @@
  * index depends on a secret (scalar bits select by masks; the window table
  * is read whole).
  *
- * - X25519 (RFC 7748): field elements in radix 2^51 (five limbs), the
- *   Montgomery ladder, inversion by Fermat's little theorem. Same
- *   conventions as BearSSL's: a 32-byte little-endian u-coordinate whose
- *   top bit is ignored, a little-endian scalar of at most 32 bytes,
- *   clamped.
+ * - X25519: net/tls/x25519.c.
  * - P-256: four 64-bit limbs in Montgomery form (R = 2^256), projective
  *   coordinates and the complete addition formula of Renes, Costello and
  *   Batina (2016, algorithm 4 with a = -3), so the point at infinity and
@@ -21,6 +17,10 @@
  *   built per call, and for the generator a comb over a table made once.
  *   Points are 65-byte uncompressed encodings, checked on
  *   the curve; scalars big-endian.
+ *
+ * - ECDSA signatures on P-256 (duet__tls_ecdsa_sign_asn1): BearSSL's own
+ *   procedure and nonce, so the same bytes, with the arithmetic modulo
+ *   the group order on four 64-bit limbs too.
  *
  * ECDSA verification (muladd) goes to BearSSL's m31 code (a server checks
  * no signature in a handshake), P-384 and P-521 to its i31 code.
@@ -31,269 +31,6 @@
 #include "tls_priv.h"
 
 typedef unsigned __int128 u128;
-
-/* ------------------------------------------------------------ X25519 */
-
-typedef uint64_t fe25519[5];
-
-#define M51 ((uint64_t)0x7ffffffffffff)
-
-static uint64_t load64_le(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void fe_frombytes(fe25519 h, const unsigned char s[32])
-{
-	h[0] = load64_le(s) & M51;
-	h[1] = (load64_le(s + 6) >> 3) & M51;
-	h[2] = (load64_le(s + 12) >> 6) & M51;
-	h[3] = (load64_le(s + 19) >> 1) & M51;
-	h[4] = (load64_le(s + 24) >> 12) & M51;
-}
-
-/* Limbs below 2^52 after a multiplication; adds keep them below 2^54. */
-static void fe_carry(fe25519 h)
-{
-	uint64_t c;
-
-	c = h[0] >> 51, h[0] &= M51, h[1] += c;
-	c = h[1] >> 51, h[1] &= M51, h[2] += c;
-	c = h[2] >> 51, h[2] &= M51, h[3] += c;
-	c = h[3] >> 51, h[3] &= M51, h[4] += c;
-	c = h[4] >> 51, h[4] &= M51, h[0] += c * 19;
-	c = h[0] >> 51, h[0] &= M51, h[1] += c;
-}
-
-static void fe_tobytes(unsigned char s[32], const fe25519 f)
-{
-	fe25519 h;
-	uint64_t q;
-
-	memcpy(h, f, sizeof(h));
-	fe_carry(h);
-	fe_carry(h);
-	/* h < 2^255 + small: subtract p once if h >= p, without branching:
-	 * q = 1 exactly when h + 19 >= 2^255. */
-	q = (h[0] + 19) >> 51;
-	q = (h[1] + q) >> 51;
-	q = (h[2] + q) >> 51;
-	q = (h[3] + q) >> 51;
-	q = (h[4] + q) >> 51;
-	h[0] += 19 * q;
-	for (int i = 0; i < 4; i++) {
-		h[i + 1] += h[i] >> 51;
-		h[i] &= M51;
-	}
-	h[4] &= M51;
-
-	uint64_t w[4] = {
-	    h[0] | h[1] << 51,
-	    h[1] >> 13 | h[2] << 38,
-	    h[2] >> 26 | h[3] << 25,
-	    h[3] >> 39 | h[4] << 12,
-	};
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 8; j++)
-			s[8 * i + j] = (unsigned char)(w[i] >> (8 * j));
-}
-
-static void fe_add(fe25519 h, const fe25519 f, const fe25519 g)
-{
-	for (int i = 0; i < 5; i++)
-		h[i] = f[i] + g[i];
-}
-
-/* f - g, with 4p added so no limb goes negative (inputs below 2^54). */
-static void fe_sub(fe25519 h, const fe25519 f, const fe25519 g)
-{
-	static const uint64_t p4[5] = {
-	    0x1fffffffffffb4, 0x1ffffffffffffc, 0x1ffffffffffffc,
-	    0x1ffffffffffffc, 0x1ffffffffffffc,
-	};
-	for (int i = 0; i < 5; i++)
-		h[i] = f[i] + p4[i] - g[i];
-	fe_carry(h);
-}
-
-/* The five 128-bit column sums of a product, carried into limbs. */
-static void fe_carry128(fe25519 h, u128 t0, u128 t1, u128 t2, u128 t3,
-			u128 t4)
-{
-	uint64_t c;
-
-	t1 += (uint64_t)(t0 >> 51);
-	h[0] = (uint64_t)t0 & M51;
-	t2 += (uint64_t)(t1 >> 51);
-	h[1] = (uint64_t)t1 & M51;
-	t3 += (uint64_t)(t2 >> 51);
-	h[2] = (uint64_t)t2 & M51;
-	t4 += (uint64_t)(t3 >> 51);
-	h[3] = (uint64_t)t3 & M51;
-	c = (uint64_t)(t4 >> 51);
-	h[4] = (uint64_t)t4 & M51;
-	h[0] += c * 19;
-	h[1] += h[0] >> 51;
-	h[0] &= M51;
-}
-
-/* 2^255 = 19 (mod p): a column past limb 4 comes back times 19. */
-static void fe_mul(fe25519 h, const fe25519 f, const fe25519 g)
-{
-	uint64_t g1 = g[1] * 19, g2 = g[2] * 19, g3 = g[3] * 19,
-		 g4 = g[4] * 19;
-
-	fe_carry128(h,
-		    (u128)f[0] * g[0] + (u128)f[1] * g4 + (u128)f[2] * g3 +
-			(u128)f[3] * g2 + (u128)f[4] * g1,
-		    (u128)f[0] * g[1] + (u128)f[1] * g[0] + (u128)f[2] * g4 +
-			(u128)f[3] * g3 + (u128)f[4] * g2,
-		    (u128)f[0] * g[2] + (u128)f[1] * g[1] +
-			(u128)f[2] * g[0] + (u128)f[3] * g4 + (u128)f[4] * g3,
-		    (u128)f[0] * g[3] + (u128)f[1] * g[2] +
-			(u128)f[2] * g[1] + (u128)f[3] * g[0] + (u128)f[4] * g4,
-		    (u128)f[0] * g[4] + (u128)f[1] * g[3] +
-			(u128)f[2] * g[2] + (u128)f[3] * g[1] +
-			(u128)f[4] * g[0]);
-}
-
-/* A square: each cross product once, doubled (15 products, not 25). */
-static void fe_sq(fe25519 h, const fe25519 f)
-{
-	uint64_t f0_2 = 2 * f[0], f1_2 = 2 * f[1], f1_38 = 38 * f[1],
-		 f2_38 = 38 * f[2], f3_38 = 38 * f[3], f3_19 = 19 * f[3],
-		 f4_19 = 19 * f[4];
-
-	fe_carry128(h,
-		    (u128)f[0] * f[0] + (u128)f1_38 * f[4] + (u128)f2_38 * f[3],
-		    (u128)f0_2 * f[1] + (u128)f2_38 * f[4] + (u128)f3_19 * f[3],
-		    (u128)f0_2 * f[2] + (u128)f[1] * f[1] + (u128)f3_38 * f[4],
-		    (u128)f0_2 * f[3] + (u128)f1_2 * f[2] + (u128)f4_19 * f[4],
-		    (u128)f0_2 * f[4] + (u128)f1_2 * f[3] + (u128)f[2] * f[2]);
-}
-
-static void fe_sqn(fe25519 h, const fe25519 f, int n)
-{
-	fe_sq(h, f);
-	while (--n > 0)
-		fe_sq(h, h);
-}
-
-static void fe_mul_a24(fe25519 h, const fe25519 f)
-{
-	uint64_t c = 0;
-
-	for (int i = 0; i < 5; i++) {
-		u128 t = (u128)f[i] * 121665 + c;
-		h[i] = (uint64_t)t & M51;
-		c = (uint64_t)(t >> 51);
-	}
-	h[0] += c * 19;
-	h[1] += h[0] >> 51;
-	h[0] &= M51;
-}
-
-/* z^(p-2) = z^(2^255 - 21). */
-static void fe_invert(fe25519 out, const fe25519 z)
-{
-	fe25519 z2, z9, z11, a, b, c;
-
-	fe_sq(z2, z);
-	fe_sqn(a, z2, 2);
-	fe_mul(z9, a, z);
-	fe_mul(z11, z9, z2);
-	fe_sq(a, z11);
-	fe_mul(a, a, z9); /* 2^5 - 1 */
-	fe_sqn(b, a, 5);
-	fe_mul(a, b, a); /* 2^10 - 1 */
-	fe_sqn(b, a, 10);
-	fe_mul(b, b, a); /* 2^20 - 1 */
-	fe_sqn(c, b, 20);
-	fe_mul(c, c, b); /* 2^40 - 1 */
-	fe_sqn(c, c, 10);
-	fe_mul(b, c, a); /* 2^50 - 1 */
-	fe_sqn(c, b, 50);
-	fe_mul(c, c, b); /* 2^100 - 1 */
-	fe_sqn(a, c, 100);
-	fe_mul(a, a, c); /* 2^200 - 1 */
-	fe_sqn(a, a, 50);
-	fe_mul(a, a, b); /* 2^250 - 1 */
-	fe_sqn(a, a, 5);
-	fe_mul(out, a, z11); /* 2^255 - 32 + 11 */
-}
-
-static void fe_cswap(fe25519 f, fe25519 g, uint64_t bit)
-{
-	uint64_t mask = 0 - bit;
-
-	for (int i = 0; i < 5; i++) {
-		uint64_t t = mask & (f[i] ^ g[i]);
-		f[i] ^= t;
-		g[i] ^= t;
-	}
-}
-
-static uint32_t x25519(unsigned char *G, size_t Glen, const unsigned char *kb,
-		       size_t kblen)
-{
-	fe25519 x1, x2, z2, x3, z3, a, aa, b, bb, e, c, d, da, cb, t;
-	unsigned char k[32];
-	uint64_t swap = 0;
-
-	if (Glen != 32 || kblen > 32)
-		return 0;
-	G[31] &= 0x7f;
-	fe_frombytes(x1, G);
-	memset(k, 0, sizeof(k));
-	memcpy(k, kb, kblen);
-	k[0] &= 0xf8;
-	k[31] &= 0x7f;
-	k[31] |= 0x40;
-
-	memset(x2, 0, sizeof(x2));
-	x2[0] = 1;
-	memset(z2, 0, sizeof(z2));
-	memcpy(x3, x1, sizeof(x1));
-	memset(z3, 0, sizeof(z3));
-	z3[0] = 1;
-	for (int i = 254; i >= 0; i--) {
-		uint64_t bit = (uint64_t)(k[i >> 3] >> (i & 7)) & 1;
-
-		swap ^= bit;
-		fe_cswap(x2, x3, swap);
-		fe_cswap(z2, z3, swap);
-		swap = bit;
-
-		fe_add(a, x2, z2);
-		fe_sq(aa, a);
-		fe_sub(b, x2, z2);
-		fe_sq(bb, b);
-		fe_sub(e, aa, bb);
-		fe_add(c, x3, z3);
-		fe_sub(d, x3, z3);
-		fe_mul(da, d, a);
-		fe_mul(cb, c, b);
-		fe_add(t, da, cb);
-		fe_sq(x3, t);
-		fe_sub(t, da, cb);
-		fe_sq(t, t);
-		fe_mul(z3, x1, t);
-		fe_mul(x2, aa, bb);
-		fe_mul_a24(t, e);
-		fe_add(t, aa, t);
-		fe_mul(z2, e, t);
-	}
-	fe_cswap(x2, x3, swap);
-	fe_cswap(z2, z3, swap);
-	fe_invert(z2, z2);
-	fe_mul(x2, x2, z2);
-	fe_tobytes(G, x2);
-	memset(k, 0, sizeof(k));
-	return 1;
-}
 
 /* ------------------------------------------------------------- P-256 */
 
@@ -315,18 +52,24 @@ static uint64_t sub4(fp r, const fp a, const fp b)
 	return borrow;
 }
 
-/* r = t - p if hi or t >= p, else t (t + hi * 2^256 < 2p). */
-static void fp_reduce_once(fp r, const fp t, uint64_t hi)
+/* r = t - m if hi or t >= m, else t (t + hi * 2^256 < 2m). */
+static void reduce_once(fp r, const fp t, uint64_t hi, const fp m)
 {
 	fp u;
-	uint64_t borrow = sub4(u, t, P256);
+	uint64_t borrow = sub4(u, t, m);
 	uint64_t keep = 0 - (borrow & (hi ^ 1)); /* all ones: keep t */
 
 	for (int i = 0; i < 4; i++)
 		r[i] = (t[i] & keep) | (u[i] & ~keep);
 }
 
-static void fp_add(fp r, const fp a, const fp b)
+static void fp_reduce_once(fp r, const fp t, uint64_t hi)
+{
+	reduce_once(r, t, hi, P256);
+}
+
+/* r = a + b mod m, for a, b < m. */
+static void add_mod(fp r, const fp a, const fp b, const fp m)
 {
 	fp t;
 	uint64_t carry = 0;
@@ -336,7 +79,12 @@ static void fp_add(fp r, const fp a, const fp b)
 		t[i] = (uint64_t)s;
 		carry = (uint64_t)(s >> 64);
 	}
-	fp_reduce_once(r, t, carry);
+	reduce_once(r, t, carry, m);
+}
+
+static void fp_add(fp r, const fp a, const fp b)
+{
+	add_mod(r, a, b, P256);
 }
 
 static void fp_sub(fp r, const fp a, const fp b)
@@ -355,28 +103,28 @@ static void fp_sub(fp r, const fp a, const fp b)
  * p = -1 mod 2^64, so each round's multiple of p is m = the low word, and
  * with p's limbs (2^64 - 1, 2^32 - 1, 0, 2^64 - 2^32 + 1) adding m * p
  * leaves m as the carry out of the cancelled low word. */
-#define FP_ROUND(bi)                                                        \
-	do {                                                                \
-		u128 c = (u128)a[0] * (bi) + t0;                            \
-		t0 = (uint64_t)c;                                           \
-		c = (c >> 64) + (u128)a[1] * (bi) + t1;                     \
-		t1 = (uint64_t)c;                                           \
-		c = (c >> 64) + (u128)a[2] * (bi) + t2;                     \
-		t2 = (uint64_t)c;                                           \
-		c = (c >> 64) + (u128)a[3] * (bi) + t3;                     \
-		t3 = (uint64_t)c;                                           \
-		c = (c >> 64) + t4;                                         \
-		t4 = (uint64_t)c;                                           \
-		uint64_t t5 = (uint64_t)(c >> 64), m = t0;                  \
-		c = (u128)m + (u128)m * 0x00000000ffffffffu + t1;           \
-		t0 = (uint64_t)c;                                           \
-		c = (c >> 64) + t2;                                         \
-		t1 = (uint64_t)c;                                           \
-		c = (c >> 64) + (u128)m * 0xffffffff00000001u + t3;         \
-		t2 = (uint64_t)c;                                           \
-		c = (c >> 64) + t4;                                         \
-		t3 = (uint64_t)c;                                           \
-		t4 = t5 + (uint64_t)(c >> 64);                              \
+#define FP_ROUND(bi)                                                           \
+	do {                                                                   \
+		u128 c = (u128)a[0] * (bi) + t0;                               \
+		t0 = (uint64_t)c;                                              \
+		c = (c >> 64) + (u128)a[1] * (bi) + t1;                        \
+		t1 = (uint64_t)c;                                              \
+		c = (c >> 64) + (u128)a[2] * (bi) + t2;                        \
+		t2 = (uint64_t)c;                                              \
+		c = (c >> 64) + (u128)a[3] * (bi) + t3;                        \
+		t3 = (uint64_t)c;                                              \
+		c = (c >> 64) + t4;                                            \
+		t4 = (uint64_t)c;                                              \
+		uint64_t t5 = (uint64_t)(c >> 64), m = t0;                     \
+		c = (u128)m + (u128)m * 0x00000000ffffffffu + t1;              \
+		t0 = (uint64_t)c;                                              \
+		c = (c >> 64) + t2;                                            \
+		t1 = (uint64_t)c;                                              \
+		c = (c >> 64) + (u128)m * 0xffffffff00000001u + t3;            \
+		t2 = (uint64_t)c;                                              \
+		c = (c >> 64) + t4;                                            \
+		t3 = (uint64_t)c;                                              \
+		t4 = t5 + (uint64_t)(c >> 64);                                 \
 	} while (0)
 
 static void fp_mul(fp r, const fp a, const fp b)
@@ -416,7 +164,8 @@ static void fp_to_be(unsigned char *b, const fp a)
 {
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 8; j++)
-			b[8 * (3 - i) + j] = (unsigned char)(a[i] >> (56 - 8 * j));
+			b[8 * (3 - i) + j] =
+			    (unsigned char)(a[i] >> (56 - 8 * j));
 }
 
 static uint64_t fp_is_zero(const fp a)
@@ -754,6 +503,169 @@ static size_t p256_mulgen_api(unsigned char *R, const unsigned char *x,
 	return pt_encode(&k, R, &q) ? 65 : 0;
 }
 
+/* ------------------------------------------------- ECDSA on P-256 */
+
+/* Arithmetic modulo the group order n, in Montgomery form: the
+ * signature's inverse and products (BearSSL's i31 code spends a modular
+ * exponentiation on 31-bit limbs for the inverse alone). */
+struct mod_n {
+	fp n, one, r2;
+	uint64_t ninv; /* -1/n mod 2^64 */
+};
+
+static void mn_mul(const struct mod_n *q, fp r, const fp a, const fp b)
+{
+	uint64_t t[6] = {0};
+
+	for (int i = 0; i < 4; i++) {
+		u128 c = 0;
+
+		for (int j = 0; j < 4; j++) {
+			c += (u128)a[j] * b[i] + t[j];
+			t[j] = (uint64_t)c;
+			c >>= 64;
+		}
+		c += t[4];
+		t[4] = (uint64_t)c;
+		t[5] = (uint64_t)(c >> 64);
+
+		uint64_t m = t[0] * q->ninv;
+		c = ((u128)m * q->n[0] + t[0]) >> 64;
+		for (int j = 1; j < 4; j++) {
+			c += (u128)m * q->n[j] + t[j];
+			t[j - 1] = (uint64_t)c;
+			c >>= 64;
+		}
+		c += t[4];
+		t[3] = (uint64_t)c;
+		t[4] = t[5] + (uint64_t)(c >> 64);
+	}
+	reduce_once(r, t, t[4], q->n);
+}
+
+static void mn_add(const struct mod_n *q, fp r, const fp a, const fp b)
+{
+	add_mod(r, a, b, q->n);
+}
+
+static void mn_init(struct mod_n *q)
+{
+	static const fp zero = {0, 0, 0, 0};
+	size_t len;
+	uint64_t inv;
+
+	fp_from_be(q->n, br_ec_p256_m31.order(BR_EC_secp256r1, &len));
+	/* Newton's iteration: each step doubles the correct low bits. */
+	inv = q->n[0];
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - q->n[0] * inv;
+	q->ninv = 0 - inv;
+	sub4(q->one, zero, q->n); /* 2^256 mod n (n > 2^255) */
+	memcpy(q->r2, q->one, sizeof(fp));
+	for (int i = 0; i < 256; i++)
+		mn_add(q, q->r2, q->r2, q->r2);
+}
+
+/* 32 big-endian bytes (fewer: left-padded) as a value below n, or false
+ * for zero or n and above. */
+static bool mn_decode(const struct mod_n *q, fp r, const unsigned char *b,
+		      size_t len)
+{
+	unsigned char e[32] = {0};
+	fp t;
+
+	if (len > 32)
+		return false;
+	memcpy(e + 32 - len, b, len);
+	fp_from_be(r, e);
+	memset(e, 0, sizeof(e));
+	return !fp_is_zero(r) && sub4(t, r, q->n);
+}
+
+/* The signature of BearSSL's br_ecdsa_i31_sign_raw, bit for bit (its
+ * nonce: HMAC-DRBG over the key and the hash), with the arithmetic above
+ * and the comb for k G. Other curves: BearSSL's. */
+static size_t ecdsa_sign_raw(const br_ec_impl *impl, const br_hash_class *hf,
+			     const void *hash_value,
+			     const br_ec_private_key *sk, void *sig)
+{
+	struct mod_n q;
+	fp x, e, k, r, t, u, kinv;
+	unsigned char buf[64], point[65];
+	br_hmac_drbg_context drbg;
+	size_t hlen = (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+
+	if (sk->curve != BR_EC_secp256r1 || impl != &duet__tls_ec)
+		return br_ecdsa_i31_sign_raw(impl, hf, hash_value, sk, sig);
+	mn_init(&q);
+	if (!mn_decode(&q, x, sk->x, sk->xlen))
+		return 0;
+	/* bits2int: the leftmost 256 bits of the hash, then mod n */
+	memset(buf, 0, 32);
+	if (hlen >= 32)
+		memcpy(buf, hash_value, 32);
+	else
+		memcpy(buf + 32 - hlen, hash_value, hlen);
+	fp_from_be(e, buf);
+	reduce_once(e, e, 0, q.n);
+
+	fp_to_be(buf, x);
+	fp_to_be(buf + 32, e);
+	br_hmac_drbg_init(&drbg, hf, buf, 64);
+	do
+		br_hmac_drbg_generate(&drbg, buf, 32);
+	while (!mn_decode(&q, k, buf, 32));
+
+	fp_to_be(buf, k);
+	if (impl->mulgen(point, buf, 32, BR_EC_secp256r1) != 65)
+		return 0;
+	fp_from_be(r, point + 1);
+	reduce_once(r, r, 0, q.n); /* x(kG) < p < 2n */
+
+	/* s = (e + x r) / k, in Montgomery form throughout */
+	static const fp one_plain = {1, 0, 0, 0};
+	fp n2;
+	sub4(n2, q.n, (const fp){2, 0, 0, 0});
+	mn_mul(&q, k, k, q.r2);
+	memcpy(kinv, q.one, sizeof(fp));
+	for (int i = 255; i >= 0; i--) { /* k^(n-2): a public exponent */
+		mn_mul(&q, kinv, kinv, kinv);
+		if ((n2[i >> 6] >> (i & 63)) & 1)
+			mn_mul(&q, kinv, kinv, k);
+	}
+	mn_mul(&q, t, x, q.r2);
+	mn_mul(&q, u, r, q.r2);
+	mn_mul(&q, t, t, u);
+	mn_mul(&q, u, e, q.r2);
+	mn_add(&q, t, t, u);
+	mn_mul(&q, t, t, kinv);
+	mn_mul(&q, t, t, one_plain);
+
+	fp_to_be(sig, r);
+	fp_to_be((unsigned char *)sig + 32, t);
+	memset(buf, 0, sizeof(buf));
+	memset(&drbg, 0, sizeof(drbg));
+	memset(k, 0, sizeof(k));
+	memset(kinv, 0, sizeof(kinv));
+	memset(x, 0, sizeof(x));
+	return 64;
+}
+
+size_t duet__tls_ecdsa_sign_asn1(const br_ec_impl *impl,
+				 const br_hash_class *hf,
+				 const void *hash_value,
+				 const br_ec_private_key *sk, void *sig)
+{
+	unsigned char raw[132]; /* the largest curve's, for the fallback */
+	size_t n = ecdsa_sign_raw(impl, hf, hash_value, sk, raw);
+
+	if (n == 0)
+		return 0;
+	n = br_ecdsa_raw_to_asn1(raw, n);
+	memcpy(sig, raw, n);
+	return n;
+}
+
 /* ------------------------------------------------------- br_ec_impl */
 
 /* X25519's base point (u = 9) and, as BearSSL has it for key generation,
@@ -803,31 +715,26 @@ static uint32_t api_mul(unsigned char *G, size_t Glen, const unsigned char *x,
 			size_t xlen, int curve)
 {
 	switch (curve) {
-	case BR_EC_curve25519:
-		return x25519(G, Glen, x, xlen);
-	case BR_EC_secp256r1:
-		return p256_mul_api(G, Glen, x, xlen);
-	default:
-		return other(curve)->mul(G, Glen, x, xlen, curve);
+	case BR_EC_curve25519: return duet__tls_x25519(G, Glen, x, xlen);
+	case BR_EC_secp256r1: return p256_mul_api(G, Glen, x, xlen);
+	default: return other(curve)->mul(G, Glen, x, xlen, curve);
 	}
 }
 
-static size_t api_mulgen(unsigned char *R, const unsigned char *x,
-			 size_t xlen, int curve)
+static size_t api_mulgen(unsigned char *R, const unsigned char *x, size_t xlen,
+			 int curve)
 {
 	switch (curve) {
 	case BR_EC_curve25519:
 		memcpy(R, X25519_GEN, sizeof(X25519_GEN));
-		return x25519(R, 32, x, xlen) ? 32 : 0;
-	case BR_EC_secp256r1:
-		return p256_mulgen_api(R, x, xlen);
-	default:
-		return other(curve)->mulgen(R, x, xlen, curve);
+		return duet__tls_x25519(R, 32, x, xlen) ? 32 : 0;
+	case BR_EC_secp256r1: return p256_mulgen_api(R, x, xlen);
+	default: return other(curve)->mulgen(R, x, xlen, curve);
 	}
 }
 
-static uint32_t api_muladd(unsigned char *A, const unsigned char *B,
-			   size_t len, const unsigned char *x, size_t xlen,
+static uint32_t api_muladd(unsigned char *A, const unsigned char *B, size_t len,
+			   const unsigned char *x, size_t xlen,
 			   const unsigned char *y, size_t ylen, int curve)
 {
 	if (curve == BR_EC_curve25519)
@@ -837,10 +744,9 @@ static uint32_t api_muladd(unsigned char *A, const unsigned char *B,
 
 const br_ec_impl duet__tls_ec = {
     /* P-256, P-384, P-521 and Curve25519, as BearSSL's default */
-    .supported_curves = (uint32_t)1 << BR_EC_secp256r1 |
-			(uint32_t)1 << BR_EC_secp384r1 |
-			(uint32_t)1 << BR_EC_secp521r1 |
-			(uint32_t)1 << BR_EC_curve25519,
+    .supported_curves =
+	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1 |
+	(uint32_t)1 << BR_EC_secp521r1 | (uint32_t)1 << BR_EC_curve25519,
     .generator = api_generator,
     .order = api_order,
     .xoff = api_xoff,

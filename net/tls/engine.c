@@ -121,7 +121,7 @@ int duet__tls_server_init(struct tls_conn *c)
 		br_ssl_server_set_single_ec(
 		    sc, k->chain, k->chain_len, &k->ec,
 		    BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, k->issuer_key_type,
-		    br_ssl_engine_get_ec(c->eng), br_ecdsa_i31_sign_asn1);
+		    br_ssl_engine_get_ec(c->eng), duet__tls_ecdsa_sign_asn1);
 	else
 		br_ssl_server_set_single_rsa(sc, k->chain, k->chain_len,
 					     &k->rsa, BR_KEYTYPE_SIGN,

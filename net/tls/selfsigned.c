@@ -218,7 +218,7 @@ int duet_tls_selfsigned(const char *cn, char **cert_pem, size_t *cert_len,
 	br_sha256_update(&h, tbs_seq.p, tbs_seq.len);
 	br_sha256_out(&h, hash);
 	sig_len =
-	    br_ecdsa_i31_sign_asn1(ec, &br_sha256_vtable, hash, &sk, sig + 1);
+	    duet__tls_ecdsa_sign_asn1(ec, &br_sha256_vtable, hash, &sk, sig + 1);
 	if (sig_len == 0)
 		return -EPROTO;
 	sig[0] = 0; /* no unused bits */

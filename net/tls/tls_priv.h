@@ -141,6 +141,14 @@ struct tls_conn {
 /* ec64.c: X25519 and P-256 on 64-bit limbs, BearSSL's m31 code for the
  * rest; every engine, key check and test certificate uses it. */
 extern const br_ec_impl duet__tls_ec;
+/* A br_ecdsa_sign: BearSSL's br_ecdsa_i31_sign_asn1, faster on P-256. */
+size_t duet__tls_ecdsa_sign_asn1(const br_ec_impl *impl,
+				 const br_hash_class *hf,
+				 const void *hash_value,
+				 const br_ec_private_key *sk, void *sig);
+/* x25519.c: br_ec_impl's mul for Curve25519 (1, or 0 for bad lengths). */
+uint32_t duet__tls_x25519(unsigned char *G, size_t Glen,
+			  const unsigned char *kb, size_t kblen);
 
 /* The session cache class of every server engine (engine.c): the LRU,
  * watched to tell resumptions. */

@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(b, data, 32);
 		k = data + 32;
 		klen = size - 32;
-		FUZZ_CHECK(duet__tls_ec.mul(a, 32, k, klen, BR_EC_curve25519) ==
-			   br_ec_c25519_m31.mul(b, 32, k, klen,
-						BR_EC_curve25519));
+		FUZZ_CHECK(
+		    duet__tls_ec.mul(a, 32, k, klen, BR_EC_curve25519) ==
+		    br_ec_c25519_m31.mul(b, 32, k, klen, BR_EC_curve25519));
 		if (klen <= 32)
 			FUZZ_CHECK(memcmp(a, b, 32) == 0);
 		return 0;
@@ -64,16 +64,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		if (size < 32 || !in_range(data, 32))
 			return 0;
-		FUZZ_CHECK(br_ec_p256_m31.mulgen(a, data, 32,
-						 BR_EC_secp256r1) == 65);
+		FUZZ_CHECK(
+		    br_ec_p256_m31.mulgen(a, data, 32, BR_EC_secp256r1) == 65);
 		k = data + 32;
 		klen = size - 32;
 		break;
 	default:
 		if (!in_range(data, size))
 			return 0;
-		FUZZ_CHECK(duet__tls_ec.mulgen(a, data, size,
-					       BR_EC_secp256r1) == 65);
+		FUZZ_CHECK(
+		    duet__tls_ec.mulgen(a, data, size, BR_EC_secp256r1) == 65);
 		FUZZ_CHECK(br_ec_p256_m31.mulgen(b, data, size,
 						 BR_EC_secp256r1) == 65);
 		FUZZ_CHECK(memcmp(a, b, 65) == 0);

@@ -25,7 +25,8 @@ static void fill(unsigned char *p, size_t n)
 		rng_state ^= rng_state >> 12;
 		rng_state ^= rng_state << 25;
 		rng_state ^= rng_state >> 27;
-		p[i] = (unsigned char)((rng_state * 0x2545f4914f6cdd1dull) >> 56);
+		p[i] =
+		    (unsigned char)((rng_state * 0x2545f4914f6cdd1dull) >> 56);
 	}
 }
 
@@ -37,10 +38,12 @@ Test(tls_ec, x25519_rfc7748_vectors)
 	} v[] = {
 	    {"a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
 	     "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
-	     "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"},
+	     "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a2855"
+	     "2"},
 	    {"4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
 	     "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
-	     "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957"},
+	     "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac795"
+	     "7"},
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		unsigned char k[32], u[32], want[32];
@@ -65,8 +68,9 @@ Test(tls_ec, x25519_iterated_1000_times)
 		memcpy(u, k, 32);
 		memcpy(k, r, 32);
 	}
-	unhex(want,
-	      "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
+	unhex(
+	    want,
+	    "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
 	cr_assert_arr_eq(k, want, 32);
 }
 
@@ -83,9 +87,9 @@ Test(tls_ec, x25519_agrees_with_bearssl_on_random_inputs)
 			a[0] = (unsigned char)(0xed + i % 19);
 		}
 		memcpy(b, a, 32);
-		cr_assert_eq(duet__tls_ec.mul(a, 32, k, klen, BR_EC_curve25519),
-			     br_ec_c25519_m31.mul(b, 32, k, klen,
-						  BR_EC_curve25519));
+		cr_assert_eq(
+		    duet__tls_ec.mul(a, 32, k, klen, BR_EC_curve25519),
+		    br_ec_c25519_m31.mul(b, 32, k, klen, BR_EC_curve25519));
 		cr_assert_arr_eq(a, b, 32, "input %d", i);
 	}
 	unsigned char g1[32], g2[32], k[32];
@@ -108,8 +112,7 @@ static void p256_scalar(unsigned char k[32])
 Test(tls_ec, p256_generator_multiples)
 {
 	size_t glen, nlen;
-	const unsigned char *g =
-	    duet__tls_ec.generator(BR_EC_secp256r1, &glen);
+	const unsigned char *g = duet__tls_ec.generator(BR_EC_secp256r1, &glen);
 	const unsigned char *n = duet__tls_ec.order(BR_EC_secp256r1, &nlen);
 	unsigned char k[32] = {0}, r[65], p[65];
 
@@ -134,14 +137,14 @@ Test(tls_ec, p256_generator_multiples)
 Test(tls_ec, p256_agrees_with_bearssl_on_random_inputs)
 {
 	size_t glen;
-	const unsigned char *g =
-	    duet__tls_ec.generator(BR_EC_secp256r1, &glen);
+	const unsigned char *g = duet__tls_ec.generator(BR_EC_secp256r1, &glen);
 
 	for (int i = 0; i < 100; i++) {
 		unsigned char k[32], k2[32], a[65], b[65];
 
 		p256_scalar(k);
-		cr_assert_eq(duet__tls_ec.mulgen(a, k, 32, BR_EC_secp256r1), 65);
+		cr_assert_eq(duet__tls_ec.mulgen(a, k, 32, BR_EC_secp256r1),
+			     65);
 		cr_assert_eq(br_ec_p256_m31.mulgen(b, k, 32, BR_EC_secp256r1),
 			     65);
 		cr_assert_arr_eq(a, b, 65, "mulgen %d", i);
@@ -162,8 +165,7 @@ Test(tls_ec, p256_agrees_with_bearssl_on_random_inputs)
 Test(tls_ec, p256_refuses_points_off_the_curve)
 {
 	size_t glen;
-	const unsigned char *g =
-	    duet__tls_ec.generator(BR_EC_secp256r1, &glen);
+	const unsigned char *g = duet__tls_ec.generator(BR_EC_secp256r1, &glen);
 	unsigned char p[65], k[32];
 
 	p256_scalar(k);
@@ -177,7 +179,9 @@ Test(tls_ec, p256_refuses_points_off_the_curve)
 	cr_assert_eq(duet__tls_ec.mul(p, 64, k, 32, BR_EC_secp256r1), 0);
 	/* x = p (not reduced), whatever y */
 	memcpy(p, g, 65);
-	unhex(p + 1, "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+	unhex(
+	    p + 1,
+	    "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
 	cr_assert_eq(duet__tls_ec.mul(p, 65, k, 32, BR_EC_secp256r1), 0);
 }
 
@@ -192,10 +196,10 @@ Test(tls_ec, ecdsa_signature_made_with_it_verifies_with_bearssl)
 	for (int i = 0; i < 20; i++) {
 		p256_scalar(x);
 		fill(hash, sizeof(hash));
-		cr_assert_eq(duet__tls_ec.mulgen(q, x, 32, BR_EC_secp256r1), 65);
-		size_t n = br_ecdsa_i31_sign_asn1(&duet__tls_ec,
-						  &br_sha256_vtable, hash, &sk,
-						  sig);
+		cr_assert_eq(duet__tls_ec.mulgen(q, x, 32, BR_EC_secp256r1),
+			     65);
+		size_t n = duet__tls_ecdsa_sign_asn1(
+		    &duet__tls_ec, &br_sha256_vtable, hash, &sk, sig);
 		cr_assert_gt(n, 0);
 		cr_assert_eq(br_ecdsa_i31_vrfy_asn1(&br_ec_p256_m31, hash, 32,
 						    &pk, sig, n),
@@ -205,4 +209,41 @@ Test(tls_ec, ecdsa_signature_made_with_it_verifies_with_bearssl)
 						    &pk, sig, n),
 			     0);
 	}
+}
+
+Test(tls_ec, ecdsa_signer_gives_bearssl_s_own_signature_bit_for_bit)
+{
+	/* Same procedure, same nonce: the same bytes as BearSSL's i31 signer,
+	 * for hashes shorter and longer than the order too. */
+	static const br_hash_class *const hashes[] = {
+	    &br_sha1_vtable, &br_sha256_vtable, &br_sha384_vtable};
+	unsigned char x[32], hash[48], a[80], b[80];
+	br_ec_private_key sk = {BR_EC_secp256r1, x, 32};
+
+	for (int i = 0; i < 60; i++) {
+		const br_hash_class *hf = hashes[i % 3];
+
+		p256_scalar(x);
+		fill(hash, sizeof(hash));
+		sk.xlen = 32 - (size_t)(i % 5 == 0); /* a short key too */
+		size_t na =
+		    duet__tls_ecdsa_sign_asn1(&duet__tls_ec, hf, hash, &sk, a);
+		size_t nb =
+		    br_ecdsa_i31_sign_asn1(&br_ec_p256_m31, hf, hash, &sk, b);
+		cr_assert_gt(na, 0);
+		cr_assert_eq(na, nb, "signature %d: %zu vs %zu bytes", i, na,
+			     nb);
+		cr_assert_arr_eq(a, b, na, "signature %d", i);
+	}
+	/* a key of zero or of the order itself is refused */
+	memset(x, 0, 32);
+	sk.xlen = 32;
+	cr_assert_eq(duet__tls_ecdsa_sign_asn1(&duet__tls_ec, &br_sha256_vtable,
+					       hash, &sk, a),
+		     0);
+	size_t nlen;
+	memcpy(x, duet__tls_ec.order(BR_EC_secp256r1, &nlen), 32);
+	cr_assert_eq(duet__tls_ecdsa_sign_asn1(&duet__tls_ec, &br_sha256_vtable,
+					       hash, &sk, a),
+		     0);
 }
