@@ -102,6 +102,7 @@ if [[ $tls = 1 ]]; then
 		cert=/cert.pem key=/key.pem tls_resume=off port="$duet_tls_port" \
 		addr=127.0.0.1 access_log=off max_conns=4096 synthetic=1k >"$tmp/duet-tls.log" 2>&1 &
 	track $!
+	duet_tls_pid=$!
 	wait_https() {
 		for _ in $(seq 100); do
 			curl -sf -o /dev/null --max-time 1 --cacert "$tmp/keys/cert.pem" "$1" && return 0
@@ -165,6 +166,7 @@ CONF
 "${server_cpu[@]}" /usr/sbin/nginx -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
 	-p "$tmp/nginx" >"$tmp/nginx.log" 2>&1 &
 track $!
+nginx_master=$!
 nginx_url=http://127.0.0.1:$nginx_port
 wait_http "$nginx_url/${sizes%% *}" || { cat "$tmp/nginx.log" "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
 
@@ -265,6 +267,17 @@ for server in tls nginx-tls; do
 	say "$server: TLS 1.2, $suite"
 done
 tls_modes="keepalive handshake"
+# The server's CPU time per request in a run (user + system, from
+# /proc): a client-bound run can show equal req/s for servers that spend
+# very different CPU on each handshake. nginx's work is its one worker's.
+tls_pid_of() {
+	case $1 in
+	tls) echo "$duet_tls_pid" ;;
+	nginx-tls) pgrep -P "$nginx_master" | head -n 1 ;;
+	esac
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 # mode_args MODE: sets args, wrk's extra arguments for MODE.
 mode_args() {
 	args=()
@@ -277,17 +290,24 @@ for mode in $tls_modes; do
 	done
 done
 : >"$results.tls"
+: >"$results.cpu"
 for r in $(seq "$reps"); do
 	for mode in $tls_modes; do
 		for server in tls nginx-tls; do
 			mode_args "$mode"
+			pid=$(tls_pid_of "$server")
+			t0=$(cpu_ticks "$pid")
 			line=$(wrk_run "$(tls_url_of "$server")/1k" "$duration" "${args[@]}")
-			say "run $r https $mode $server: $line"
+			t1=$(cpu_ticks "$pid")
+			cpu=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v rps="${line%% *}" -v d="${duration%s}" \
+				'BEGIN { printf "%.1f", (rps > 0 ? t / hz * 1e6 / (rps * d) : 0) }')
+			say "run $r https $mode $server: $line, server CPU ${cpu} us/request"
+			echo "$mode $server $cpu $r" >>"$results.cpu"
 			echo "$mode $server $line $r" >>"$results.tls"
 		done
 	done
 done
-printf '\n%-22s %-9s %12s %10s %16s\n' "https 1k" server "req/s" "p99 ms" "ratio to nginx"
+printf '\n%-22s %-9s %12s %10s %16s %14s\n' "https 1k" server "req/s" "p99 ms" "ratio to nginx" "CPU us/req"
 for mode in $tls_modes; do
 	for server in tls nginx-tls; do
 		rps=$(awk -v s="$mode" -v v="$server" '$1 == s && $2 == v { print $3 }' "$results.tls" | median)
@@ -300,7 +320,8 @@ for mode in $tls_modes; do
 			ratio=$(printf '%.2fx' "$ratio")
 		fi
 		label=$([[ $mode = keepalive ]] && echo "keep-alive req/s" || echo "new handshakes/s")
-		printf '%-22s %-9s %12.0f %10.3f %16s\n' "$label" "$server" "$rps" "$p99" "$ratio"
+		cpu=$(awk -v s="$mode" -v v="$server" '$1 == s && $2 == v { print $3 }' "$results.cpu" | median)
+		printf '%-22s %-9s %12.0f %10.3f %16s %14.1f\n' "$label" "$server" "$rps" "$p99" "$ratio" "$cpu"
 	done
 done
 if grep -q 'errors:\|wrk-failed' "$results.tls"; then
