@@ -60,39 +60,7 @@ duet_port=$(free_port)
 track $!
 
 nsd_port=$(free_port)
-mkdir -p "$tmp/nsd"
-{
-	cat <<CONF
-server:
-	ip-address: 127.0.0.1
-	port: $nsd_port
-	do-ip6: no
-	server-count: 1
-	username: ""
-	chroot: ""
-	zonesdir: "$zones"
-	database: ""
-	zonelistfile: "$tmp/nsd/zone.list"
-	xfrdfile: "$tmp/nsd/xfrd.state"
-	xfrdir: "$tmp/nsd"
-	pidfile: "$tmp/nsd/nsd.pid"
-	logfile: "$tmp/nsd/nsd.log"
-	verbosity: 0
-	hide-version: yes
-	minimal-responses: yes
-	refuse-any: yes
-	# Response rate limiting (on in Debian's build, 200/s per client
-	# network) would drop most of a benchmark from one address.
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-remote-control:
-	control-enable: no
-CONF
-	for f in "$zones"/*.zone; do
-		z=$(basename "$f" .zone)
-		printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$f"
-	done
-} >"$tmp/nsd/nsd.conf"
+nsd_conf "$tmp/nsd" "$nsd_port" "$zones"
 "${server_cpu[@]}" /usr/sbin/nsd -d -c "$tmp/nsd/nsd.conf" >"$tmp/nsd.log" 2>&1 &
 track $!
 

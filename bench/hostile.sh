@@ -31,9 +31,7 @@ need=()
 [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v curl >/dev/null || need+=(curl)
 install_peers "installing ${need[*]}" "${need[@]}"
-ulimit -S -n "$(ulimit -H -n)"
-[[ $(ulimit -n) = unlimited || $(ulimit -n) -ge $((ka + 200)) ]] ||
-	die "the fd limit ($(ulimit -n)) is below BENCH_KEEPALIVE + 200"
+raise_nofile $((ka + 200))
 
 make_tmp /tmp/duet-hostile.XXXXXX
 mkdir -p "$tmp/www" "$tmp/nginx"
@@ -94,7 +92,7 @@ stop_server() {
 	sleep 0.5
 }
 
-kb() { sed -n "s/^$1:[[:space:]]*\\([0-9]*\\) kB/\\1/p" "/proc/$pid/status"; }
+kb() { rss_kb "$pid" "$1"; }
 
 slowloris=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: %s' \
 	"$(head -c 200 /dev/zero | tr '\0' a)" | od -An -v -tx1 | tr -d ' \n')
@@ -104,12 +102,8 @@ say "$n hostile connections against 1024 slots, $probes probes each time"
 results=()
 for server in duet nginx; do
 	"start_$server" 1024
-	line=$("${flood[@]}" 127.0.0.1 "$port" trickle "$n" "$slowloris" probe "$probes" http | sed -n 1p)
-	results+=("$(printf '%-6s slowloris %-5s %s' "$server" "$n" "$line")")
-	say "${results[-1]}"
-	line=$("${flood[@]}" 127.0.0.1 "$port" silent "$n" probe "$probes" http | sed -n 1p)
-	results+=("$(printf '%-6s silent    %-5s %s' "$server" "$n" "$line")")
-	say "${results[-1]}"
+	flood_row "$server" slowloris http trickle "$n" "$slowloris"
+	flood_row "$server" silent http silent "$n"
 	stop_server "$server"
 done
 

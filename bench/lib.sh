@@ -1,5 +1,5 @@
 # bench/lib.sh: what the bench scripts share. Sourced (after
-# `set -euo pipefail`) by bench/httpd.sh, bench/dns.sh and bench/storage.sh.
+# `set -euo pipefail`) by every bench/*.sh.
 
 say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -78,8 +78,74 @@ in_tap_netns() {
 	exit "$status"
 }
 
+# nsd_conf DIR PORT ZONES [LINE...]: writes DIR/nsd.conf for Debian's NSD
+# serving every ZONES/*.zone on 127.0.0.1 port PORT, one server process,
+# everything it keeps in DIR; each LINE is one more `server:` option.
+nsd_conf() {
+	local dir=$1 port=$2 zones=$3 f
+	shift 3
+	mkdir -p "$dir"
+	{
+		cat <<CONF
+server:
+	ip-address: 127.0.0.1
+	port: $port
+	do-ip6: no
+	server-count: 1
+	username: ""
+	chroot: ""
+	zonesdir: "$zones"
+	database: ""
+	zonelistfile: "$dir/zone.list"
+	xfrdfile: "$dir/xfrd.state"
+	xfrdir: "$dir"
+	pidfile: "$dir/nsd.pid"
+	logfile: "$dir/nsd.log"
+	verbosity: 0
+	hide-version: yes
+	minimal-responses: yes
+	refuse-any: yes
+	# Response rate limiting (on in Debian's build, 200/s per client
+	# network) would drop most of a benchmark from one address.
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
+CONF
+		for f in "$@"; do printf '\t%s\n' "$f"; done
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+		for f in "$zones"/*.zone; do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
+				"$(basename "$f" .zone)" "$f"
+		done
+	} >"$dir/nsd.conf"
+}
+
 # free_port: the process tests' picker (free for TCP and UDP).
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/posix/port.sh"
+
+# raise_nofile N: the soft fd limit up to the hard one, which must be N
+# at least (the floods' connections are files on both sides).
+raise_nofile() {
+	ulimit -S -n "$(ulimit -H -n)"
+	[[ $(ulimit -n) = unlimited || $(ulimit -n) -ge $1 ]] ||
+		die "the fd limit ($(ulimit -n)) is below $1"
+}
+
+# rss_kb PID FIELD: a memory figure of /proc/PID/status in kB (VmRSS,
+# VmHWM: the peak).
+rss_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
+
+# flood_row SERVER WHAT KIND FLOOD...: one row of the hostile-client
+# benchmarks: tests/posix/flood.py with FLOOD (silent N, trickle N HEX)
+# against 127.0.0.1:$port while $probes KIND (http, dns) requests probe it;
+# the probe's line joins the array results.
+flood_row() {
+	local server=$1 what=$2 kind=$3 line
+	shift 3
+	line=$(python3 "$(dirname "${BASH_SOURCE[0]}")/../tests/posix/flood.py" \
+		127.0.0.1 "$port" "$@" probe "$probes" "$kind" | sed -n 1p)
+	results+=("$(printf '%-6s %-9s %-5s %s' "$server" "$what" "$2" "$line")")
+	say "${results[-1]}"
+}
 
 # median: the median of the numbers on stdin, one a line.
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

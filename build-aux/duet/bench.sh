@@ -8,8 +8,8 @@ cmd_bench() {
 	[[ $# -le 1 ]] || die "bench takes at most one benchmark"
 	case ${1:-all} in
 	all) target=bench ;;
-	httpd | record | storage | dns | kv) target=bench-$1 ;;
-	*) die "unknown benchmark '$1' (benchmarks: httpd, record, storage, dns, kv; none: all)" ;;
+	httpd | record | storage | dns | kv | hostile-dns) target=bench-$1 ;;
+	*) die "unknown benchmark '$1' (benchmarks: httpd, record, storage, dns, kv, hostile-dns; none: all)" ;;
 	esac
 	need_deps
 	make_target posix "$target"

@@ -4,8 +4,6 @@
 # left behind.
 . "$top_srcdir/tests/posix/lib.sh"
 [ -x "$top_srcdir/configure" ] || skip_all "no generated configure (autoreconf -fi)"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/core"
 cd "$tmp" || exit 1
 

@@ -3,10 +3,7 @@
 # POSIX suite has no Xen build); tests/xen/cases/deploy-xl.case boots a real
 # image from a generated configuration.
 . "$top_srcdir/tests/posix/lib.sh"
-duet=$top_srcdir/duet
 need gcc readelf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # xenimg OUT [C-DEFINES]: an ELF with a Xen note (and, with -DNET, the
 # netfront driver's log tag, as an image that links it has; with -DPVH, the

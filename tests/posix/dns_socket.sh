@@ -2,32 +2,16 @@
 # checked byte by byte by tests/posix/dns_client.py over IPv4 and IPv6,
 # malformed input, a burst of garbage, the counters and an orderly stop.
 . "$top_srcdir/tests/posix/lib.sh"
-dns=$top_builddir/apps/dns/dns
 client=$top_srcdir/tests/posix/dns_client.py
 
 need python3
 
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-v6=yes
+# Without an IPv6 loopback, IPv4 only (addr= unset means both).
+v6=yes addr=
 python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' \
-	2>/dev/null || v6=
+	2>/dev/null || { v6= addr=addr=127.0.0.1; }
 port=$(free_port)
-log=$tmp/dns.log
-if [ -n "$v6" ]; then
-	"$dns" port="$port" >"$log" 2>&1 &
-else
-	"$dns" port="$port" addr=127.0.0.1 >"$log" 2>&1 &
-fi
-pid=$!
-wait_for "$log" 'dns: serving' "$pid" ||
-	{ sed 's/^/# /' "$log"; echo "Bail out! dns did not start"; exit 1; }
+serve 'dns: serving' "$tmp/dns.log" "$dns" port="$port" $addr
 grep -q "serving 2 zones on UDP and TCP .* port $port (socket stack)" "$log" &&
 	grep -q 'zone example.com.: 20 records' "$log" &&
 	ok "starts on the socket stack with both embedded zones" ||
@@ -66,10 +50,8 @@ check "bad addr= is refused" 2 "addr=nowhere: nowhere is not an IP address" -- \
 check "--help lists dns's arguments" 0 'port=N' -- "$dns" --help
 
 # ----------------------------------------------------------------- stop
-kill -TERM "$pid"
-wait "$pid"
+stop "$pid"
 status=$?
-pid=
 line=$(grep 'dns: stopping:' "$log")
 [ "$status" -eq 0 ] && [ -n "$line" ] &&
 	ok "SIGTERM: orderly stop, exit 0" || not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$log")"
@@ -86,9 +68,7 @@ grep -Eq 'dns: tcp: connections: [1-9][0-9]* admitted, .*; refused: 0 all busy, 
 # loaded machine may otherwise accept both in one turn of the loop, and
 # then the first is still within its grace and the second is refused.
 port2=$(free_port)
-"$dns" port="$port2" addr=127.0.0.1 tcp_conns=1 tcp_idle=2s >"$tmp/small.log" 2>&1 &
-pid=$!
-wait_for "$tmp/small.log" 'dns: serving' "$pid"
+serve 'dns: serving' "$tmp/small.log" "$dns" port="$port2" addr=127.0.0.1 tcp_conns=1 tcp_idle=2s
 check "tcp_conns=1: a newcomer evicts the idle first connection and is served" 0 '^pass' -- \
 	python3 - "$port2" <<'PY'
 import socket, struct, sys, time
@@ -115,9 +95,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 t = time.time()
 s.recv(1)
 print("closed after %.1f s" % (time.time() - t))' "$port2"
-kill -TERM "$pid"
-wait "$pid"
-pid=
+stop "$pid"
 
 # ------------------------------------------- slot exhaustion (connpool.h)
 # 64 slots (the default), tcp_per_peer=64 so that only the pool's eviction
@@ -125,18 +103,13 @@ pid=
 # trickling a byte of an unfinished query every second, then 300 that send
 # nothing; each time 10 probe queries over TCP (each retried after a
 # reset, within 5 s, short of the 10 s tcp_idle) must all be answered.
-flood="python3 $top_srcdir/tests/posix/flood.py"
 port3=$(free_port)
-"$dns" port="$port3" addr=127.0.0.1 tcp_per_peer=64 >"$tmp/pool.log" 2>&1 &
-pid=$!
-wait_for "$tmp/pool.log" 'dns: serving' "$pid"
+serve 'dns: serving' "$tmp/pool.log" "$dns" port="$port3" addr=127.0.0.1 tcp_per_peer=64
 check "100 trickling connections, 64 slots: 10 of 10 TCP probes answered" 0 '^served 10 of 10' -- \
 	$flood 127.0.0.1 "$port3" trickle 100 00300102030405060708090a0b0c0d0e0f probe 10 dns
 check "300 silent connections, 64 slots: 10 of 10 TCP probes answered" 0 '^served 10 of 10' -- \
 	$flood 127.0.0.1 "$port3" silent 300 probe 10 dns
-kill -TERM "$pid"
-wait "$pid"
-pid=
+stop "$pid"
 grep -Eq 'dns: tcp: connections: .*ended: [0-9]+ idle, [0-9]+ slow request, [1-9][0-9]* pool full, idle, [1-9][0-9]* pool full, incomplete request' "$tmp/pool.log" &&
 	ok "TCP eviction counters by reason logged at shutdown" ||
 	not_ok "TCP eviction counters by reason logged at shutdown" "$(grep connections: "$tmp/pool.log")"

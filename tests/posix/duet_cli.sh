@@ -1,6 +1,5 @@
 # The duet front end refuses what it does not know, clearly, before building.
 . "$top_srcdir/tests/posix/lib.sh"
-duet=$top_srcdir/duet
 
 check "unknown app" 2 "unknown app 'nosuchapp' \(known apps: .*hello" -- "$duet" run nosuchapp
 check "unknown target" 2 "unknown target 'arm' \(targets: posix, xen\)" -- "$duet" build -t arm hello
@@ -26,8 +25,6 @@ named=$("$duet" frob 2>&1 | sed -n 's/.*(commands: \(.*\))$/\1/p' | tr -d ,)
 
 # Fetching sources (which may add an apt source) is ./duet deps's alone: a
 # tree without them is refused with that advice, and nothing is fetched.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cp -a "$top_srcdir/duet" "$top_srcdir/build-aux" "$tmp/"
 check "a build without the sources points to ./duet deps" 2 \
 	"no lwIP or BearSSL source in deps/ \(./duet deps fetches them\)" -- "$tmp/duet" build hello

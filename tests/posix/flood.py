@@ -9,9 +9,11 @@
         Slowloris does
     flood.py HOST PORT PROBE...
         no flood
-    flood.py HOST PORT keepalive N SECONDS
-        opens N connections, each makes one GET / and keeps its connection
-        open; prints "held K" (K answered with 200), holds them for SECONDS,
+    flood.py HOST PORT keepalive N SECONDS [http|dns]
+        opens N connections, each makes one request (GET /, or one DNS
+        query over TCP) and keeps its connection open; prints "held K" (K
+        answered: 200, or NOERROR), holds them for SECONDS, prints "open O
+        after SECONDS s" (O still open: the server had not closed them),
         closes them and exits
 where PROBE... is `probe K http|dns [SOURCE_IP]`: two seconds into the
 flood, K requests one after another (GET / over HTTP, or one DNS query over
@@ -115,19 +117,41 @@ def ask_http(host, port, src):
     return data.startswith(b"HTTP/1.1 200 ")
 
 
+# One A query for mail.example.com (in both test zones' example.com), id 7,
+# framed for TCP; and whether a framed answer is whole, and NOERROR for it.
+DNS_QUERY = (lambda q: struct.pack(">H", len(q)) + q)(
+    struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) +
+    b"\4mail\7example\3com\0\0\1\0\1")
+
+
+def dns_whole(data):
+    return len(data) >= 2 and len(data) >= 2 + (data[0] << 8 | data[1])
+
+
+def dns_ok(data):
+    return data[2:4] == b"\0\7" and data[5] & 0xf == 0
+
+
 def ask_dns(host, port, src):
-    q = struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) + \
-        b"\4mail\7example\3com\0\0\1\0\1"
     s = socket.create_connection((host, port), timeout=5, source_address=src)
     with s:
-        s.sendall(struct.pack(">H", len(q)) + q)
+        s.sendall(DNS_QUERY)
         data = b""
-        while len(data) < 2 or len(data) < 2 + (data[0] << 8 | data[1]):
+        while not dns_whole(data):
             d = s.recv(4096)
             if not d:
                 return False
             data += d
-    return data[2:4] == b"\0\7" and data[5] & 0xf == 0
+    return dns_ok(data)
+
+
+# What keepalive sends, when an answer is whole, and when it is a success.
+KEEPALIVE = {
+    "http": (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+             lambda d: b"\r\n\r\n" in d,
+             lambda d: d.startswith(b"HTTP/1.1 200 ")),
+    "dns": (DNS_QUERY, dns_whole, dns_ok),
+}
 
 
 def probe(host, port, n, kind, src):
@@ -153,11 +177,11 @@ def probe(host, port, n, kind, src):
     print("served %d of %d, worst %.2f s, %d retries" % (served, n, worst, retries))
 
 
-def keepalive(host, port, n, seconds):
+def keepalive(host, port, n, seconds, kind):
     raise_nofile(n)
     sel = selectors.DefaultSelector()
     got = {}
-    req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    req, whole, success = KEEPALIVE[kind]
     for _ in range(n):
         s = socket.socket(family(host))
         s.setblocking(False)
@@ -183,19 +207,31 @@ def keepalive(host, port, n, seconds):
                 sel.unregister(s)
                 continue
             got[s] += d
-            if b"\r\n\r\n" in got[s]:
-                held += got[s].startswith(b"HTTP/1.1 200 ")
+            if whole(got[s]):
+                held += success(got[s])
                 sel.unregister(s)
     print("held %d" % held, flush=True)
     time.sleep(seconds)
+    print("open %d after %g s" % (sum(still_open(s) for s in got), seconds))
     for s in got:
         s.close()
+
+
+def still_open(s):
+    """Whether the server kept s open (it sends nothing unasked)."""
+    try:
+        return s.recv(1, socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
 
 
 def main():
     host, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     if args[0] == "keepalive":
-        keepalive(host, port, int(args[1]), float(args[2]))
+        keepalive(host, port, int(args[1]), float(args[2]),
+                  args[3] if len(args) > 3 else "http")
         return
     stop, stats, th = threading.Event(), [], None
     if args[0] != "probe":

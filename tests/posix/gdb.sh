@@ -1,7 +1,6 @@
 # Debugging as a normal process: gdb stops hello in a core function and the
 # backtrace shows the app's own function above it.
 . "$top_srcdir/tests/posix/lib.sh"
-hello=$top_builddir/apps/hello/hello
 command -v gdb >/dev/null 2>&1 || skip_all "gdb is not installed"
 
 out=$(timeout 60 gdb -batch -nx \

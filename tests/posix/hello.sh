@@ -1,6 +1,5 @@
 # hello as a process: banner, timers, exit codes, bad arguments, signals.
 . "$top_srcdir/tests/posix/lib.sh"
-hello=$top_builddir/apps/hello/hello
 
 check "banner names version, platform and commit" 0 \
 	'Hello from Duet [0-9]+\.[0-9]+\.[0-9]+ on posix \(commit ([0-9a-f]{12}|unborn)(-dirty)?\)' \
@@ -37,19 +36,14 @@ check "--net socket for an app without networking is reported" 0 \
 
 # SIGTERM and SIGINT take the orderly path: stop hooks run, exit code 0.
 for sig in TERM INT; do
-	out=$(mktemp)
-	"$hello" ticks=0 interval=10ms >"$out" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do grep -q 'tick 2' "$out" && break; sleep 0.1; done
-	kill -s "$sig" "$pid"
-	wait "$pid"
+	serve 'tick 2' "$tmp/$sig.log" "$hello" ticks=0 interval=10ms
+	stop "$pid" "$sig"
 	status=$?
-	if [ "$status" -eq 0 ] && grep -q "SIG$sig: shutting down" "$out" &&
-		grep -q 'stopping after' "$out"; then
+	if [ "$status" -eq 0 ] && grep -q "SIG$sig: shutting down" "$log" &&
+		grep -q 'stopping after' "$log"; then
 		ok "SIG$sig shuts down in order"
 	else
-		not_ok "SIG$sig shuts down in order" "exit status $status" "$(cat "$out")"
+		not_ok "SIG$sig shuts down in order" "exit status $status" "$(cat "$log")"
 	fi
-	rm -f "$out"
 done
 finish

@@ -2,29 +2,18 @@
 # byte for byte, headers, conditional requests, keep-alive, pipelining,
 # refusals, a slow client, a flood of idle connections, orderly stop.
 . "$top_srcdir/tests/posix/lib.sh"
-httpd=$top_builddir/apps/httpd/httpd
 site=$top_srcdir/apps/httpd/site
 
 need curl python3
 
-tmp=$(mktemp -d)
-pid=
-pid2=
-cleanup() {
-	for p in $pid $pid2; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 port=$(free_port)
 base=http://127.0.0.1:$port
-log=$tmp/httpd.log
-"$httpd" port="$port" request_timeout=3s idle_timeout=20s synthetic=1k,64k max_per_peer=1024 \
-	>"$log" 2>&1 &
-pid=$!
-wait_for "$log" serving "$pid"
-grep -q "serving .* on http://127.0.0.1:$port/ (socket stack)" "$log" ||
-	{ cat "$log" | sed 's/^/# /'; echo "Bail out! httpd did not start"; exit 1; }
+# The main server runs to the end, the others (pid, log) one at a time.
+serve serving "$tmp/httpd.log" "$httpd" port="$port" request_timeout=3s idle_timeout=20s \
+	synthetic=1k,64k max_per_peer=1024
+main_pid=$pid main_log=$log
+grep -q "serving .* on http://127.0.0.1:$port/ (socket stack)" "$main_log" ||
+	bail "httpd is not on 127.0.0.1 with the socket stack" "$main_log"
 ok "starts on the socket stack, listening on 127.0.0.1"
 
 # Plain words, not functions: check runs its command through timeout(1).
@@ -115,7 +104,7 @@ check "oversize header: 431" 0 '^431$' -- $curl -o /dev/null -w '%{http_code}' -
 check "oversize request line: 414" 0 '^414$' -- $curl -o /dev/null -w '%{http_code}' "$base/$big"
 
 # ------------------------------------------------- hostile clients
-$py slow >"$tmp/slow" 2>&1 &
+spawn "$tmp/slow" $py slow
 slow=$!
 sleep 1
 check "served while a slow client trickles" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
@@ -124,25 +113,21 @@ grep -Eq "closed after [2-5]\.[0-9] s: b'HTTP/1.1 408" "$tmp/slow" &&
 	ok "slow request cut off after request_timeout with 408" ||
 	not_ok "slow request cut off after request_timeout with 408" "$(cat "$tmp/slow")"
 
-$py flood 500 4 >"$tmp/flood" 2>&1 &
-flood=$!
+spawn "$tmp/flood" $py flood 500 4
+idle=$!
 wait_for "$tmp/flood" '^open'
 check "200 while 500 idle connections are open" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
-wait "$flood"
+wait "$idle"
 grep -q '^alive 500$' "$tmp/flood" && ok "the idle connections stay open within max_conns" ||
 	not_ok "the idle connections stay open within max_conns" "$(cat "$tmp/flood")"
 
 # A second server with room for 5 connections: 12 silent ones leave 5 (the
 # newest: each newcomer evicts the oldest idle one).
 port2=$(free_port)
-"$httpd" port="$port2" max_conns=5 max_per_peer=5 >"$tmp/small.log" 2>&1 &
-pid2=$!
-wait_for "$tmp/small.log" serving "$pid2"
+serve serving "$tmp/small.log" "$httpd" port="$port2" max_conns=5 max_per_peer=5
 check "max_conns=5: only 5 of 12 connections stay" 0 '^alive 5$' -- \
 	python3 "$top_srcdir/tests/posix/httpd_client.py" 127.0.0.1 "$port2" flood 12 1
-kill -TERM "$pid2"
-wait "$pid2"
-pid2=
+stop "$pid"
 
 # ------------------------------------------- slot exhaustion (connpool.h)
 # 300 hostile connections against 100 slots, from the probe's own address
@@ -151,35 +136,25 @@ pid2=
 # (each retried after a reset, as clients do), must all be served, each
 # within 5 s: generous for a GET, short of the 10 s the flood's
 # connections would hold their slots by timeouts alone.
-flood="python3 $top_srcdir/tests/posix/flood.py"
 port3=$(free_port)
-"$httpd" port="$port3" max_conns=100 max_per_peer=100 access_log=off \
-	>"$tmp/pool.log" 2>&1 &
-pid2=$!
-wait_for "$tmp/pool.log" serving "$pid2"
+serve serving "$tmp/pool.log" "$httpd" port="$port3" max_conns=100 max_per_peer=100 access_log=off
 slowloris=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: %s' "$(head -c 200 /dev/zero | tr '\0' a)" |
 	od -An -v -tx1 | tr -d ' \n')
 check "Slowloris (300 trickling, 100 slots): 10 of 10 probes served" 0 '^served 10 of 10' -- \
 	$flood 127.0.0.1 "$port3" trickle 300 "$slowloris" probe 10 http
 check "300 silent connections, 100 slots: 10 of 10 probes served" 0 '^served 10 of 10' -- \
 	$flood 127.0.0.1 "$port3" silent 300 probe 10 http
-kill -TERM "$pid2"
-wait "$pid2"
-pid2=
+stop "$pid"
 grep -Eq 'httpd: connections: .*ended: [0-9]+ idle, [0-9]+ slow request, [1-9][0-9]* pool full, idle, [1-9][0-9]* pool full, incomplete request' "$tmp/pool.log" &&
 	ok "eviction counters by reason logged at shutdown" ||
 	not_ok "eviction counters by reason logged at shutdown" "$(grep connections: "$tmp/pool.log")"
 
 # The per-address share: one address floods, another is served with no
 # eviction of its own connections needed.
-"$httpd" port="$port3" max_conns=100 max_per_peer=25 access_log=off >"$tmp/peer.log" 2>&1 &
-pid2=$!
-wait_for "$tmp/peer.log" serving "$pid2"
+serve serving "$tmp/peer.log" "$httpd" port="$port3" max_conns=100 max_per_peer=25 access_log=off
 check "one address over its share (25 of 100): another address served" 0 '^served 5 of 5' -- \
 	$flood 127.0.0.1 "$port3" silent 200 probe 5 http 127.0.0.2
-kill -TERM "$pid2"
-wait "$pid2"
-pid2=
+stop "$pid"
 grep -Eq 'httpd: connections: .*[1-9][0-9]* peer at its limit; refused' "$tmp/peer.log" &&
 	ok "the share is enforced, counted" || not_ok "the share is enforced, counted" "$(grep connections: "$tmp/peer.log")"
 
@@ -191,23 +166,18 @@ nmax=10000
 hard=$(ulimit -H -n)
 [ "$hard" = unlimited ] || [ "$hard" -ge $((nmax + 100)) ] || nmax=$((hard - 100))
 port4=$(free_port)
-(ulimit -S -n $((nmax + 100)) &&
-	exec "$httpd" port="$port4" max_per_peer=$nmax idle_timeout=60s access_log=off) \
-	>"$tmp/rss.log" 2>&1 &
-pid2=$!
-wait_for "$tmp/rss.log" serving "$pid2"
-kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$pid2/status"; }
+serve serving "$tmp/rss.log" with_nofile $((nmax + 100)) \
+	"$httpd" port="$port4" max_per_peer=$nmax idle_timeout=60s access_log=off
+kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$pid/status"; }
 idle=$(kb VmRSS)
-$flood 127.0.0.1 "$port4" keepalive "$nmax" 2 >"$tmp/ka" 2>&1 &
+spawn "$tmp/ka" $flood 127.0.0.1 "$port4" keepalive "$nmax" 2
 fl=$!
 for _ in $(seq 600); do grep -q '^held' "$tmp/ka" && break; sleep 0.1; done
 peak=$(kb VmHWM)
 wait "$fl"
 sleep 1
 after=$(kb VmRSS)
-kill -TERM "$pid2"
-wait "$pid2"
-pid2=
+stop "$pid"
 per=$(((peak - idle) * 1024 / nmax))
 cap=4096
 [ -z "${DUET_SANITIZERS:-}" ] || cap=16384
@@ -230,16 +200,14 @@ fi
 check "port in use: a clear error, exit 1" 1 "cannot listen on 127.0.0.1:$port: " -- \
 	"$httpd" port="$port"
 
-grep -Eq 'httpd: 127\.0\.0\.1:[0-9]+ "GET /style\.css HTTP/1\.1" 200 [0-9]+$' "$log" &&
+grep -Eq 'httpd: 127\.0\.0\.1:[0-9]+ "GET /style\.css HTTP/1\.1" 200 [0-9]+$' "$main_log" &&
 	ok "access log line per request" || not_ok "access log line per request"
 
 # ----------------------------------------------------------------- stop
-kill -TERM "$pid"
-wait "$pid"
+stop "$main_pid"
 status=$?
-pid=
-[ "$status" -eq 0 ] && grep -q 'stopping: [0-9]* requests served' "$log" &&
-	ok "SIGTERM: orderly stop, exit 0" || not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$log")"
+[ "$status" -eq 0 ] && grep -q 'stopping: [0-9]* requests served' "$main_log" &&
+	ok "SIGTERM: orderly stop, exit 0" || not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$main_log")"
 
 # ---------------------------------------------------------- boot args
 check "bad synthetic= is refused" 2 "synthetic=1q" -- "$httpd" port="$port" synthetic=1q

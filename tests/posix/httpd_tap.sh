@@ -3,7 +3,6 @@
 # with lwIP's small send buffer, so partial sends, `writable` and paused
 # reading all happen for real. Needs root.
 . "$top_srcdir/tests/posix/lib.sh"
-httpd=$top_builddir/apps/httpd/httpd
 site=$top_srcdir/apps/httpd/site
 client=$top_srcdir/tests/posix/httpd_client.py
 
@@ -12,15 +11,8 @@ need ip curl python3
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 "$httpd" --help 2>&1 | grep -q 'NAME=tap:' || skip_all "this build has no tap netif"
 
-tmp=$(mktemp -d)
 ns=duet-httpd-$$
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+on_exit "ip netns del $ns 2>/dev/null"
 if ! { ip netns add "$ns" && ip -n "$ns" link set lo up &&
 	ip netns exec "$ns" ip tuntap add dev htap0 mode tap &&
 	ip -n "$ns" addr add 10.77.19.1/24 dev htap0 &&
@@ -28,13 +20,10 @@ if ! { ip netns add "$ns" && ip -n "$ns" link set lo up &&
 	skip_all "cannot set up a namespace with a tap: $(cat "$tmp/ns.log")"
 fi
 
-log=$tmp/httpd.log
-ip netns exec "$ns" "$httpd" --net net0=tap:htap0 ip=10.77.19.2/24 port=80 \
-	request_timeout=3s idle_timeout=60s synthetic=1k,64k >"$log" 2>&1 &
-pid=$!
-wait_for "$log" serving "$pid"
+serve serving "$tmp/httpd.log" ip netns exec "$ns" "$httpd" --net net0=tap:htap0 \
+	ip=10.77.19.2/24 port=80 request_timeout=3s idle_timeout=60s synthetic=1k,64k
 grep -q 'serving .* on http://0.0.0.0:80/ (lwip stack)' "$log" ||
-	{ sed 's/^/# /' "$log"; echo "Bail out! httpd did not start on lwIP"; exit 1; }
+	bail "httpd is not on lwIP" "$log"
 ok "starts on lwIP, listening on the any-address"
 
 base=http://10.77.19.2
@@ -62,7 +51,7 @@ check "pipelining: in order, HEAD without body" 0 '^codes 200 404 200 200 200$' 
 check "deep pipeline: 200 requests in flight (64 KiB every other)" 0 \
 	'^deep 200/200 in order: True$' -- $py deep 200
 
-$py slow >"$tmp/slow" 2>&1 &
+spawn "$tmp/slow" $py slow
 slow=$!
 sleep 1
 check "served while a slow client trickles" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
@@ -73,11 +62,11 @@ grep -Eq "closed after [2-5]\.[0-9] s: b'HTTP/1.1 408" "$tmp/slow" &&
 # httpd runs with idle_timeout=60s: on a starved machine a connect can take
 # its client's whole 30 s, and the connections opened before it must still
 # be inside their idle time when they are counted.
-$py flood 200 3 >"$tmp/flood" 2>&1 &
-flood=$!
+spawn "$tmp/flood" $py flood 200 3
+idle=$!
 wait_for "$tmp/flood" '^open'
 check "200 while 200 idle connections are open" 0 '^200$' -- $curl -o /dev/null -w '%{http_code}' "$base/"
-wait "$flood"
+wait "$idle"
 grep -q '^alive 200$' "$tmp/flood" && ok "the idle connections stay open" ||
 	not_ok "the idle connections stay open" "$(cat "$tmp/flood")"
 
@@ -96,10 +85,8 @@ drops=$(($(ip -n "$ns" -s link show htap0 | awk '/TX:/ { getline; print $4 }') -
 [ "$drops" -lt 50 ] && ok "the host dropped $drops frames on their way to Duet" ||
 	not_ok "the host dropped $drops frames on their way to Duet (over 50)"
 
-kill -TERM "$pid"
-wait "$pid"
+stop "$pid"
 status=$?
-pid=
 [ "$status" -eq 0 ] && grep -q 'stopping: [0-9]* requests served' "$log" &&
 	ok "SIGTERM: orderly stop, exit 0" || not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$log")"
 finish

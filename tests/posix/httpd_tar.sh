@@ -4,19 +4,9 @@
 # a damaged image, read errors (a disk that shrank under httpd), and a
 # 64 MiB image served in far less memory than the image.
 . "$top_srcdir/tests/posix/lib.sh"
-httpd=$top_builddir/apps/httpd/httpd
-duet=$top_srcdir/duet
 
 need curl python3
 [ -x "$httpd" ] || skip_all "httpd not built"
-
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # A site with sub-folders, an empty file, a binary file, a long name.
 site=$tmp/site
@@ -34,17 +24,7 @@ files=$(cd "$site" && find . -type f | sed 's|^\./||' | sort)
 start() {
 	port=$(free_port)
 	base=http://127.0.0.1:$port
-	log=$tmp/httpd.$port.log
-	"$httpd" --block "disk0=$1,ro" port="$port" >"$log" 2>&1 &
-	pid=$!
-	wait_for "$log" serving "$pid"
-}
-
-stop() {
-	kill -TERM "$pid"
-	wait "$pid"
-	status=$?
-	pid=
+	serve serving "$tmp/httpd.$port.log" "$httpd" --block "disk0=$1,ro" port="$port"
 }
 
 curl="curl -sS --max-time 10"
@@ -104,7 +84,8 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 [ $par_ok -eq 0 ] && ok "8 parallel downloads, each byte-identical" ||
 	not_ok "8 parallel downloads, each byte-identical"
-stop
+stop "$pid"
+status=$?
 [ "$status" -eq 0 ] && ok "SIGTERM: orderly stop" || not_ok "SIGTERM: orderly stop" "status $status"
 
 # A plain tar (names start with ./, GNU format, default padding) works too.
@@ -116,7 +97,7 @@ if $curl -o "$tmp/got" "$base/$long" && cmp -s "$tmp/got" "$site/$long" &&
 else
 	not_ok "a plain GNU tar image serves too" "$(cat "$log")"
 fi
-stop
+stop "$pid"
 
 # Names that need percent-encoding in a URL: each is fetched by its encoded
 # path; unreserved characters sent encoded name the same file; an encoded
@@ -157,7 +138,7 @@ code=$(printf 'hello' | $curl -o "$tmp/got" -w '%{http_code}' -X GET \
 	-H 'Transfer-Encoding: chunked' --data-binary @- "$base/a%20b.txt")
 [ "$code" = 200 ] && cmp -s "$tmp/got" "$odd/a b.txt" &&
 	ok "a GET with a chunked body is served" || not_ok "a GET with a chunked body is served" "got $code"
-stop
+stop "$pid"
 
 # The disk shrinks under httpd: a file cut in its middle resets the
 # connection after what could be read; a file wholly gone is a 500; other
@@ -187,7 +168,8 @@ code=$($curl -o /dev/null -w '%{http_code}' "$base/z.bin")
 $curl -o "$tmp/got" "$base/a.txt" && cmp -s "$tmp/got" "$big/a.txt" &&
 	ok "other files still serve after read errors" ||
 	not_ok "other files still serve after read errors"
-stop
+stop "$pid"
+status=$?
 [ "$status" -eq 0 ] && ok "orderly stop after read errors" || not_ok "orderly stop after read errors" "status $status"
 
 # A 64 MiB file: served byte for byte while httpd's peak memory stays far
@@ -212,7 +194,7 @@ if [ -n "$hwm" ] && [ "$hwm" -lt $((cap << 10)) ]; then
 else
 	not_ok "serving a 64 MiB image peaks under $cap MiB of memory" "VmHWM ${hwm} kB"
 fi
-stop
+stop "$pid"
 rm -f "$tmp/huge.img" "$tmp/got" "$huge/huge.bin"
 
 # A damaged image: the boot fails with the reason, nothing is served.

@@ -4,17 +4,8 @@
 # validity, a CRL distribution point), so the findings are the server's.
 # About a minute: it tries every protocol, suite and known attack.
 . "$top_srcdir/tests/posix/lib.sh"
-httpd=$top_builddir/apps/httpd/httpd
 
 need openssl testssl python3 tar
-
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 cd "$tmp" || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
@@ -28,11 +19,9 @@ openssl x509 -req -in req.pem -CA ca.pem -CAkey ca.key -CAcreateserial -days 365
 	-sha256 -extfile ext.cnf -out cert.pem 2>/dev/null
 tar -cf keys.tar cert.pem key.pem
 port=$(free_port)
-"$httpd" --block "disk1=$tmp/keys.tar,ro" tls=on tls_disk=disk1 cert=/cert.pem \
-	key=/key.pem hsts=31536000 port="$port" access_log=off >httpd.log 2>&1 &
-pid=$!
-wait_for httpd.log "serving .* on https://" "$pid" ||
-	{ sed 's/^/# /' httpd.log; echo "Bail out! httpd tls=on did not start"; exit 1; }
+serve "serving .* on https://" httpd.log "$httpd" --block "disk1=$tmp/keys.tar,ro" \
+	tls=on tls_disk=disk1 cert=/cert.pem key=/key.pem hsts=31536000 port="$port" \
+	access_log=off
 
 timeout 600 testssl --quiet --color 0 --warnings off --add-ca "$tmp/ca.pem" \
 	--jsonfile "$tmp/out.json" "localhost:$port" >testssl.out 2>&1
@@ -56,5 +45,5 @@ fi
 	not_ok "testssl.sh rates nothing MEDIUM or worse" "$findings"
 grep -q "TLS 1.2 *offered (OK)" testssl.out && grep -q "TLS 1.1 *not offered" testssl.out &&
 	ok "testssl.sh: TLS 1.2 only" || not_ok "testssl.sh: TLS 1.2 only" "$(grep 'TLS 1' testssl.out)"
-kill "$pid"
+stop "$pid"
 finish

@@ -9,29 +9,17 @@
 # (tls_disk=), cert= and key= naming host files (./duet run), and
 # credentials that do not match.
 . "$top_srcdir/tests/posix/lib.sh"
-httpd=$top_builddir/apps/httpd/httpd
 site=$top_srcdir/apps/httpd/site
 
 need curl openssl python3 tar
 
-tmp=$(mktemp -d)
-pids=
-cleanup() {
-	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# start NAME ARGS...: runs httpd; sets port and log, waits for it to serve.
+# start NAME ARGS...: runs httpd; sets port, pid and log, waits for it to
+# serve.
 start() {
 	name=$1
 	shift
 	port=$(free_port)
-	log=$tmp/$name.log
-	"$httpd" port="$port" "$@" >"$log" 2>&1 &
-	pids="$pids $!"
-	wait_for "$log" "serving .* on https://" $! ||
-		{ sed 's/^/# /' "$log"; echo "Bail out! httpd tls=on did not start ($name)"; exit 1; }
+	serve "serving .* on https://" "$tmp/$name.log" "$httpd" port="$port" "$@"
 }
 
 curl="curl -sS --max-time 10"
@@ -171,7 +159,7 @@ out=$(s_client -sess_in "$tmp/sess")
 printf '%s\n' "$out" | grep -q "^Reused, TLSv1.2" &&
 	ok "a returning client resumes its session" ||
 	not_ok "a returning client resumes its session" "$out"
-kill "${pids##* }"
+stop "$pid"
 
 # --------------------------------- an RSA certificate on a tar disk
 mkdir -p "$tmp/site/tls"

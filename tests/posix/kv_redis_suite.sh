@@ -5,20 +5,11 @@
 # are skipped by name (tests/posix/kv_redis_skip.txt, each with why); every
 # other test of the three units must pass.
 . "$top_srcdir/tests/posix/lib.sh"
-kv=$top_builddir/apps/kv/kv
 redis=$top_srcdir/deps/redis
 
 [ -f "$redis/tests/test_helper.tcl" ] ||
 	skip_all "no Redis source in deps/ (./duet deps fetches it)"
 need tclsh
-
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # The suite writes beside itself: run a copy.
 mkdir -p "$tmp/redis"
@@ -27,10 +18,7 @@ grep -v '^#' "$top_srcdir/tests/posix/kv_redis_skip.txt" | cut -f1 >"$tmp/skip"
 
 truncate -s 256M "$tmp/kv.img"
 port=$(free_port)
-"$kv" --block disk0="$tmp/kv.img" port="$port" addr=127.0.0.1 >"$tmp/kv.log" 2>&1 &
-pid=$!
-wait_for "$tmp/kv.log" 'kv: serving' "$pid" ||
-	{ sed 's/^/# /' "$tmp/kv.log"; echo "Bail out! kv did not start"; exit 1; }
+serve 'kv: serving' "$tmp/kv.log" "$kv" --block disk0="$tmp/kv.img" port="$port" addr=127.0.0.1
 
 for unit in type/string keyspace expire; do
 	(cd "$tmp/redis" && timeout 600 ./runtest --host 127.0.0.1 --port "$port" \
@@ -47,10 +35,8 @@ for unit in type/string keyspace expire; do
 			"$(grep -E -A6 '^\[(err|exception)\]' "$tmp/out" | head -40)"
 	fi
 done
-kill -TERM "$pid"
-wait "$pid"
+stop "$pid"
 status=$?
-pid=
 [ "$status" -eq 0 ] && ok "kv stops in order after the suite" ||
 	not_ok "kv stops in order after the suite" "status $status" "$(tail -5 "$tmp/kv.log")"
 finish

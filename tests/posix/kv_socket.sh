@@ -3,7 +3,6 @@
 # replies, hostile input, restarts (orderly, and kill -9 under a write load:
 # every acknowledged write is there after), and the refusals at start.
 . "$top_srcdir/tests/posix/lib.sh"
-kv=$top_builddir/apps/kv/kv
 client=$top_srcdir/tests/posix/kv_client.py
 
 need python3 redis-cli redis-benchmark
@@ -16,30 +15,17 @@ done
 [ -n "$pyredis" ] ||
 	skip_all "python3-redis not installed (apt-get install python3-redis, or ./duet deps)"
 
-tmp=$(mktemp -d)
-pid=
-bg=
-cleanup() {
-	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
-	[ -z "$bg" ] || kill -KILL $bg 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 img=$tmp/kv.img
 truncate -s 64M "$img"
 port=$(free_port)
 cli="redis-cli -p $port"
 py="$pyredis $client 127.0.0.1 $port"
 
-# start LOG [ARGS...]: kv on $img at $port, waited for.
+# start LOG [ARGS...]: kv on $img at $port, waited for (pid).
 start() {
-	local log=$1
+	start_log=$1
 	shift
-	"$kv" --block disk0="$img" port="$port" addr=127.0.0.1 "$@" >"$log" 2>&1 &
-	pid=$!
-	wait_for "$log" 'kv: serving' "$pid" ||
-		{ sed 's/^/# /' "$log"; echo "Bail out! kv did not start"; exit 1; }
+	serve 'kv: serving' "$start_log" "$kv" --block disk0="$img" port="$port" addr=127.0.0.1 "$@"
 }
 
 start "$tmp/first.log"
@@ -66,10 +52,8 @@ check "redis-benchmark: durable SET and GET, 20 clients" 0 '^"GET","[0-9]' -- \
 # ------------------------------------------------------------ restarts
 $cli set survivor "still here" >/dev/null
 $cli set t v ex 100 >/dev/null
-kill -TERM "$pid"
-wait "$pid"
+stop "$pid"
 status=$?
-pid=
 [ "$status" -eq 0 ] && grep -q 'kv: stopping: ' "$tmp/first.log" &&
 	ok "SIGTERM: orderly stop, exit 0" ||
 	not_ok "SIGTERM: orderly stop, exit 0" "status $status" "$(tail -5 "$tmp/first.log")"
@@ -83,24 +67,19 @@ check "expiry survives a restart" 0 '^(9[0-9]|100)$' -- $cli ttl t
 # log each SET as it is acknowledged. After a restart on the same disk,
 # every acknowledged write must be there.
 : >"$tmp/acked"
-$py writer "$tmp/acked" 8 >/dev/null 2>&1 &
-bg=$!
-redis-benchmark -p "$port" -t set -n 1000000 -c 20 -r 100000 -q >/dev/null 2>&1 &
-bg="$bg $!"
+spawn /dev/null $py writer "$tmp/acked" 8
+writer=$!
+spawn /dev/null redis-benchmark -p "$port" -t set -n 1000000 -c 20 -r 100000 -q
+bench=$!
 sleep 2
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-pid=
+stop "$pid" KILL 2>/dev/null
 sleep 0.2
-kill -KILL $bg 2>/dev/null
-wait $bg 2>/dev/null
-bg=
+stop "$writer" KILL 2>/dev/null
+stop "$bench" KILL 2>/dev/null
 start "$tmp/third.log"
 check "kill -9 under load: every acknowledged write is there" 0 '^pass' -- \
 	$py check "$tmp/acked"
-kill -TERM "$pid"
-wait "$pid"
-pid=
+stop "$pid"
 
 # ------------------------------------------------------------ refusals
 check "no disk: refused, with what to do" 1 'no block device disk0: give one' -- \
@@ -112,15 +91,11 @@ check "a disk that is neither blank nor a store is refused, untouched" 1 \
 		cmp -s '$tmp/junk.img' '$tmp/junk0.img' || echo CHANGED; exit \$s"
 check "bad store= is refused" 2 'store=tape: disk or memory' -- \
 	"$kv" port="$port" store=tape
-"$kv" port="$port" addr=127.0.0.1 store=memory >"$tmp/mem.log" 2>&1 &
-pid=$!
-wait_for "$tmp/mem.log" 'kv: serving' "$pid"
+serve 'kv: serving' "$tmp/mem.log" "$kv" port="$port" addr=127.0.0.1 store=memory
 grep -q 'store=memory: nothing is kept' "$tmp/mem.log" &&
 	ok "store=memory says nothing is kept" || not_ok "store=memory says nothing is kept" "$(cat "$tmp/mem.log")"
 check "store=memory serves" 0 '^OK$' -- $cli set k v
-kill -TERM "$pid"
-wait "$pid"
-pid=
+stop "$pid"
 
 # max_conns=2: a third client evicts the idle first one and is served.
 start "$tmp/pool.log" max_conns=2
@@ -144,9 +119,7 @@ except OSError:
     gone = True
 print("pass" if gone else "fail: the oldest idle connection stayed")
 PY
-kill -TERM "$pid"
-wait "$pid"
-pid=
+stop "$pid"
 grep -Eq 'kv: connections: 3 admitted, at most 2 at once; .* 1 pool full, idle' "$tmp/pool.log" &&
 	ok "the eviction is counted" || not_ok "the eviction is counted" "$(grep 'kv:' "$tmp/pool.log")"
 

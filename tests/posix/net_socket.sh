@@ -1,10 +1,10 @@
 # The socket stack: net_echo on the host's TCP/IP, answered by socat over
 # loopback, IPv4 and IPv6; backpressure; the --net command line.
-. "$top_srcdir/tests/posix/netlib.sh"
+. "$top_srcdir/tests/posix/lib.sh"
 need socat ss awk
 
 port=$(free_port)
-bg "$tmp/echo.log" "$net_echo" port="$port"
+spawn "$tmp/echo.log" "$net_echo" port="$port"
 echo_pid=$!
 if ! wait_for "$tmp/echo.log" 'ready'; then
 	not_ok "net_echo starts on the socket stack" "$(cat "$tmp/echo.log")"
@@ -48,7 +48,7 @@ for i in $(seq 50); do
 	[ "$out" = "c$i" ] || fails=$((fails + 1))
 done
 if [ "$fails" -eq 0 ]; then ok "50 connections in a row"; else not_ok "50 connections in a row" "$fails failed"; fi
-socat -u "TCP6:[::1]:$port" /dev/null >"$tmp/idle.log" 2>&1 &
+spawn "$tmp/idle.log" socat -u "TCP6:[::1]:$port" /dev/null
 idle=$!
 for _ in $(seq 100); do
 	[ "$(grep -c 'connection from \[::1\]' "$tmp/echo.log")" -ge 2 ] && break
@@ -68,9 +68,8 @@ fi
 # queue is bounded (256 KiB, on top of the kernel's socket buffer): sends
 # stop short, writable resumes them, and every line arrives in order.
 port=$(free_port)
-bg "$tmp/blast.log" "$net_echo" --net socket port="$port" blast=32M
-blast_pid=$!
-wait_for "$tmp/blast.log" 'ready' >/dev/null
+serve 'ready' "$tmp/blast.log" "$net_echo" --net socket port="$port" blast=32M
+blast_pid=$pid
 timeout 60 socat -u -b4096 "TCP4:127.0.0.1:$port" - | { sleep 2; cat; } >"$tmp/blast.out"
 bad=$(awk -v want=2097152 '
 	{ if (sprintf("%015x", NR - 1) != $0) bad++ }
@@ -93,9 +92,8 @@ check "--net socket names the socket stack" 0 '' -- grep -q 'socket stack: tcp e
 stop "$blast_pid"
 
 # The port is taken: the app's start fails with the socket's error.
-bg "$tmp/hold.log" "$net_echo" port="$port"
-hold=$!
-wait_for "$tmp/hold.log" 'ready' >/dev/null
+serve 'ready' "$tmp/hold.log" "$net_echo" port="$port"
+hold=$pid
 check "a port in use fails the start" 1 'address in use' -- "$net_echo" port="$port"
 stop "$hold"
 
@@ -103,9 +101,8 @@ stop "$hold"
 # does), answered by curl.
 if [ -x "$httpd" ] && command -v curl >/dev/null; then
 	port=$(free_port)
-	bg "$tmp/httpd.log" "$httpd" port="$port"
-	httpd_pid=$!
-	wait_for "$tmp/httpd.log" 'serving' >/dev/null
+	serve 'serving' "$tmp/httpd.log" "$httpd" port="$port"
+	httpd_pid=$pid
 	check "httpd with no --net is on the socket stack" 0 '\(socket stack\)' -- cat "$tmp/httpd.log"
 	check "curl httpd on the socket stack" 0 '^200 [1-9]' -- \
 		curl -sS -m 10 -o /dev/null -w '%{http_code} %{size_download}\n' "http://127.0.0.1:$port/"

@@ -1,7 +1,7 @@
 # tap: a Duet process on a tap inside a network namespace the test
 # creates (nothing leaves the machine), reached from the namespace side
 # by ping, socat and curl over IPv4 and IPv6. Needs root.
-. "$top_srcdir/tests/posix/netlib.sh"
+. "$top_srcdir/tests/posix/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	# Without root a tap cannot be attached: that must say so, exit 2.
@@ -22,7 +22,7 @@ check "tap refuses an mtu option" 2 'the MTU is the tap' -- \
 	"$net_raw" --net net0=tap:duettap0,mtu=9000
 
 ns=duet-tap-$$
-cleanup_extra="ip netns del $ns"
+on_exit "ip netns del $ns"
 in_ns="ip netns exec $ns"
 if ! { ip netns add "$ns" && ip -n "$ns" link set lo up &&
 	$in_ns ip tuntap add dev dtap0 mode tap &&
@@ -36,9 +36,8 @@ check "a tap that does not exist is created, with a warning" 124 'there was no t
 	$in_ns timeout 1 "$net_raw" --net net0=tap:dnew0
 
 # Raw frames first: net_raw answers ARP and ICMP echo by hand.
-bg "$tmp/raw.log" $in_ns "$net_raw" --net net0=tap:dtap0,mac=02:77:09:00:00:02 ip=10.77.9.2
-raw_pid=$!
-wait_for "$tmp/raw.log" 'answering for' >/dev/null
+serve 'answering for' "$tmp/raw.log" $in_ns "$net_raw" --net net0=tap:dtap0,mac=02:77:09:00:00:02 ip=10.77.9.2
+raw_pid=$pid
 check "ping a raw netif on the tap" 0 ' 0% packet loss' -- $in_ns ping -c 3 -i 0.2 -W 2 10.77.9.2
 check "the host learnt our MAC" 0 '02:77:09:00:00:02' -- ip -n "$ns" neigh show 10.77.9.2
 stop "$raw_pid"
@@ -46,10 +45,9 @@ check "the tap's frames were counted" 0 'stats: rx [1-9][0-9]* rx_errors 0 .* tx
 ip -n "$ns" neigh flush dev dtap0
 
 # lwIP: the echo server at 10.77.9.2 and fd00:77:9::2.
-bg "$tmp/echo.log" $in_ns "$net_echo" --net net0=tap:dtap0 \
+serve 'fd00:77:9::2/64 ready' "$tmp/echo.log" $in_ns "$net_echo" --net net0=tap:dtap0 \
 	ip=10.77.9.2/24 ip6=fd00:77:9::2/64 port=7
-echo_pid=$!
-wait_for "$tmp/echo.log" 'fd00:77:9::2/64 ready' >/dev/null
+echo_pid=$pid
 check "the echo runs on lwIP over the tap" 0 'lwip stack: tcp echo' -- cat "$tmp/echo.log"
 check "ping lwIP over IPv4" 0 ' 0% packet loss' -- $in_ns ping -c 3 -i 0.2 -W 2 10.77.9.2
 check "ping lwIP over IPv6" 0 ' 0% packet loss' -- $in_ns ping -6 -c 3 -i 0.2 -W 2 fd00:77:9::2
@@ -101,12 +99,11 @@ if [ "$status" -eq 0 ]; then ok "the echo survived and stops in order"; else
 # must arrive without one retransmission timeout (lwIP's count, logged
 # when the stack stops): a stall there is what made 64 KiB responses slow.
 ip -n "$ns" link set dtap0 mtu 65517
-bg "$tmp/blast.log" $in_ns "$net_echo" --net net0=tap:dtap0 \
+serve 'tcp echo' "$tmp/blast.log" $in_ns "$net_echo" --net net0=tap:dtap0 \
 	ip=10.77.9.2/24 port=7 blast=16777216
-blast_pid=$!
-wait_for "$tmp/blast.log" 'tcp echo' >/dev/null
-$in_ns python3 "$top_srcdir/tests/posix/tap_csum_sniff.py" dtap0 10.77.9.2 50 \
-	>"$tmp/sniff.log" 2>&1 &
+blast_pid=$pid
+spawn "$tmp/sniff.log" $in_ns python3 "$top_srcdir/tests/posix/tap_csum_sniff.py" \
+	dtap0 10.77.9.2 50
 sniff_pid=$!
 sleep 0.5
 $in_ns timeout 60 socat -u TCP4:10.77.9.2:7 - >"$tmp/blast.out" 2>"$tmp/blast.err"
@@ -125,10 +122,9 @@ check "16 MiB without a retransmission timeout" 0 'net0: 0 retransmission timeou
 
 # httpd on lwIP over the tap, fetched by curl, IPv4 and IPv6.
 if [ -x "$httpd" ]; then
-	bg "$tmp/httpd.log" $in_ns "$httpd" --net net0=tap:dtap0 \
+	serve 'fd00:77:9::2/64 ready' "$tmp/httpd.log" $in_ns "$httpd" --net net0=tap:dtap0 \
 		ip=10.77.9.2/24 ip6=fd00:77:9::2/64 addr=:: port=80
-	httpd_pid=$!
-	wait_for "$tmp/httpd.log" 'fd00:77:9::2/64 ready' >/dev/null
+	httpd_pid=$pid
 	check "curl httpd on lwIP over IPv4" 0 '^200 [1-9]' -- \
 		$in_ns curl -sS -m 10 -o /dev/null -w '%{http_code} %{size_download}\n' http://10.77.9.2/
 	check "curl httpd on lwIP over IPv6" 0 '^200 [1-9]' -- \

@@ -2,11 +2,11 @@
 # privileges. Raw frames first, then lwIP (net_echo and net_client) over
 # IPv4 and IPv6, garbage frames at a live stack, a SYN flood at httpd,
 # and a hub restart.
-. "$top_srcdir/tests/posix/netlib.sh"
+. "$top_srcdir/tests/posix/lib.sh"
 need python3
 
 hub=$tmp/hub.sock
-bg "$tmp/hub.log" "$vwire_hub" "$hub"
+spawn "$tmp/hub.log" "$vwire_hub" "$hub"
 hub_pid=$!
 wait_for "$tmp/hub.log" 'listening on' || { not_ok "vwire-hub starts" "$(cat "$tmp/hub.log")"; finish; }
 ok "vwire-hub starts"
@@ -15,9 +15,8 @@ check "a netif with no hub: clear error, exit 2" 2 'no vwire hub there .*start o
 	"$net_raw" --net "net0=vwire:$tmp/nohub.sock"
 
 # Raw frames: one process reflects, the other sends 200 and waits for each.
-bg "$tmp/reflect.log" "$net_raw" --net "net0=vwire:$hub" mode=reflect
-reflect_pid=$!
-wait_for "$tmp/reflect.log" 'mode reflect' >/dev/null
+serve 'mode reflect' "$tmp/reflect.log" "$net_raw" --net "net0=vwire:$hub" mode=reflect
+reflect_pid=$pid
 check "200 raw frames there and back" 0 'all 200 reflections back' -- \
 	"$net_raw" --net "net0=vwire:$hub,mac=02:00:00:00:00:01" mode=ping count=200
 stop "$reflect_pid"
@@ -27,9 +26,8 @@ check "the reflector counted them" 0 'stats: rx 2[0-9][0-9] rx_errors 0 .* tx 2[
 # lwIP over the wire: an echo server and clients, each its own process.
 srv_args="ip=10.77.8.2/24 ip6=fd00:77:8::2/64 port=7"
 cli_args="ip=10.77.8.3/24 ip6=fd00:77:8::3/64"
-bg "$tmp/echo.log" "$net_echo" --net "net0=vwire:$hub" $srv_args
-echo_pid=$!
-wait_for "$tmp/echo.log" 'ready' >/dev/null
+serve 'ready' "$tmp/echo.log" "$net_echo" --net "net0=vwire:$hub" $srv_args
+echo_pid=$pid
 check "the echo runs on lwIP" 0 'lwip stack: tcp echo' -- cat "$tmp/echo.log"
 check "TCP echo over IPv4, 1 MiB" 0 '1048576 of 1048576 bytes back, intact' -- \
 	"$net_client" --net "net0=vwire:$hub" $cli_args to=10.77.8.2:7 size=1M
@@ -46,9 +44,8 @@ check "connecting to a closed port is refused" 1 'connection failed: connection 
 # headers, runts, an oversize datagram and random bytes, broadcast onto the
 # wire from a plain socket. A raw sink counts what it must refuse; the
 # echo must keep serving.
-bg "$tmp/sink.log" "$net_raw" --net "net0=vwire:$hub" mode=sink
-sink_pid=$!
-wait_for "$tmp/sink.log" 'mode sink' >/dev/null
+serve 'mode sink' "$tmp/sink.log" "$net_raw" --net "net0=vwire:$hub" mode=sink
+sink_pid=$pid
 python3 - "$hub" <<'EOF' >"$tmp/garbage.log" 2>&1
 import os, random, socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -89,10 +86,9 @@ if kill -0 "$echo_pid" 2>/dev/null; then ok "the echo process is alive"; else
 
 # httpd on lwIP over the wire, fetched by another Duet process.
 if [ -x "$httpd" ]; then
-	bg "$tmp/httpd.log" "$httpd" --net "net0=vwire:$hub,mac=02:00:00:00:00:44" ip=10.77.8.4/24 \
+	serve 'serving' "$tmp/httpd.log" "$httpd" --net "net0=vwire:$hub,mac=02:00:00:00:00:44" ip=10.77.8.4/24 \
 		ip6=fd00:77:8::4/64 addr=:: port=80 synthetic=4M
-	httpd_pid=$!
-	wait_for "$tmp/httpd.log" 'serving' >/dev/null
+	httpd_pid=$pid
 	check "GET / from httpd on lwIP over IPv4" 0 'HTTP/1.1 200 OK, body [1-9]' -- \
 		"$net_client" --net "net0=vwire:$hub" $cli_args to=10.77.8.4:80 mode=http
 	check "GET / from httpd on lwIP over IPv6" 0 'HTTP/1.1 200 OK, body [1-9]' -- \
@@ -146,8 +142,7 @@ if wait_for "$tmp/echo.log" 'vwire hub at .* went away'; then
 else
 	not_ok "the echo notices the hub is gone" "$(cat "$tmp/echo.log")"
 fi
-bg "$tmp/hub2.log" "$vwire_hub" "$hub"
-wait_for "$tmp/hub2.log" 'listening on' >/dev/null
+serve 'listening on' "$tmp/hub2.log" "$vwire_hub" "$hub"
 if wait_for "$tmp/echo.log" 'reattached to the vwire hub'; then
 	ok "the echo reattaches to the new hub"
 else

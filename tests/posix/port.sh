@@ -1,6 +1,6 @@
 # free_port: a port free for TCP and UDP on 127.0.0.1 and ::1 right now,
 # picked by the kernel: the one port picker of the process tests and the
-# benchmarks (sourced by tests/posix/lib.sh and bench/lib.sh).
+# benchmarks: a part of tests/posix/lib.sh, sourced by bench/lib.sh too.
 free_port() {
 	python3 -c '
 import socket

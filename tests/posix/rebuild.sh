@@ -3,8 +3,6 @@
 # configuration and compares. This checks the claim on the hello image this
 # very build made, and that a changed image is caught.
 . "$top_srcdir/tests/posix/lib.sh"
-duet=$top_srcdir/duet
-hello=$top_builddir/apps/hello/hello
 
 [ -n "${DUET_SANITIZERS:-}" ] && skip_all "checked in the plain build (a rebuild takes a while)"
 command -v git >/dev/null || skip_all "git not installed"
@@ -12,8 +10,6 @@ command -v git >/dev/null || skip_all "git not installed"
 # history to rebuild from).
 [ -e "$top_srcdir/.git" ] || skip_all "not a git checkout"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # A record is read from the image, which anyone can craft: configure
 # arguments that would run shell code are refused, and nothing runs. The

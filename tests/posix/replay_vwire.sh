@@ -3,20 +3,16 @@
 # process with the same console and the same frames sent, checked as they
 # happen. A cut log, a changed frame and another app's log are refused
 # with what differed.
-. "$top_srcdir/tests/posix/netlib.sh"
+. "$top_srcdir/tests/posix/lib.sh"
 need python3
-hello=$top_builddir/apps/hello/hello
 
 hub=$tmp/hub.sock
-bg "$tmp/hub.log" "$vwire_hub" "$hub"
-wait_for "$tmp/hub.log" 'listening on' || { not_ok "vwire-hub starts" "$(cat "$tmp/hub.log")"; finish; }
+serve 'listening on' "$tmp/hub.log" "$vwire_hub" "$hub"
 
-log=$tmp/httpd.rr
-"$httpd" --net "net0=vwire:$hub" ip=10.77.7.2/24 port=80 synthetic=1k,64k \
-	record="$log" >"$tmp/httpd.out" 2>&1 &
-httpd_pid=$!
-bg_pids="$bg_pids $httpd_pid"
-wait_for "$tmp/httpd.out" 'serving' "$httpd_pid" >/dev/null
+rec=$tmp/httpd.rr
+serve 'serving' "$tmp/httpd.out" "$httpd" --net "net0=vwire:$hub" ip=10.77.7.2/24 port=80 \
+	synthetic=1k,64k record="$rec"
+httpd_pid=$pid
 requests=0
 get() { # get PATH STATUS
 	check "recorded: GET $1 is $2" 0 "HTTP/1.1 $2" -- \
@@ -31,12 +27,12 @@ get /nope 404
 get /index.html 200
 stop "$httpd_pid"
 code=$?
-if [ "$code" -eq 0 ] && [ -s "$log" ]; then
+if [ "$code" -eq 0 ] && [ -s "$rec" ]; then
 	ok "httpd stops cleanly and leaves its log"
 else
 	not_ok "httpd stops cleanly and leaves its log" "exit $code" "$(cat "$tmp/httpd.out")"
 fi
-bytes=$(wc -c <"$log")
+bytes=$(wc -c <"$rec")
 echo "# log: $bytes bytes for $requests requests, $((bytes / requests)) per request"
 
 # ended NAME STATUS WANT PATTERN FILE: a run that already ended had exit
@@ -49,7 +45,7 @@ ended() {
 	fi
 }
 
-"$httpd" --replay "$log" >"$tmp/replay.out" 2>"$tmp/replay.err"
+"$httpd" --replay "$rec" >"$tmp/replay.out" 2>"$tmp/replay.err"
 ended "the replay runs to the recorded end, every frame and line checked" $? 0 \
 	'outputs identical, exit code 0' "$tmp/replay.err"
 if cmp -s "$tmp/httpd.out" "$tmp/replay.out"; then
@@ -59,16 +55,16 @@ else
 		"$(diff "$tmp/httpd.out" "$tmp/replay.out" | head -20)"
 fi
 check "the log lists its frames" 0 '^[0-9]+ @0x[0-9a-f]+ TX net0 len [0-9]+ crc' -- \
-	"$httpd" --replay-dump "$log"
+	"$httpd" --replay-dump "$rec"
 
-head -c $((bytes / 2)) "$log" >"$tmp/cut.rr"
+head -c $((bytes / 2)) "$rec" >"$tmp/cut.rr"
 check "a cut log replays up to its end, then says so (exit 4)" 4 \
 	'^replay: the log ends at record [0-9]+ \(no END' -- "$httpd" --replay "$tmp/cut.rr"
 
 # One byte of the third frame received changes (the checksums redone, as
 # a recording of another run would have them): the replay must notice at
 # the first output that differs.
-python3 - "$log" "$tmp/changed.rr" <<'PY'
+python3 - "$rec" "$tmp/changed.rr" <<'PY'
 import struct, sys
 T = []
 for n in range(256):
@@ -112,10 +108,9 @@ mkdir -p "$tmp/site"
 echo "from the disk" >"$tmp/site/index.html"
 head -c 100000 /dev/urandom >"$tmp/site/big.bin"
 tar -C "$tmp/site" -cf "$tmp/site.img" index.html big.bin
-"$httpd" --net "net0=vwire:$hub" --block "disk0=$tmp/site.img,ro" ip=10.77.7.2/24 \
-	port=80 record="$tmp/disk.rr" >"$tmp/disk.out" 2>&1 &
-disk_pid=$!
-wait_for "$tmp/disk.out" 'serving' "$disk_pid" >/dev/null
+serve 'serving' "$tmp/disk.out" "$httpd" --net "net0=vwire:$hub" --block "disk0=$tmp/site.img,ro" \
+	ip=10.77.7.2/24 port=80 record="$tmp/disk.rr"
+disk_pid=$pid
 check "recorded: GET /big.bin from the disk" 0 'HTTP/1.1 200 OK, body 100000 bytes' -- \
 	"$net_client" --net "net0=vwire:$hub" ip=10.77.7.3/24 to=10.77.7.2:80 \
 	mode=http path=/big.bin
@@ -130,10 +125,9 @@ check "the disk's completions are in the log" 0 '^[0-9]+ @0x[0-9a-f]+ DONE disk0
 # A crash that depends on the input: the reflector fails an assertion on
 # its third frame. The fatal-signal handler writes the log out; the
 # replay fails the same assertion in the same function, under gdb too.
-"$net_raw" --net "net0=vwire:$hub" mode=reflect crash_at=3 \
-	record="$tmp/crash.rr" >"$tmp/crash.out" 2>&1 &
-crash_pid=$!
-wait_for "$tmp/crash.out" 'mode reflect' "$crash_pid" >/dev/null
+serve 'mode reflect' "$tmp/crash.out" "$net_raw" --net "net0=vwire:$hub" mode=reflect crash_at=3 \
+	record="$tmp/crash.rr"
+crash_pid=$pid
 timeout 10 "$net_raw" --net "net0=vwire:$hub" mode=ping count=5 timeout=2s >/dev/null 2>&1
 wait "$crash_pid"
 ended "the recorded reflector fails its assertion on the third frame" $? 134 \

@@ -2,10 +2,7 @@
 # made by `duet new`, built for POSIX through pkg-config alone, run, and its
 # build record read. tests/xen/cases/sdk-app.case boots the same app's .xen.
 . "$top_srcdir/tests/posix/lib.sh"
-duet=$top_srcdir/duet
 need git pkg-config make objcopy nm
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 pfx=$tmp/prefix
 
 # ------------------------------------------------------------- install

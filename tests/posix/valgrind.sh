@@ -1,7 +1,6 @@
 # hello under valgrind: no invalid access, no leak, through boot, timers,
 # orderly shutdown and the error paths.
 . "$top_srcdir/tests/posix/lib.sh"
-hello=$top_builddir/apps/hello/hello
 command -v valgrind >/dev/null 2>&1 || skip_all "valgrind is not installed"
 [ -z "${DUET_SANITIZERS:-}" ] || skip_all "sanitizer build (valgrind and ASan do not mix)"
 
