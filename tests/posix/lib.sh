@@ -68,12 +68,12 @@ flood="python3 $top_srcdir/tests/posix/flood.py"
 # background (spawn, serve or a plain &) that it has not waited for is
 # killed, the commands given to on_exit run, and tmp goes.
 tmp=$(mktemp -d)
-at_exit=:
-on_exit() { at_exit="$at_exit; $1"; }
+at_exit=()
+on_exit() { at_exit+=("$1"); } # a shell command line, run by sh -c
 lib_cleanup() {
 	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	eval "$at_exit"
+	for c in "${at_exit[@]+"${at_exit[@]}"}"; do sh -c "$c"; done
 	rm -rf "$tmp"
 }
 trap lib_cleanup EXIT
