@@ -63,17 +63,6 @@ void duet_block_unregister(struct duet_block *dev)
 		dev->ops->close(dev);
 }
 
-int duet_block_open(struct duet_loop *loop, const char *name,
-		    struct duet_block **out)
-{
-	struct duet_device *d = duet__device_open(loop, name, DUET_DEVICE_BLOCK, "block");
-
-	if (d == NULL)
-		return -ENODEV;
-	*out = duet_container_of(d, struct duet_block, dev);
-	return 0;
-}
-
 const char *duet_block_name(const struct duet_block *dev)
 {
 	return dev->dev.name;

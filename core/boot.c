@@ -1,4 +1,6 @@
-/* The boot sequence both platforms share once their devices exist. */
+/* The boot sequence both platforms share: discovery, then the app. */
+#include <assert.h>
+
 #include <duet/app.h>
 #include <duet/args.h>
 #include <duet/buildinfo.h>
@@ -7,7 +9,10 @@
 #include <duet/log.h>
 #include <duet/loop.h>
 #include <duet/net_stack.h>
+#include <duet/platform.h>
 #include <duet/sys.h>
+
+#include "core.h"
 
 static int read_core_args(struct duet_sys *sys)
 {
@@ -70,17 +75,12 @@ static void report_unused_network(struct duet_sys *sys)
 			  net, duet_app.name);
 }
 
-static int run(struct duet_sys *sys)
+/* Starts the app: -1 if it runs, else the exit code to stop with. */
+static int start_app(struct duet_sys *sys)
 {
 	struct duet_loop *loop = &sys->loop;
-
-	DUET_DEBUG("duet", "%s %s on %s, commit %s", duet_app.name,
-		   duet_buildinfo.version, duet_buildinfo.platform,
-		   duet_buildinfo.commit);
-	if (read_core_args(sys) < 0)
-		return DUET_EXIT_USAGE;
-
 	int r = duet_app.start(loop, duet_app.arg);
+
 	if (r < 0) {
 		DUET_ERROR("duet", "%s failed to start: %s", duet_app.name,
 			   duet_strerror(r));
@@ -92,6 +92,55 @@ static int run(struct duet_sys *sys)
 	if (reject_unknown_args(loop) < 0)
 		return DUET_EXIT_USAGE;
 	report_unused_devices(loop);
+	return -1;
+}
+
+/* From the loop, so that start runs as any callback does, after
+ * discovery's own callbacks have returned. */
+static void on_start(struct duet_defer *d, void *arg)
+{
+	struct duet_sys *sys = arg;
+	(void)d;
+
+	/* Asked to stop while devices were being found: nothing to start. */
+	if (sys->loop.stop_flag || sys->shutting_down)
+		return;
+	int code = start_app(sys);
+	if (code >= 0)
+		duet_loop_stop(&sys->loop, code);
+}
+
+/* What the platform found and how long it took: worth the default log
+ * level only when the boot waited for it (devices with a handshake). */
+static void on_discovered(struct duet_loop *loop)
+{
+	struct duet_sys *sys = duet_sys_of(loop);
+	duet_time_t took = duet_plat_clock_monotonic() - sys->discovery_began;
+	char names[128];
+
+	assert(!sys->discovered && "duet_plat_discover called done twice");
+	sys->discovered = true;
+	duet_log(sys->discover_returned ? DUET_LOG_INFO : DUET_LOG_DEBUG,
+		 "duet", "devices: %s (discovery took %llu ms)",
+		 duet__device_list_all(loop, names, sizeof(names)),
+		 (unsigned long long)(took / DUET_NSEC_PER_MSEC));
+	duet_defer_post(&sys->start_defer);
+}
+
+static int run(struct duet_sys *sys)
+{
+	struct duet_loop *loop = &sys->loop;
+
+	DUET_DEBUG("duet", "%s %s on %s, commit %s", duet_app.name,
+		   duet_buildinfo.version, duet_buildinfo.platform,
+		   duet_buildinfo.commit);
+	if (read_core_args(sys) < 0)
+		return DUET_EXIT_USAGE;
+
+	duet_defer_init(loop, &sys->start_defer, on_start, sys);
+	sys->discovery_began = duet_plat_clock_monotonic();
+	duet_plat_discover(loop, on_discovered);
+	sys->discover_returned = true;
 	return duet_loop_run(loop);
 }
 

@@ -14,5 +14,8 @@ void duet__shutdown_init(struct duet_sys *sys);
 struct duet_device *duet__device_open(struct duet_loop *loop, const char *name,
 				      enum duet_device_kind kind,
 				      const char *tag);
+/* duet_device_list_names() for every kind, for the boot log. */
+const char *duet__device_list_all(struct duet_loop *loop, char *buf,
+				  unsigned size);
 
 #endif

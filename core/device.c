@@ -7,7 +7,6 @@
 #include <duet/error.h>
 #include <duet/log.h>
 #include <duet/loop.h>
-#include <duet/platform.h>
 #include <duet/sys.h>
 
 #include "core.h"
@@ -67,12 +66,6 @@ void duet_device_unregister(struct duet_device *dev)
 struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 				     enum duet_device_kind kind)
 {
-	struct duet_sys *sys = duet_sys_of(loop);
-
-	if ((sys->probed & (1u << kind)) == 0) {
-		sys->probed |= 1u << kind;
-		duet_plat_probe(loop, kind);
-	}
 	struct duet_device *d = find_any(loop, name);
 	if (d == NULL || d->kind != kind)
 		return NULL;
@@ -105,9 +98,10 @@ const char *duet_device_kind_name(enum duet_device_kind kind)
 	return "device";
 }
 
-const char *duet_device_list_names(struct duet_loop *loop,
-				   enum duet_device_kind kind, char *buf,
-				   unsigned size)
+/* Of one kind, or of any if `any`. */
+static const char *list_names(struct duet_loop *loop, bool any,
+			      enum duet_device_kind kind, char *buf,
+			      unsigned size)
 {
 	size_t used = 0;
 
@@ -115,7 +109,7 @@ const char *duet_device_list_names(struct duet_loop *loop,
 	buf[0] = '\0';
 	for (struct duet_device *d = duet_device_next(loop, NULL); d != NULL;
 	     d = duet_device_next(loop, d)) {
-		if (d->kind != kind)
+		if (!any && d->kind != kind)
 			continue;
 		int n = snprintf(buf + used, size - used, "%s%s",
 				 used > 0 ? ", " : "", d->name);
@@ -126,6 +120,19 @@ const char *duet_device_list_names(struct duet_loop *loop,
 	if (used == 0)
 		snprintf(buf, size, "none");
 	return buf;
+}
+
+const char *duet_device_list_names(struct duet_loop *loop,
+				   enum duet_device_kind kind, char *buf,
+				   unsigned size)
+{
+	return list_names(loop, false, kind, buf, size);
+}
+
+const char *duet__device_list_all(struct duet_loop *loop, char *buf,
+				  unsigned size)
+{
+	return list_names(loop, true, DUET_DEVICE_NETIF, buf, size);
 }
 
 /* Shared by duet_netif_open() and duet_block_open(). */

@@ -28,7 +28,8 @@ void duet_sys_init(struct duet_sys *sys, struct duet_args *args)
 	sys->loop.sys = sys;
 	sys->args = args;
 	duet_list_init(&sys->devices);
-	sys->probed = 0;
+	sys->discover_returned = false;
+	sys->discovered = false;
 	sys->stack = NULL;
 	sys->rr = NULL;
 	duet__shutdown_init(sys);

@@ -53,18 +53,6 @@ void duet_netif_unregister(struct duet_netif *netif)
 		netif->ops->close(netif);
 }
 
-int duet_netif_open(struct duet_loop *loop, const char *name,
-		    struct duet_netif **out)
-{
-	struct duet_device *d =
-	    duet__device_open(loop, name, DUET_DEVICE_NETIF, "net");
-
-	if (d == NULL)
-		return -ENODEV;
-	*out = duet_container_of(d, struct duet_netif, dev);
-	return 0;
-}
-
 const char *duet_netif_name(const struct duet_netif *netif)
 {
 	return netif->dev.name;

@@ -32,12 +32,18 @@ uv_loop_t *duet__posix_uv(void)
 	return uv_main;
 }
 
-/* Devices come from the command line, before boot; a replay's come from
- * the log where the recording had them. */
-void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
+/* Devices come from the command line, before boot, so discovery is over
+ * at once; a replay's come from the log where the recording had them. The
+ * drivers of both kinds are always linked: the command line may name any. */
+struct duet_plat_drivers {
+	char none;
+};
+const struct duet_plat_drivers duet_plat_netif_drivers, duet_plat_block_drivers;
+
+void duet_plat_discover(struct duet_loop *loop, duet_plat_discovered_cb done)
 {
-	(void)kind;
 	duet_rr_devices(rr, loop);
+	done(loop);
 }
 
 /* uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and a timer that

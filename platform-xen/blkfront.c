@@ -192,7 +192,7 @@ struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
 {
 	struct duet__blkfront *bf;
 
-	/* The core probes each kind of device once: a disk is made once. */
+	/* Discovery runs once per boot: a disk is made once. */
 	if (index >= DUET__BF_MAX_DISKS)
 		return NULL;
 	bf = &disks[index];

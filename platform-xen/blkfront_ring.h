@@ -164,10 +164,6 @@ struct duet_loop;
 struct duet__blkfront;
 struct duet__xb_front;
 
-/* Called when the app first looks for a disk; a disk that fails its
- * handshake is logged and left out. Returns how many disks came up. */
-int duet__xen_blkfront_init(struct duet_loop *loop);
-
 /* blkfront.c, for blkfront_xs.c. `xb` is the disk's protocol state
  * (xenbus.h): the backend's domain, and where a protocol error goes. */
 struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,

@@ -11,8 +11,10 @@
  *     sector-size, info's VDISK_READONLY, mode=r) and the flush features,
  *     register the device (or, after a reconnection, check that it is the
  *     same disk) and say Connected.
- * Boot waits for that, bounded; a disk whose backend is slower appears
- * when it connects. When the backend leaves Connected (xl block-detach, a
+ * Discovery (discover.c) starts each vbd's handshake and the loop runs it
+ * from a watch; the app starts once each disk is up or failed, or at
+ * discovery's deadline; a disk whose backend is slower appears when it
+ * connects. When the backend leaves Connected (xl block-detach, a
  * backend restarting) we say Closed at once (the disk stops issuing), which
  * lets a detach complete, and the disk holds its requests, those in flight
  * and those submitted since: a backend that comes back (online still 1)
@@ -46,14 +48,11 @@
 #include "blkfront_ring.h"
 #include "xenbus.h"
 
-#define HANDSHAKE_TIMEOUT  DUET_SEC(20)
-#define HANDSHAKE_POLL	   DUET_MSEC(20)
 #define VDISK_READONLY_BIT 0x4
 
 struct vbd {
 	struct duet__blkfront *bf;
 	struct duet__xb_front xb;
-	struct duet_loop *loop;
 	char id[16];
 	unsigned indirect_segs;
 	uint32_t ring_ref, port;
@@ -196,6 +195,20 @@ static void xb_gone(void *arg)
 	duet__blkfront_gone(v->bf);
 }
 
+/* Discovery is over for this vbd (an up disk said so as it connected). */
+static void xb_settled(void *arg, int r)
+{
+	struct vbd *v = arg;
+
+	if (r == -ETIMEDOUT)
+		DUET_WARN("blkfront", "%s: vbd %s: backend not connected yet: "
+				      "the disk appears when it connects",
+			  v->xb.name, v->id);
+	else if (r < 0)
+		DUET_ERROR("blkfront", "vbd %s: handshake failed: %s", v->id,
+			   duet_strerror(r));
+}
+
 static const struct duet__xb_ops xb_ops = {
     .prepare = xb_prepare,
     .publish = xb_publish,
@@ -203,62 +216,46 @@ static const struct duet__xb_ops xb_ops = {
     .disconnect = xb_disconnect,
     .release = xb_release,
     .gone = xb_gone,
+    .settled = xb_settled,
 };
 
-/* Probing runs before the app has its devices: wait without the loop's
- * callbacks, but with its event dispatch (xenstore replies, watches). */
-static void nap(void *arg)
-{
-	struct vbd *v = arg;
-
-	duet_plat_wait(v->loop, duet_plat_clock_monotonic() + HANDSHAKE_POLL);
-}
-
 static int start_vbd(struct duet_loop *loop, struct vbd *v, unsigned index,
-		     const struct duet__xb_found *found)
+		     const struct duet__xb_found *found,
+		     struct duet__xb_group *g)
 {
-	const char *name = found->name, *id = found->id;
 	int r;
 
-	v->loop = loop;
-	snprintf(v->id, sizeof(v->id), "%s", id);
+	snprintf(v->id, sizeof(v->id), "%s", found->id);
 	v->bf = duet__blkfront_new(loop, index, &v->xb);
 	if (v->bf == NULL)
 		return -ENOMEM;
-	if ((r = duet__xb_init(&v->xb, loop, name, found->node,
+	if ((r = duet__xb_init(&v->xb, loop, found->name, found->node,
 			       XenbusStateInitialised, true, &xb_ops, v)) < 0)
 		return r;
-	r = duet__xb_boot(&v->xb,
-			  duet_plat_clock_monotonic() + HANDSHAKE_TIMEOUT, nap,
-			  v);
-	if (r == -ETIMEDOUT)
-		DUET_WARN("blkfront", "%s: vbd %s: backend not connected yet: "
-				      "the disk appears when it connects",
-			  name, id);
-	return r;
+	duet__xb_start(&v->xb, g);
+	return 0;
 }
 
-int duet__xen_blkfront_init(struct duet_loop *loop)
+static void start_vbds(struct duet_loop *loop, struct duet__xb_group *g)
 {
 	struct duet__xb_found found[DUET__BF_MAX_DISKS];
 	unsigned n = duet__xb_enumerate("device/vbd", "disk", found,
-					DUET__BF_MAX_DISKS), up = 0;
+					DUET__BF_MAX_DISKS);
 
 	if (n == 0)
-		return 0;
+		return;
 	if (duet_args_get_bool(duet_loop_args(loop), "xen.blk.indirect", true,
 			       &use_indirect) < 0)
 		use_indirect = true; /* the bad value is logged */
 	/* A disk's number is its place in xenstore's order, connected or
 	 * not. */
 	for (unsigned i = 0; i < n; i++) {
-		int r = start_vbd(loop, &vbds[i], i, &found[i]);
+		int r = start_vbd(loop, &vbds[i], i, &found[i], g);
 
-		if (r == 0)
-			up++;
-		else if (r != -ETIMEDOUT)
-			DUET_ERROR("blkfront", "vbd %s: handshake failed: %s",
-				   found[i].id, duet_strerror(r));
+		if (r < 0)
+			xb_settled(&vbds[i], r); /* over before it began */
 	}
-	return (int)up;
 }
+
+/* Linked by an image that opens a block device (duet/platform.h). */
+const struct duet_plat_drivers duet_plat_block_drivers = {.start = start_vbds};

@@ -160,6 +160,8 @@ int duet__xen_evtchn_dispatch(void)
 
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
 {
+	if (duet__xen_discovery_due(&deadline))
+		return;
 	if (duet__xen_evtchn_dispatch() > 0)
 		return;
 	if (deadline <= duet_plat_clock_monotonic())

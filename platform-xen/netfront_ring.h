@@ -144,12 +144,9 @@ bool duet__netfront_teardown(struct duet__netfront *nf);
 int duet__netfront_connect(struct duet__netfront *nf);
 void duet__netfront_down(struct duet__netfront *nf, const char *why);
 /* Registers the netif with its link down: the backend has not connected
- * by the end of boot, and may later. */
+ * by the end of discovery, and may later. */
 int duet__netfront_connect_later(struct duet__netfront *nf);
 
-/* netfront_xs.c: finds device/vif/N and registers each as netN. Returns
- * how many were registered. */
-int duet__xen_netfront_init(struct duet_loop *loop);
 #endif
 
 #endif

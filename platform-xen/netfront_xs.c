@@ -11,10 +11,11 @@
  * the backend fills in checksums, so every frame lwIP sees is complete)
  * and say Connected. When the backend says Connected, netN's link is up.
  *
- * At boot we wait for that (bounded by NF_HANDSHAKE_NS: dom0's hotplug
+ * Discovery (discover.c) starts every vif's handshake and lets the loop
+ * run it from a watch on the backend's state; the app starts once each
+ * has connected or failed, or at discovery's deadline (dom0's hotplug
  * scripts run first). netN is registered either way, its link down until
- * the backend connects; from then on a watch on the backend's state keeps
- * the protocol going. A backend that closes takes the link down and, once
+ * the backend connects. A backend that closes takes the link down and, once
  * it has closed, the handshake starts again with fresh rings, so a backend
  * that restarts (netback rebound, a driver domain rebooted) gets netN back
  * with its MAC and addresses, and lwIP's connections survive the gap. A
@@ -34,9 +35,7 @@
 #include "xen.h"
 #include "netfront_ring.h"
 
-#define NF_MAX_VIFS	4
-#define NF_HANDSHAKE_NS DUET_SEC(20)
-#define NF_NAP_NS	DUET_MSEC(10)
+#define NF_MAX_VIFS 4
 
 static struct duet__netfront vifs[NF_MAX_VIFS];
 
@@ -52,15 +51,6 @@ static int parse_mac(const char *s, uint8_t mac[DUET_ETH_ALEN])
 		s = end + 1;
 	}
 	return 0;
-}
-
-/* Probing runs before the app has its devices: wait without the loop's
- * callbacks, but with its event dispatch (xenstore replies, watches). */
-static void nap(void *arg)
-{
-	struct duet__netfront *nf = arg;
-
-	duet_plat_wait(nf->loop, duet_plat_clock_monotonic() + NF_NAP_NS);
 }
 
 static int xb_prepare(void *arg)
@@ -116,15 +106,38 @@ static bool xb_release(void *arg)
 	return duet__netfront_teardown(arg);
 }
 
+/* Discovery is over for this vif: the app may open netN now. */
+static void xb_settled(void *arg, int r)
+{
+	struct duet__netfront *nf = arg;
+	bool up = r == 0;
+
+	if (r == -ETIMEDOUT)
+		r = duet__netfront_connect_later(nf);
+	if (r < 0) {
+		DUET_ERROR("netfront", "%s: not connected: %s", nf->name,
+			   duet_strerror(r));
+		return;
+	}
+	DUET_INFO("netfront",
+		  "%s: %02x:%02x:%02x:%02x:%02x:%02x via domain %u, "
+		  "%u tx / %u rx buffers%s",
+		  nf->name, nf->mac[0], nf->mac[1], nf->mac[2], nf->mac[3],
+		  nf->mac[4], nf->mac[5], nf->xb.backend_id, DUET__NF_TX_SLOTS,
+		  DUET__NF_RX_SLOTS, up ? "" : ", link down");
+}
+
 static const struct duet__xb_ops xb_ops = {
     .prepare = xb_prepare,
     .publish = xb_publish,
     .connect = xb_connect,
     .disconnect = xb_disconnect,
     .release = xb_release,
+    .settled = xb_settled,
 };
 
-static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
+static int start_vif(struct duet_loop *loop, struct duet__netfront *nf,
+		     struct duet__xb_group *g)
 {
 	char buf[32];
 	int r;
@@ -139,42 +152,26 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 	if ((r = duet__xb_init(&nf->xb, loop, nf->name, nf->node,
 			       XenbusStateConnected, true, &xb_ops, nf)) < 0)
 		return r;
-	r = duet__xb_boot(&nf->xb,
-			  duet_plat_clock_monotonic() + NF_HANDSHAKE_NS, nap,
-			  nf);
-	if (r == -ENODEV)
-		return r;
-	if (r < 0 && (r = duet__netfront_connect_later(nf)) < 0)
-		return r;
-	DUET_INFO("netfront",
-		  "%s: %02x:%02x:%02x:%02x:%02x:%02x via domain %u, "
-		  "%u tx / %u rx buffers%s",
-		  nf->name, nf->mac[0], nf->mac[1], nf->mac[2], nf->mac[3],
-		  nf->mac[4], nf->mac[5], nf->xb.backend_id, DUET__NF_TX_SLOTS,
-		  DUET__NF_RX_SLOTS,
-		  nf->xb.phase == DUET__XB_UP ? "" : ", link down");
+	duet__xb_start(&nf->xb, g);
 	return 0;
 }
 
-int duet__xen_netfront_init(struct duet_loop *loop)
+static void start_vifs(struct duet_loop *loop, struct duet__xb_group *g)
 {
 	struct duet__xb_found found[NF_MAX_VIFS];
 	unsigned n = duet__xb_enumerate("device/vif", "net", found,
 					NF_MAX_VIFS);
-	int registered = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct duet__netfront *nf = &vifs[i];
 
 		snprintf(nf->name, sizeof(nf->name), "%s", found[i].name);
 		snprintf(nf->node, sizeof(nf->node), "%s", found[i].node);
-		int r = start_vif(loop, nf);
-		if (r < 0) {
-			DUET_ERROR("netfront", "%s: not connected: %s",
-				   nf->name, duet_strerror(r));
-			continue;
-		}
-		registered++;
+		int r = start_vif(loop, nf, g);
+		if (r < 0)
+			xb_settled(nf, r); /* over before it began */
 	}
-	return registered;
 }
+
+/* Linked by an image that opens a netif (duet/platform.h). */
+const struct duet_plat_drivers duet_plat_netif_drivers = {.start = start_vifs};

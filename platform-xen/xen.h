@@ -127,6 +127,12 @@ bool duet__xen_evtchn_test_and_clear(evtchn_port_t port);
 /* Runs the handlers of every pending, unmasked port; returns how many. */
 int duet__xen_evtchn_dispatch(void);
 
+/* discover.c: called first in duet_plat_wait. While discovery is on,
+ * brings *deadline forward to its own; once that has passed, ends it (the
+ * fronts still on their way settle as late) and returns true: an event
+ * was handled. */
+bool duet__xen_discovery_due(duet_time_t *deadline);
+
 /* time.c */
 void duet__xen_time_init(void);
 void duet__xen_timer_set(duet_time_t deadline);

@@ -1,4 +1,5 @@
 /* A PV front-end's XenbusState protocol with its backend (xenbus.h). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,7 +280,7 @@ static bool closing(int b)
 	       b == XenbusStateUnknown;
 }
 
-enum duet__xb_phase duet__xb_step(struct duet__xb_front *f)
+static enum duet__xb_phase step(struct duet__xb_front *f)
 {
 	for (;;) {
 		int b = duet__xb_backend_state(f);
@@ -351,6 +352,31 @@ enum duet__xb_phase duet__xb_step(struct duet__xb_front *f)
 	}
 }
 
+/* Once per front: the last one of a sealed group tells its owner. */
+static void settle(struct duet__xb_front *f, int r)
+{
+	struct duet__xb_group *g = f->group;
+
+	if (g == NULL || f->settled)
+		return;
+	f->settled = true;
+	if (f->ops->settled != NULL)
+		f->ops->settled(f->arg, r);
+	if (--g->pending == 0 && g->sealed)
+		g->done(g->arg);
+}
+
+enum duet__xb_phase duet__xb_step(struct duet__xb_front *f)
+{
+	enum duet__xb_phase phase = step(f);
+
+	if (phase == DUET__XB_UP)
+		settle(f, 0);
+	else if (phase == DUET__XB_DEAD)
+		settle(f, -ENODEV);
+	return phase;
+}
+
 static void on_backend_state(const char *path, void *arg)
 {
 	struct duet__xb_front *f = arg;
@@ -360,24 +386,51 @@ static void on_backend_state(const char *path, void *arg)
 	duet__xb_step(f);
 }
 
-int duet__xb_boot(struct duet__xb_front *f, duet_time_t deadline,
-		  void (*nap)(void *nap_arg), void *nap_arg)
+void duet__xb_start(struct duet__xb_front *f, struct duet__xb_group *g)
 {
-	while (duet__xb_step(f) != DUET__XB_UP && f->phase != DUET__XB_DEAD &&
-	       duet_plat_clock_monotonic() < deadline)
-		nap(nap_arg);
-	if (f->phase == DUET__XB_DEAD)
-		return -ENODEV;
+	if (g != NULL) {
+		assert(!g->sealed && "a front started in a sealed group");
+		f->group = g;
+		f->group_next = g->fronts;
+		g->fronts = f;
+		g->pending++;
+	}
+	/* The watch first: a change between the step and it would be lost. */
 	snprintf(f->watch_path, sizeof(f->watch_path), "%s/state", f->backend);
 	if (duet__xs_watch(&f->watch, f->watch_path, on_backend_state, f) < 0)
 		DUET_WARN("xenbus", "%s: cannot watch %s: changes of the "
 				    "backend go unseen",
 			  f->name, f->watch_path);
-	if (f->phase == DUET__XB_UP)
-		return 0;
-	DUET_WARN("xenbus", "%s: backend %s not connected yet (state %d)",
-		  f->name, f->backend, duet__xb_backend_state(f));
-	return -ETIMEDOUT;
+	duet__xb_step(f);
+}
+
+void duet__xb_group_init(struct duet__xb_group *g, void (*done)(void *arg),
+			 void *arg)
+{
+	memset(g, 0, sizeof(*g));
+	g->done = done;
+	g->arg = arg;
+}
+
+void duet__xb_group_seal(struct duet__xb_group *g)
+{
+	assert(!g->sealed);
+	g->sealed = true;
+	if (g->pending == 0)
+		g->done(g->arg);
+}
+
+void duet__xb_group_expire(struct duet__xb_group *g)
+{
+	assert(g->sealed);
+	for (struct duet__xb_front *f = g->fronts; f != NULL; f = f->group_next)
+		if (!f->settled) {
+			DUET_WARN("xenbus",
+				  "%s: backend %s not connected yet (state %d)",
+				  f->name, f->backend,
+				  duet__xb_backend_state(f));
+			settle(f, -ETIMEDOUT);
+		}
 }
 
 void duet__xb_fail(struct duet__xb_front *f, const char *why)

@@ -36,8 +36,12 @@
  *
  * duet__xb_step() reads the backend's state and makes every transition it
  * allows; it is idempotent and runs from the watch on the backend's state
- * and from duet__xb_boot()'s bounded wait. Nothing here blocks except
- * xenstore requests (bounded in xenstore.c).
+ * (duet__xb_start), that is from the loop. Nothing here waits: xenstore
+ * requests are the one synchronous call (bounded in xenstore.c).
+ *
+ * Discovery (discover.c) starts the fronts it finds in one group and
+ * learns when each has settled: reached UP, reached DEAD, or was still on
+ * its way when the group's deadline came (duet__xb_group_expire).
  *
  * Plain C over xs.h: tests/unit/xen_xenbus_test.c runs it against a fake
  * xenstore and a backend that is slow, restarts, closes or misbehaves.
@@ -83,6 +87,21 @@ struct duet__xb_ops {
 	bool (*release)(void *arg);
 	/* Optional: the device is DEAD (called once). */
 	void (*gone)(void *arg);
+	/* Optional, for a front started in a group: the boot's handshake is
+	 * over, once: r is 0 (UP), -ENODEV (DEAD) or -ETIMEDOUT (the group's
+	 * deadline came first; the protocol goes on from the watch). */
+	void (*settled)(void *arg, int r);
+};
+
+struct duet__xb_front;
+
+/* The fronts discovery started, and who hears once all have settled. */
+struct duet__xb_group {
+	struct duet__xb_front *fronts; /* started in it, newest first */
+	unsigned pending;	       /* not settled yet */
+	bool sealed;		       /* no more fronts will join */
+	void (*done)(void *arg);
+	void *arg;
 };
 
 struct duet__xb_front {
@@ -104,6 +123,17 @@ struct duet__xb_front {
 	bool releasing;
 	duet_time_t release_deadline;
 	struct duet_timer release_retry;
+	/* the group it was started in (NULL if none) */
+	struct duet__xb_group *group;
+	struct duet__xb_front *group_next;
+	bool settled;
+};
+
+/* duet/platform.h's anchors of a kind's drivers, as this platform defines
+ * them (netfront_xs.c, blkfront_xs.c): how discovery starts the kind. */
+struct duet_plat_drivers {
+	/* Finds the kind's devices and starts each one's front in g. */
+	void (*start)(struct duet_loop *loop, struct duet__xb_group *g);
 };
 
 /* Reads node/backend and node/backend-id and says Initialising. Returns 0
@@ -132,13 +162,20 @@ unsigned duet__xb_enumerate(const char *dir, const char *prefix,
  * phase reached. */
 enum duet__xb_phase duet__xb_step(struct duet__xb_front *f);
 
-/* Steps, waiting between steps with `nap(nap_arg)`, until UP or DEAD or
- * `deadline` (monotonic ns); then watches the backend's state so that the
- * protocol goes on from the loop. Returns 0 if UP, -ETIMEDOUT if the
- * backend has not connected yet (it still may: the watch goes on), or
- * -ENODEV if the device is DEAD. */
-int duet__xb_boot(struct duet__xb_front *f, duet_time_t deadline,
-		  void (*nap)(void *nap_arg), void *nap_arg);
+/* Watches the backend's state and steps once: from now on the protocol
+ * runs from the watch. In group g (or none if NULL, which must not be
+ * sealed), the front settles as ops->settled says. */
+void duet__xb_start(struct duet__xb_front *f, struct duet__xb_group *g);
+
+/* A group with no fronts yet; done(arg) is called once the group is
+ * sealed and every front in it has settled. */
+void duet__xb_group_init(struct duet__xb_group *g, void (*done)(void *arg),
+			 void *arg);
+/* Every front has been started: done now if all have settled already. */
+void duet__xb_group_seal(struct duet__xb_group *g);
+/* The group's deadline: every front not settled yet settles with
+ * -ETIMEDOUT (its handshake goes on), and done is called. */
+void duet__xb_group_expire(struct duet__xb_group *g);
 
 /* The driver found the backend breaking the protocol: disconnect, say
  * Closed, and never reconnect. Safe to call from the driver's I/O path. */

@@ -14,6 +14,7 @@ static unsigned waits;
 static duet_time_t last_deadline;
 static void (*wait_hook)(struct duet_loop *, void *);
 static void *wait_hook_arg;
+static void (*discover_hook)(struct duet_loop *, duet_plat_discovered_cb);
 static char console[65536];
 static size_t console_len;
 
@@ -32,6 +33,7 @@ void fakeplat_reset(void)
 	last_deadline = DUET_TIME_INFINITE;
 	wait_hook = NULL;
 	wait_hook_arg = NULL;
+	discover_hook = NULL;
 	console_len = 0;
 	console[0] = '\0';
 }
@@ -93,10 +95,25 @@ void duet_plat_console_write(const char *buf, size_t len)
 	duet_rr_console(rr, buf, all);
 }
 
-void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind)
+struct duet_plat_drivers {
+	char none;
+};
+const struct duet_plat_drivers duet_plat_netif_drivers, duet_plat_block_drivers;
+
+void fakeplat_set_discover(void (*hook)(struct duet_loop *loop,
+					duet_plat_discovered_cb done))
 {
-	(void)kind;
+	discover_hook = hook;
+}
+
+void duet_plat_discover(struct duet_loop *loop, duet_plat_discovered_cb done)
+{
+	if (discover_hook != NULL) {
+		discover_hook(loop, done);
+		return;
+	}
 	duet_rr_devices(rr, loop);
+	done(loop);
 }
 
 void fakeplat_set_entropy_weak(bool weak)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <duet/clock.h>
+#include <duet/platform.h>
 
 struct duet_loop;
 
@@ -29,6 +30,12 @@ duet_time_t fakeplat_last_deadline(void);
 /* Runs loop for d of virtual time (its timers fire on the way), then
  * returns. */
 void fakeplat_run_for(struct duet_loop *loop, duet_time_t d);
+
+/* Discovery (duet_plat_discover) is over at once, as on POSIX, unless a
+ * hook takes it over: the hook then owns `done`, to call from inside a
+ * wait (a wait hook) as a platform with a handshake would. */
+void fakeplat_set_discover(void (*hook)(struct duet_loop *loop,
+					duet_plat_discovered_cb done));
 
 /* Whether duet_plat_entropy_strong() says no (a Xen CPU without RDRAND);
  * reset to strong. */

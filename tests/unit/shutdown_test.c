@@ -20,6 +20,7 @@ static int start_result;
 static int started;
 static const char *open_disk; /* a device the app looks up at start */
 static struct duet_timer app_timer;
+static bool discovering; /* a platform's discovery is not over yet */
 
 static void app_quit(struct duet_timer *t, void *arg)
 {
@@ -32,6 +33,7 @@ static int test_start(struct duet_loop *l, void *arg)
 {
 	long long v;
 	(void)arg;
+	cr_assert_not(discovering, "the app started during discovery");
 	started++;
 	int r = duet_args_get_int(duet_loop_args(l), "n", 0, 0, 5, &v);
 	if (r < 0)
@@ -61,6 +63,7 @@ static void setup(void)
 	start_result = 0;
 	open_disk = NULL;
 	started = 0;
+	discovering = false;
 }
 
 TestSuite(shutdown, .init = setup);
@@ -191,6 +194,109 @@ Test(boot, runs_the_app_until_it_shuts_down)
 	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
 	cr_assert_eq(duet_boot(&sys), 9);
 	cr_assert_eq(started, 1);
+	/* Discovery over at once (as on POSIX) is not worth a line. */
+	cr_assert_null(strstr(fakeplat_console(), "discovery took"), "%s",
+		       fakeplat_console());
+}
+
+/* ---- a platform whose discovery takes the loop (Xen's handshakes) ---- */
+
+static struct {
+	duet_plat_discovered_cb done;
+	unsigned waits;		 /* waits since discovery began */
+	unsigned finish_at;	 /* the wait that ends it */
+	bool shutdown_first;	 /* a shutdown request comes in that wait too */
+	unsigned timer_fires;	 /* the loop's timer, before the app started */
+	bool defer_ran;		 /* the loop's defer, before the app started */
+	struct duet_device disk; /* what the handshake found */
+} disco;
+
+static void discover_later(struct duet_loop *l, duet_plat_discovered_cb done)
+{
+	(void)l;
+	disco.done = done;
+	discovering = true;
+}
+
+/* The wait of a platform with a handshake: sleeps to the deadline, and
+ * the backend answers inside a wait, as device events do. */
+static void handshake_wait(struct duet_loop *l, void *arg)
+{
+	(void)arg;
+	cr_assert_neq(duet_loop_next_deadline(l), DUET_TIME_INFINITE);
+	fakeplat_set_time(duet_loop_next_deadline(l));
+	if (!discovering || ++disco.waits < disco.finish_at)
+		return;
+	if (disco.shutdown_first)
+		duet_shutdown(l, 0);
+	cr_assert_eq(duet_device_register(l, &disco.disk, DUET_DEVICE_BLOCK,
+					  "disk0"),
+		     0);
+	discovering = false;
+	disco.done(l);
+}
+
+static void loop_timer(struct duet_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	if (started == 0)
+		disco.timer_fires++;
+}
+
+static void loop_defer(struct duet_defer *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+	disco.defer_ran = started == 0;
+}
+
+static void discover_in_the_loop(unsigned finish_at, bool shutdown_first)
+{
+	static struct duet_timer t;
+	static struct duet_defer d;
+
+	memset(&disco, 0, sizeof(disco));
+	disco.finish_at = finish_at;
+	disco.shutdown_first = shutdown_first;
+	fakeplat_set_discover(discover_later);
+	fakeplat_set_wait_hook(handshake_wait, NULL);
+	/* What the loop already runs at boot (the platform's own work). */
+	duet_timer_init(loop, &t, loop_timer, NULL);
+	duet_timer_start(&t, DUET_MSEC(10), DUET_MSEC(10));
+	duet_defer_init(loop, &d, loop_defer, NULL);
+	duet_defer_post(&d);
+}
+
+Test(boot, the_app_starts_once_discovery_is_over_and_the_loop_runs_meanwhile)
+{
+	discover_in_the_loop(4, false);
+	open_disk = "disk0"; /* found by the handshake, before start */
+	cr_assert_eq(duet_args_add(&args, "n=3", NULL, 0), 0);
+	cr_assert_eq(duet_boot(&sys), 9);
+	cr_assert_eq(started, 1);
+	cr_assert(disco.defer_ran);
+	cr_assert_eq(disco.timer_fires, 4, "timer fired %u times",
+		     disco.timer_fires);
+	cr_assert(strstr(fakeplat_console(),
+			 "duet: devices: disk0 (discovery took 40 ms)"),
+		  "%s", fakeplat_console());
+}
+
+Test(boot, a_shutdown_during_discovery_ends_the_run_without_the_app)
+{
+	discover_in_the_loop(2, true);
+	cr_assert_eq(duet_boot(&sys), 0);
+	cr_assert_eq(started, 0);
+	cr_assert_not(discovering);
+}
+
+Test(boot, a_bad_core_argument_ends_the_boot_before_discovery)
+{
+	discover_in_the_loop(2, false);
+	duet_args_add(&args, "log=nonsense", NULL, 0);
+	cr_assert_eq(duet_boot(&sys), DUET_EXIT_USAGE);
+	cr_assert_null(disco.done, "discovery began");
 }
 
 Test(boot, unknown_argument_ends_with_usage_and_names_it)

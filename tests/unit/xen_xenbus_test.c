@@ -78,6 +78,8 @@ struct drv {
 	bool granted; /* between a prepare and its release */
 	unsigned ring_ref;
 	char why[32];
+	unsigned settles;
+	int settled_r;
 };
 
 static struct drv drv;
@@ -144,6 +146,14 @@ static void d_gone(void *arg)
 	d->gones++;
 }
 
+static void d_settled(void *arg, int r)
+{
+	struct drv *d = arg;
+
+	d->settles++;
+	d->settled_r = r;
+}
+
 static const struct duet__xb_ops ops = {
     .prepare = d_prepare,
     .publish = d_publish,
@@ -151,6 +161,7 @@ static const struct duet__xb_ops ops = {
     .disconnect = d_disconnect,
     .release = d_release,
     .gone = d_gone,
+    .settled = d_settled,
 };
 
 static void setup(void)
@@ -241,25 +252,36 @@ Test(xenbus, endless_transaction_conflicts_end_the_device)
 	cr_assert_eq(front_key("state"), XenbusStateClosed);
 }
 
-static void nap(void *arg)
-{
-	unsigned *naps = arg;
+/* ---- discovery: fronts started in a group ----------------------------- */
 
-	(*naps)++;
-	fakeplat_set_time(fakeplat_time() + DUET_MSEC(10));
+static unsigned group_done;
+
+static void on_group_done(void *arg)
+{
+	cr_assert_eq(arg, &group_done);
+	group_done++;
 }
 
-Test(xenbus, slow_backend_times_out_at_boot_then_connects_from_the_watch)
+Test(xenbus, slow_backend_settles_late_at_the_deadline_then_connects)
 {
-	unsigned naps = 0;
+	struct duet__xb_group g;
 
+	duet__xb_group_init(&g, on_group_done, &group_done);
+	group_done = 0;
 	start(XenbusStateConnected);
-	duet_time_t deadline = fakeplat_time() + DUET_SEC(2);
-	cr_assert_eq(duet__xb_boot(&fe, deadline, nap, &naps), -ETIMEDOUT);
-	cr_assert_geq(fakeplat_time(), deadline);
-	cr_assert_eq(naps, 200);
+	duet__xb_start(&fe, &g);
+	duet__xb_group_seal(&g);
+	cr_assert_eq(group_done, 0, "done before the front settled");
+	cr_assert_not_null(fakexs_watch(), "the protocol must go on alone");
+	cr_assert_eq(drv.settles, 0);
+
+	duet__xb_group_expire(&g);
+	cr_assert_eq(drv.settles, 1);
+	cr_assert_eq(drv.settled_r, -ETIMEDOUT);
+	cr_assert_eq(group_done, 1);
 	cr_assert_eq(drv.prepares, 0);
 
+	/* The backend comes later: the watch runs the handshake. */
 	backend_says(XenbusStateInitWait);
 	fire();
 	cr_assert_eq(fe.phase, DUET__XB_PUBLISHED);
@@ -267,30 +289,68 @@ Test(xenbus, slow_backend_times_out_at_boot_then_connects_from_the_watch)
 	fire();
 	cr_assert_eq(fe.phase, DUET__XB_UP);
 	cr_assert_eq(drv.connects, 1);
+	cr_assert_eq(drv.settles, 1, "a front settles once");
+	cr_assert_eq(group_done, 1);
+	cr_assert_eq(fakeplat_wait_count(), 0, "nothing here waits");
 }
 
-static void backend_answers(void *arg)
+#define FRONT2 "device/vif/1"
+#define BACK2  "/local/domain/0/backend/vif/5/1"
+
+/* One front comes up, the other fails: the group is done with the last. */
+Test(xenbus, group_is_done_once_each_front_is_up_or_dead)
 {
-	unsigned *naps = arg;
+	static struct duet__xb_front fe2;
+	struct drv drv2 = {.prepare_err = -ENOMEM};
+	struct duet__xb_group g;
 
-	/* The backend moves along while we nap. */
-	if (++*naps == 3)
-		backend_says(XenbusStateInitWait);
-	if (*naps == 6)
-		backend_says(XenbusStateConnected);
-}
-
-Test(xenbus, boot_waits_for_the_backend_and_watches_it)
-{
-	unsigned naps = 0;
-
+	fakexs_put(FRONT2 "/backend", BACK2);
+	fakexs_put(FRONT2 "/backend-id", "0");
+	fakexs_put(FRONT2 "/state", "1");
+	fakexs_put(BACK2 "/state", "1");
+	duet__xb_group_init(&g, on_group_done, &group_done);
+	group_done = 0;
 	start(XenbusStateConnected);
-	cr_assert_eq(duet__xb_boot(&fe, fakeplat_time() + DUET_SEC(20),
-				   backend_answers, &naps),
+	cr_assert_eq(duet__xb_init(&fe2, loop, "net1", FRONT2,
+				   XenbusStateConnected, true, &ops, &drv2),
 		     0);
-	cr_assert_eq(naps, 6);
-	cr_assert_eq(fe.phase, DUET__XB_UP);
-	cr_assert_not_null(fakexs_watch());
+	duet__xb_start(&fe, &g);
+	duet__xb_start(&fe2, &g);
+	duet__xb_group_seal(&g);
+
+	connect_now();
+	cr_assert_eq(drv.settles, 1);
+	cr_assert_eq(drv.settled_r, 0);
+	cr_assert_eq(group_done, 0, "net1 has not settled");
+
+	fakexs_put(BACK2 "/state", "2"); /* InitWait: prepare fails */
+	cr_assert_eq(duet__xb_step(&fe2), DUET__XB_DEAD);
+	cr_assert_eq(drv2.settles, 1);
+	cr_assert_eq(drv2.settled_r, -ENODEV);
+	cr_assert_eq(group_done, 1);
+}
+
+/* A front up (or dead) before the last one joined: done at the seal. */
+Test(xenbus, group_settled_before_its_seal_is_done_at_the_seal)
+{
+	struct duet__xb_group g;
+
+	duet__xb_group_init(&g, on_group_done, &group_done);
+	group_done = 0;
+	backend_says(XenbusStateInitWait);
+	start(XenbusStateConnected);
+	duet__xb_start(&fe, &g);
+	cr_assert_eq(fe.phase, DUET__XB_PUBLISHED, "started with one step");
+	backend_says(XenbusStateConnected);
+	fire();
+	cr_assert_eq(drv.settles, 1);
+	cr_assert_eq(group_done, 0, "not sealed yet");
+	duet__xb_group_seal(&g);
+	cr_assert_eq(group_done, 1);
+
+	duet__xb_group_init(&g, on_group_done, &group_done);
+	duet__xb_group_seal(&g);
+	cr_assert_eq(group_done, 2, "no fronts: done at once");
 }
 
 Test(xenbus, backend_restart_reconnects_with_fresh_rings)

@@ -1,8 +1,9 @@
 /* duet/app.h — app entry, orderly shutdown and exit codes.
  *
  * An app is one C file (plus its own modules) that defines its descriptor
- * with DUET_APP(). The platform boots, creates the loop and the devices,
- * parses boot arguments, then calls the app's `start`. start sets up timers,
+ * with DUET_APP(). The platform boots, creates the loop, parses boot
+ * arguments and discovers its devices; once they are found, the loop calls
+ * the app's `start` (from a deferred callback). start sets up timers,
  * listeners and so on and returns 0 (the loop then runs), or a negative errno
  * to fail the boot (exit code DUET_EXIT_FAILURE). It must not block.
  *

@@ -5,7 +5,9 @@
  * On POSIX the names come from the command line (`--net net0=tap:tap0`,
  * `--block disk0=site.img`); on Xen from xenstore (`device/vif/0` is net0,
  * the first vbd is disk0). A name is 1-15 characters of [a-z0-9_-] and
- * unique across kinds.
+ * unique across kinds. The platform registers what it found before the
+ * app's start runs (duet_plat_discover in duet/platform.h), so that start
+ * finds every device that was ready at boot.
  *
  * The registry does not own devices: a driver embeds a struct duet_device in
  * its own state, registers it once it is ready to use, and unregisters it
@@ -47,8 +49,7 @@ int duet_device_register(struct duet_loop *loop, struct duet_device *dev,
 			 enum duet_device_kind kind, const char *name);
 void duet_device_unregister(struct duet_device *dev);
 
-/* The device called `name`, of the given kind, or NULL. The first lookup of
- * a kind lets the platform find devices of that kind (duet_plat_probe). */
+/* The device called `name`, of the given kind, or NULL. */
 struct duet_device *duet_device_find(struct duet_loop *loop, const char *name,
 				     enum duet_device_kind kind);
 

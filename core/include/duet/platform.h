@@ -26,13 +26,26 @@
  *     MUST return true only if duet_plat_entropy()'s bytes come from a
  *     source fit for keys (getrandom(2); RDSEED or RDRAND), false when they
  *     come from a guessable fallback.
- * duet_plat_probe(loop, kind)
- *     Find the devices of one kind and register them (Xen: the vifs of
- *     xenstore's device/vif as net0.., the vbds as disk0..). The core calls
- *     it once per kind, when the app first looks a device of that kind up,
- *     so an image links the drivers of only the kinds it uses. A platform
- *     whose devices are declared before boot (POSIX: the command line) does
- *     nothing here.
+ * duet_plat_discover(loop, done)
+ *     Find the devices the platform gives the image and register them,
+ *     then call done(loop), once. The core calls it once, before the app's
+ *     start, and runs the loop meanwhile: timers, deferred callbacks and
+ *     device events go on, and the app starts only once done has run. It
+ *     MUST NOT wait inside the call. It MAY call done inside the call
+ *     (POSIX: the command line declared every device before boot);
+ *     otherwise it MUST call it from inside duet_plat_wait, as a device
+ *     event, once every device it found has settled: ready, failed for
+ *     good, or past a deadline of the platform's own (not a loop timer).
+ *     A device whose backend comes after that deadline is registered as
+ *     its driver says (a netif with its link down, say). Discovery covers
+ *     only the kinds whose drivers the image links (below).
+ * duet_plat_netif_drivers, duet_plat_block_drivers
+ *     Each platform defines them with its drivers of that kind (Xen: in
+ *     netfront's and blkfront's objects). The core refers to them from the
+ *     objects of duet_netif_open() and duet_block_open() alone, so an image
+ *     links a kind's drivers only if it opens a device of that kind; the
+ *     platform's discovery refers to them weakly and so finds only the
+ *     kinds the image links.
  *
  * A platform's own network stack (POSIX: the host-socket stack) is not a
  * platform service but a stack provider (duet/net_stack.h).
@@ -44,7 +57,6 @@
 #include <stddef.h>
 
 #include <duet/clock.h>
-#include <duet/device.h>
 
 struct duet_loop;
 
@@ -54,6 +66,10 @@ duet_time_t duet_plat_clock_wall(void);
 void duet_plat_console_write(const char *buf, size_t len);
 int duet_plat_entropy(void *buf, size_t len);
 bool duet_plat_entropy_strong(void);
-void duet_plat_probe(struct duet_loop *loop, enum duet_device_kind kind);
+typedef void (*duet_plat_discovered_cb)(struct duet_loop *loop);
+void duet_plat_discover(struct duet_loop *loop, duet_plat_discovered_cb done);
+struct duet_plat_drivers; /* each platform's own */
+extern const struct duet_plat_drivers duet_plat_netif_drivers;
+extern const struct duet_plat_drivers duet_plat_block_drivers;
 
 #endif

@@ -76,7 +76,7 @@ void duet_rr_wake(struct duet_rr *rr);
 void duet_rr_signal(struct duet_rr *rr, int signum);
 /* A boot argument the platform gave the core (recording), or replaying:
  * adds the recorded ones and registers the recorded devices that come
- * next in the log, as the platform did before boot or at probe. */
+ * next in the log, as the platform did before boot or at discovery. */
 void duet_rr_arg(struct duet_rr *rr, const char *token);
 void duet_rr_devices(struct duet_rr *rr, struct duet_loop *loop);
 /* The run ended with code, after the platform closed its devices.
