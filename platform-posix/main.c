@@ -78,15 +78,21 @@ static void print_version(void)
 	       b->configure_args, b->compiler, b->libraries);
 }
 
+/* A replayed DUET_RR_SHUTDOWN_REQUEST (another platform's, which logged
+ * its own line) acts as SIGTERM does, without a line of ours. */
 static void handle_signal(void *arg, int signum)
 {
 	struct posix_boot *pb = arg;
+	bool quiet = signum == DUET_RR_SHUTDOWN_REQUEST;
 
 	if (pb->signals_seen++ == 0) {
-		DUET_INFO("duet", "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+		if (!quiet)
+			DUET_INFO("duet", "%s: shutting down",
+				  signum == SIGINT ? "SIGINT" : "SIGTERM");
 		duet_shutdown(&pb->sys.loop, DUET_EXIT_SUCCESS);
 	} else {
-		DUET_WARN("duet", "second signal: stopping now");
+		if (!quiet)
+			DUET_WARN("duet", "second signal: stopping now");
 		duet_exit(&pb->sys.loop, DUET_EXIT_SIGNAL);
 	}
 }
