@@ -211,7 +211,7 @@ static void nap(void *arg)
 {
 	struct vbd *v = arg;
 
-	duet_plat_wait(v->loop, duet_plat_clock_monotonic() + HANDSHAKE_POLL);
+	duet_plat_wait(v->loop, duet__xen_now() + HANDSHAKE_POLL);
 }
 
 static int start_vbd(struct duet_loop *loop, struct vbd *v, unsigned index,
@@ -229,7 +229,7 @@ static int start_vbd(struct duet_loop *loop, struct vbd *v, unsigned index,
 			       XenbusStateInitialised, true, &xb_ops, v)) < 0)
 		return r;
 	r = duet__xb_boot(&v->xb,
-			  duet_plat_clock_monotonic() + HANDSHAKE_TIMEOUT, nap,
+			  duet__xen_now() + HANDSHAKE_TIMEOUT, nap,
 			  v);
 	if (r == -ETIMEDOUT)
 		DUET_WARN("blkfront", "%s: vbd %s: backend not connected yet: "

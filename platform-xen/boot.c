@@ -40,6 +40,7 @@
 #include <duet/loop.h>
 #include <duet/sys.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "backtrace.h"
 #include "hypercall.h"
@@ -92,6 +93,7 @@ void duet__xen_crash_at(const char *why, uintptr_t rip, uintptr_t rbp)
 {
 	print_backtrace(rip, rbp);
 	duet__xen_printk("duet: crash: %s\n", why);
+	duet__xen_record_crash();
 	shutdown_domain(SHUTDOWN_crash);
 }
 
@@ -122,16 +124,20 @@ static void on_shutdown_request(const char *path, void *arg)
 		DUET_WARN("xen", "control/shutdown: ignoring '%s'", req);
 		return;
 	}
-	/* Clearing the request acknowledges it to the toolstack. */
+	/* Clearing the request acknowledges it to the toolstack. A recording
+	 * has it after our line (core/REPLAY.md: a replay acts on it as on
+	 * a SIGTERM). */
 	duet__xs_write(XS_TX_NONE, path, "");
 	if (duet_shutting_down(&xb->sys.loop)) {
 		DUET_WARN("xen", "second %s request: stopping now", req);
+		duet_rr_signal(duet__xen_rr, DUET_RR_SHUTDOWN_REQUEST);
 		duet_exit(&xb->sys.loop, DUET_EXIT_SIGNAL);
 		return;
 	}
 	DUET_INFO("xen", "toolstack asks for %s: shutting down", req);
 	if (strcmp(req, "reboot") == 0)
 		xb->end_reason = SHUTDOWN_reboot;
+	duet_rr_signal(duet__xen_rr, DUET_RR_SHUTDOWN_REQUEST);
 	duet_shutdown(&xb->sys.loop, DUET_EXIT_SUCCESS);
 }
 
@@ -281,6 +287,8 @@ void duet__xen_boot(const struct duet__xen_mode *mode,
 	duet_sys_init(&xb.sys, &xb.args);
 	if (code < 0)
 		code = platform_args(&xb);
+	if (code < 0)
+		code = duet__xen_record_start(&xb.sys);
 	if (code < 0) {
 		if (duet__xs_watch(&xb.shutdown_watch, "control/shutdown",
 				   on_shutdown_request, &xb) < 0)
@@ -288,5 +296,6 @@ void duet__xen_boot(const struct duet__xen_mode *mode,
 		code = duet_boot(&xb.sys);
 		duet__xs_unwatch(&xb.shutdown_watch);
 	}
+	code = duet__xen_record_end(&xb.sys, code);
 	finish(code, xb.end_reason);
 }

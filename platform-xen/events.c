@@ -12,6 +12,7 @@
 
 #include <duet/loop.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "hypercall.h"
 #include "xen.h"
@@ -158,14 +159,31 @@ int duet__xen_evtchn_dispatch(void)
 	return handled;
 }
 
-void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+/* Sleeps until an event, the deadline or the platform's own next timer
+ * (ptimer.c), whichever is first; the platform's timers and work run here,
+ * inside the wait, like the event handlers. */
+static void wait_events(struct duet_loop *loop, duet_time_t deadline)
 {
-	if (duet__xen_evtchn_dispatch() > 0)
+	if (duet__xen_evtchn_dispatch() + duet__xt_run() > 0)
 		return;
-	if (deadline <= duet_plat_clock_monotonic())
+	duet_time_t next = duet__xt_next(), now = duet__xen_now();
+	if (next < deadline)
+		deadline = next;
+	if (deadline <= now)
 		return;
+	duet__xen_record_idle(now);
 	duet__xen_timer_set(deadline);
 	duet__xen_mode->block();
+	duet_rr_wake(duet__xen_rr);
 	duet_loop_update_time(loop); /* callbacks count from after the sleep */
 	duet__xen_evtchn_dispatch();
+	duet__xt_run();
+}
+
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+{
+	if (duet_rr_wait(duet__xen_rr, loop, deadline))
+		return;
+	wait_events(loop, deadline);
+	duet_rr_wait_end(duet__xen_rr);
 }

@@ -60,7 +60,7 @@ static void nap(void *arg)
 {
 	struct duet__netfront *nf = arg;
 
-	duet_plat_wait(nf->loop, duet_plat_clock_monotonic() + NF_NAP_NS);
+	duet_plat_wait(nf->loop, duet__xen_now() + NF_NAP_NS);
 }
 
 static int xb_prepare(void *arg)
@@ -140,7 +140,7 @@ static int start_vif(struct duet_loop *loop, struct duet__netfront *nf)
 			       XenbusStateConnected, true, &xb_ops, nf)) < 0)
 		return r;
 	r = duet__xb_boot(&nf->xb,
-			  duet_plat_clock_monotonic() + NF_HANDSHAKE_NS, nap,
+			  duet__xen_now() + NF_HANDSHAKE_NS, nap,
 			  nf);
 	if (r == -ENODEV)
 		return r;
