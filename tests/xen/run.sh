@@ -350,8 +350,12 @@ report() {
 		# addr2line), in a scratch folder: CONSOLE is the guest's
 		# console log, decoded.
 		base64 -di <"$run/logs/$name.console.b64" | tr -d '\r' >"$run/logs/$name.console"
+		rm -f "$run/logs/$name.out"
+		[[ ! -s $run/logs/$name.out.b64 ]] ||
+			base64 -di <"$run/logs/$name.out.b64" >"$run/logs/$name.out"
 		mkdir -p "$run/host/$name"
 		if out=$(cd "$run/host/$name" && CONSOLE=$run/logs/$name.console \
+			OUT=$run/logs/$name.out \
 			DUET_TOP=$top DUET_XEN_BUILD=$build \
 			bash -euo pipefail -c "$host_check" 2>&1); then
 			pass "$name ($times; host check: $(printf '%s\n' "$out" | tail -n 1 | cut -c1-120))"
