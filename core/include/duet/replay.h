@@ -109,6 +109,12 @@ void duet_rr_disk_head(uint8_t *head, uint64_t loglen);
 int duet_rr_disk_log(const void *image, size_t len, const void **log,
 		     size_t *loglen);
 
+/* A test hook's crash that replays (Xen's xen.crash=null): logs
+ * "HOOK=null: crashing on purpose" and writes through NULL, in this one
+ * function on every platform, so that a replay faults where the recording
+ * did. Returns at once for any other mode. */
+void duet_rr_crash_on_purpose(const char *hook, const char *mode);
+
 /* One line per record of a log, and one for its header, for people.
  * 0, or -EINVAL where the log stops being well formed. */
 int duet_rr_dump(const void *log, size_t len,
