@@ -115,7 +115,10 @@ static void on_start(struct duet_defer *d, void *arg)
 static void on_discovered(struct duet_loop *loop)
 {
 	struct duet_sys *sys = duet_sys_of(loop);
-	duet_time_t took = duet_plat_clock_monotonic() - sys->discovery_began;
+	/* The loop's time, not a clock read: a recording that starts once
+	 * devices are known (Xen's record=) must see the same reads as one
+	 * that starts before (POSIX's). */
+	duet_time_t took = sys->loop.now - sys->discovery_began;
 	char names[128];
 
 	assert(!sys->discovered && "duet_plat_discover called done twice");
@@ -138,7 +141,7 @@ static int run(struct duet_sys *sys)
 		return DUET_EXIT_USAGE;
 
 	duet_defer_init(loop, &sys->start_defer, on_start, sys);
-	sys->discovery_began = duet_plat_clock_monotonic();
+	sys->discovery_began = loop->now;
 	duet_plat_discover(loop, on_discovered);
 	sys->discover_returned = true;
 	return duet_loop_run(loop);

@@ -96,6 +96,11 @@ size_t duet_log_format(char *buf, size_t size, unsigned long long since_boot,
 	return size - 1;
 }
 
+void duet_log_restart_clock(void)
+{
+	log_origin_set = 0;
+}
+
 void duet_vlog(enum duet_log_level level, const char *tag, const char *fmt,
 	       va_list ap)
 {

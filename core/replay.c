@@ -226,6 +226,23 @@ void duet__rr_device(struct duet_device *dev)
 	duet__rr_put(rr, RR_DEVICE, dev->rr_id, b, (size_t)(p - b));
 }
 
+void duet_rr_devices_known(struct duet_rr *rr, struct duet_loop *loop)
+{
+	if (!ON(rr))
+		return;
+	for (struct duet_device *d = duet_device_next(loop, NULL); d != NULL;
+	     d = duet_device_next(loop, d)) {
+		duet__rr_device(d);
+		if (d->kind != DUET_DEVICE_NETIF)
+			continue;
+		struct duet_netif *ni = duet_container_of(d, struct duet_netif, dev);
+		if (ni->offloads != 0)
+			duet__rr_offloads(ni, ni->offloads);
+		if (!ni->link_up)
+			duet__rr_link(ni, false);
+	}
+}
+
 void duet__rr_rx(struct duet_netif *netif, const void *frame, size_t len,
 		 bool csum_valid)
 {

@@ -312,3 +312,29 @@ int duet_rr_dump(const void *log, size_t len,
 		line(arg, "(the log ends inside a record)");
 	return n;
 }
+
+static const char disk_magic[8] = {'D', 'U', 'E', 'T', 'R', 'D', 'S', 'K'};
+
+void duet_rr_disk_head(uint8_t *head, uint64_t loglen)
+{
+	memcpy(head, disk_magic, 8);
+	rr_put32(head + 8, (uint32_t)loglen);
+	rr_put32(head + 12, (uint32_t)(loglen >> 32));
+	rr_put32(head + 16, duet__crc32c(0, head, 16));
+}
+
+int duet_rr_disk_log(const void *image, size_t len, const void **log,
+		     size_t *loglen)
+{
+	const uint8_t *p = image;
+
+	if (len < DUET_RR_DISK_HEAD_LEN || memcmp(p, disk_magic, 8) != 0)
+		return 0;
+	uint64_t n = (uint64_t)rr_get32(p + 8) | (uint64_t)rr_get32(p + 12) << 32;
+	if (rr_get32(p + 16) != duet__crc32c(0, p, 16) ||
+	    len < DUET_RR_DISK_HEAD || n > len - DUET_RR_DISK_HEAD)
+		return -EINVAL;
+	*log = p + DUET_RR_DISK_HEAD;
+	*loglen = (size_t)n;
+	return 1;
+}

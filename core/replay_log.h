@@ -101,6 +101,11 @@ static inline void rr_put32(uint8_t *p, uint32_t v)
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
+static inline uint32_t rr_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
 
 /* A record described for a divergence report ("TX net0 len 74 crc
  * 0x..."; devname NULL gives "dev N"): decodes the payload as its kind

@@ -313,10 +313,12 @@ void duet_rr_devices(struct duet_rr *rr, struct duet_loop *loop)
 
 	if (rr == NULL || !rr->replaying)
 		return;
-	/* A driver sets its netif's offloads as it registers it. */
+	/* A driver sets its netif's offloads as it registers it; a recording
+	 * that began after the devices were found has their link state too
+	 * (duet_rr_devices_known). */
 	while ((next = duet__rr_peek(rr)) != NULL &&
 	       (next->kind == RR_DEVICE || next->kind == RR_ARG ||
-		next->kind == RR_OFFLOADS)) {
+		next->kind == RR_OFFLOADS || next->kind == RR_LINK)) {
 		struct rr_record rec = *next;
 		consume(rr);
 		deliver(rr, loop, &rec);

@@ -78,15 +78,43 @@ static void print_version(void)
 	       b->configure_args, b->compiler, b->libraries);
 }
 
+/* A Xen recording's xen.crash=null: posted where Xen posts it, before
+ * boot, so that the replay faults in the function the recording did
+ * (duet_rr_crash_on_purpose). The hook's other modes are Xen's own. */
+static void crash_on_purpose(struct duet_defer *d, void *arg)
+{
+	(void)d;
+	duet_rr_crash_on_purpose("xen.crash", arg);
+}
+
+static void replay_crash_hook(struct posix_boot *pb)
+{
+	static struct duet_defer crash;
+	const char *mode;
+
+	duet_args_get_str(&pb->args, "xen.crash", NULL, &mode);
+	if (mode == NULL)
+		return;
+	duet_defer_init(&pb->sys.loop, &crash, crash_on_purpose,
+			(void *)(uintptr_t)mode);
+	duet_defer_post(&crash);
+}
+
+/* A replayed DUET_RR_SHUTDOWN_REQUEST (another platform's, which logged
+ * its own line) acts as SIGTERM does, without a line of ours. */
 static void handle_signal(void *arg, int signum)
 {
 	struct posix_boot *pb = arg;
+	bool quiet = signum == DUET_RR_SHUTDOWN_REQUEST;
 
 	if (pb->signals_seen++ == 0) {
-		DUET_INFO("duet", "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+		if (!quiet)
+			DUET_INFO("duet", "%s: shutting down",
+				  signum == SIGINT ? "SIGINT" : "SIGTERM");
 		duet_shutdown(&pb->sys.loop, DUET_EXIT_SUCCESS);
 	} else {
-		DUET_WARN("duet", "second signal: stopping now");
+		if (!quiet)
+			DUET_WARN("duet", "second signal: stopping now");
 		duet_exit(&pb->sys.loop, DUET_EXIT_SIGNAL);
 	}
 }
@@ -331,6 +359,7 @@ int main(int argc, char **argv)
 	if (replay) {
 		duet_rr_devices(pb.sys.rr, &pb.sys.loop);
 		record_args_known(&pb);
+		replay_crash_hook(&pb);
 		code = duet_boot(&pb.sys);
 	} else if ((code = parse_command_line(&pb, argc, argv)) < 0) {
 		record_args_known(&pb);

@@ -92,6 +92,26 @@ int duet__posix_record_start(int argc, char **argv, char *err, size_t errlen)
 	return 1;
 }
 
+/* A record disk's image (Xen's record=DISK) holds its log after a header:
+ * the log alone is kept. */
+static int disk_image(void **buf, size_t *len)
+{
+	const void *log;
+	size_t n;
+	int r = duet_rr_disk_log(*buf, *len, &log, &n);
+
+	if (r <= 0) {
+		if (r < 0) {
+			free(*buf);
+			*buf = NULL;
+		}
+		return r;
+	}
+	memmove(*buf, log, n);
+	*len = n;
+	return 0;
+}
+
 int duet__posix_log_load(const char *path, void **buf, size_t *len)
 {
 	struct stat st;
@@ -116,7 +136,7 @@ int duet__posix_log_load(const char *path, void **buf, size_t *len)
 	close(fd);
 	*buf = p;
 	*len = got;
-	return 0;
+	return disk_image(buf, len);
 }
 
 void duet__posix_replay_stop(void *arg, int code, const char *msg)

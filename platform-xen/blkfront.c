@@ -3,7 +3,8 @@
  * blkfront_ring.c does the protocol; this file gives it pages, grants and
  * an event channel, and ties it to the loop: the backend's notifications
  * run the response poll, and a one-second timer watches for a backend that
- * stopped answering (DUET__BF_TIMEOUT). Every slot's bounce pages are
+ * stopped answering (DUET__BF_TIMEOUT): the platform's own timer
+ * (ptimer.c), not the loop's, so that a recording holds none of it. Every slot's bounce pages are
  * granted once per connection (blkfront_xs.c runs the protocol: xenbus.h)
  * and taken back only once the backend has closed and unmapped them; a
  * page it still maps is never reused.
@@ -28,8 +29,9 @@ struct duet__blkfront {
 	struct duet_block blk;
 	struct duet_loop *loop;
 	struct duet__bf_ring ring;
-	struct duet_timer watchdog;
-	struct duet_defer repoll; /* responses came in while polling */
+	/* Below the platform line (ptimer.c), as the driver's own work. */
+	struct duet__xt watchdog;
+	struct duet__xt repoll; /* responses came in while polling */
 	blkif_sring_t *sring;
 	grant_ref_t sring_ref;
 	evtchn_port_t port;
@@ -39,7 +41,7 @@ struct duet__blkfront {
 	/* Between backends: requests held for the next one, and how long
 	 * they may wait for it. */
 	struct duet_list held;
-	struct duet_timer hold_timer;
+	struct duet__xt hold_timer;
 	bool gone; /* for good: requests fail at once */
 	unsigned nwarn;
 	char name[8];
@@ -88,16 +90,16 @@ static const struct duet__bf_ops ring_ops = {
  * nothing is. */
 static void arm_watchdog(struct duet__blkfront *bf)
 {
-	if (!duet_timer_active(&bf->watchdog))
-		duet_timer_start(&bf->watchdog, DUET_SEC(1), DUET_SEC(1));
+	if (!duet__xt_active(&bf->watchdog))
+		duet__xt_start(&bf->watchdog, DUET_SEC(1), DUET_SEC(1));
 }
 
-static void on_watchdog(struct duet_timer *t, void *arg)
+static void on_watchdog(struct duet__xt *t, void *arg)
 {
 	struct duet__blkfront *bf = arg;
 
-	if (duet__bf_expire(&bf->ring, duet_loop_now(bf->loop)) == 0)
-		duet_timer_stop(t);
+	if (duet__bf_expire(&bf->ring, duet__xen_now()) == 0)
+		duet__xt_stop(t);
 }
 
 static void poll_ring(struct duet__blkfront *bf)
@@ -110,7 +112,7 @@ static void poll_ring(struct duet__blkfront *bf)
 	if (notify)
 		duet__xen_evtchn_notify(bf->port);
 	if (bf->ring.again)
-		duet_defer_post(&bf->repoll);
+		duet__xt_post(&bf->repoll);
 }
 
 static void on_event(evtchn_port_t port, void *arg)
@@ -121,7 +123,7 @@ static void on_event(evtchn_port_t port, void *arg)
 
 /* The next loop iteration, so timers and other devices get their turn
  * while a quick backend keeps answering. */
-static void on_repoll(struct duet_defer *d, void *arg)
+static void on_repoll(struct duet__xt *d, void *arg)
 {
 	(void)d;
 	poll_ring(arg);
@@ -133,7 +135,7 @@ static void fail_held(struct duet__blkfront *bf, const char *why)
 
 	for (struct duet_list *l = bf->held.next; l != &bf->held; l = l->next)
 		n++;
-	duet_timer_stop(&bf->hold_timer);
+	duet__xt_stop(&bf->hold_timer);
 	if (n == 0)
 		return;
 	DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name, why, n);
@@ -145,7 +147,7 @@ static void fail_held(struct duet__blkfront *bf, const char *why)
 	}
 }
 
-static void on_hold_timeout(struct duet_timer *t, void *arg)
+static void on_hold_timeout(struct duet__xt *t, void *arg)
 {
 	(void)t;
 	fail_held(arg, "no backend within the timeout");
@@ -155,8 +157,8 @@ static void on_hold_timeout(struct duet_timer *t, void *arg)
 static void hold(struct duet__blkfront *bf, struct duet_block_req *req)
 {
 	duet_list_insert_tail(&bf->held, &req->link);
-	if (!duet_timer_active(&bf->hold_timer))
-		duet_timer_start(&bf->hold_timer, DUET__BF_TIMEOUT, 0);
+	if (!duet__xt_active(&bf->hold_timer))
+		duet__xt_start(&bf->hold_timer, DUET__BF_TIMEOUT, 0);
 }
 
 static int bf_submit(struct duet_block *blk, struct duet_block_req *req)
@@ -173,7 +175,7 @@ static int bf_submit(struct duet_block *blk, struct duet_block_req *req)
 	}
 	/* -EIO for a flush the backend does not offer: connect logged that
 	 * once. */
-	r = duet__bf_submit(&bf->ring, req, duet_loop_now(bf->loop), &notify);
+	r = duet__bf_submit(&bf->ring, req, duet__xen_now(), &notify);
 	if (r < 0)
 		return r;
 	if (notify)
@@ -201,9 +203,9 @@ struct duet__blkfront *duet__blkfront_new(struct duet_loop *loop,
 	bf->xb = xb;
 	snprintf(bf->name, sizeof(bf->name), "disk%u", index);
 	duet_list_init(&bf->held);
-	duet_timer_init(loop, &bf->hold_timer, on_hold_timeout, bf);
-	duet_timer_init(loop, &bf->watchdog, on_watchdog, bf);
-	duet_defer_init(loop, &bf->repoll, on_repoll, bf);
+	duet__xt_init(&bf->hold_timer, on_hold_timeout, bf);
+	duet__xt_init(&bf->watchdog, on_watchdog, bf);
+	duet__xt_init(&bf->repoll, on_repoll, bf);
 	return bf;
 }
 
@@ -308,7 +310,7 @@ static void replay(struct duet__blkfront *bf)
 	bool notify = false, any = false;
 	unsigned n = 0;
 
-	duet_timer_stop(&bf->hold_timer);
+	duet__xt_stop(&bf->hold_timer);
 	duet_list_init(&batch);
 	duet_list_move_all(&bf->held, &batch);
 	while (!duet_list_empty(&batch)) {
@@ -317,7 +319,7 @@ static void replay(struct duet__blkfront *bf)
 		bool nt;
 
 		duet_list_unlink(&req->link);
-		int r = duet__bf_submit(&bf->ring, req, duet_loop_now(bf->loop),
+		int r = duet__bf_submit(&bf->ring, req, duet__xen_now(),
 					&nt);
 		if (r < 0)
 			duet_block_complete(req, r);
@@ -383,8 +385,8 @@ void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why)
 		return;
 	bf->up = false;
 	duet__xen_evtchn_mask(bf->port);
-	duet_timer_stop(&bf->watchdog);
-	duet_defer_cancel(&bf->repoll);
+	duet__xt_stop(&bf->watchdog);
+	duet__xt_stop(&bf->repoll);
 	if (bf->ring.broken) {
 		DUET_WARN("blkfront", "%s: %s: failing %u requests", bf->name,
 			  why, duet__bf_pending(&bf->ring));
@@ -393,8 +395,8 @@ void duet__blkfront_disconnect(struct duet__blkfront *bf, const char *why)
 	}
 	unsigned n = duet__bf_pending(&bf->ring);
 	duet__bf_take_all(&bf->ring, &bf->held);
-	if (n > 0 && !duet_timer_active(&bf->hold_timer))
-		duet_timer_start(&bf->hold_timer, DUET__BF_TIMEOUT, 0);
+	if (n > 0 && !duet__xt_active(&bf->hold_timer))
+		duet__xt_start(&bf->hold_timer, DUET__BF_TIMEOUT, 0);
 	DUET_WARN("blkfront", "%s: %s: holding %u requests for its return",
 		  bf->name, why, n);
 }

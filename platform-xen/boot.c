@@ -40,6 +40,7 @@
 #include <duet/loop.h>
 #include <duet/sys.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "backtrace.h"
 #include "hypercall.h"
@@ -92,6 +93,7 @@ void duet__xen_crash_at(const char *why, uintptr_t rip, uintptr_t rbp)
 {
 	print_backtrace(rip, rbp);
 	duet__xen_printk("duet: crash: %s\n", why);
+	duet__xen_record_crash();
 	shutdown_domain(SHUTDOWN_crash);
 }
 
@@ -122,16 +124,20 @@ static void on_shutdown_request(const char *path, void *arg)
 		DUET_WARN("xen", "control/shutdown: ignoring '%s'", req);
 		return;
 	}
-	/* Clearing the request acknowledges it to the toolstack. */
+	/* Clearing the request acknowledges it to the toolstack. A recording
+	 * has it after our line (core/REPLAY.md: a replay acts on it as on
+	 * a SIGTERM). */
 	duet__xs_write(XS_TX_NONE, path, "");
 	if (duet_shutting_down(&xb->sys.loop)) {
 		DUET_WARN("xen", "second %s request: stopping now", req);
+		duet_rr_signal(duet__xen_rr, DUET_RR_SHUTDOWN_REQUEST);
 		duet_exit(&xb->sys.loop, DUET_EXIT_SIGNAL);
 		return;
 	}
 	DUET_INFO("xen", "toolstack asks for %s: shutting down", req);
 	if (strcmp(req, "reboot") == 0)
 		xb->end_reason = SHUTDOWN_reboot;
+	duet_rr_signal(duet__xen_rr, DUET_RR_SHUTDOWN_REQUEST);
 	duet_shutdown(&xb->sys.loop, DUET_EXIT_SUCCESS);
 }
 
@@ -183,15 +189,14 @@ static __attribute__((noinline)) void overrun_stack(void)
 static void crash_on_purpose(struct duet_defer *d, void *arg)
 {
 	const char *mode = arg;
-	/* Through a volatile: the compiler must not see a constant NULL. */
-	static volatile uintptr_t null_page = 8;
 	static unsigned char ret_in_data[] = {0xc3}; /* "ret", in .data */
 	(void)d;
+	/* null: in the core, so that a recording's replay faults there too
+	 * (core/REPLAY.md). */
+	duet_rr_crash_on_purpose("xen.crash", mode);
 	DUET_INFO("xen", "xen.crash=%s: crashing on purpose", mode);
 	duet__xen_console_flush();
-	if (strcmp(mode, "null") == 0)
-		*(volatile int *)null_page = 1;
-	else if (strcmp(mode, "text") == 0)
+	if (strcmp(mode, "text") == 0)
 		*(volatile unsigned char *)(void *)duet__xen_boot = 0xcc;
 	else if (strcmp(mode, "exec") == 0)
 		((void (*)(void))(uintptr_t)ret_in_data)();
@@ -288,5 +293,6 @@ void duet__xen_boot(const struct duet__xen_mode *mode,
 		code = duet_boot(&xb.sys);
 		duet__xs_unwatch(&xb.shutdown_watch);
 	}
+	code = duet__xen_record_end(&xb.sys, code);
 	finish(code, xb.end_reason);
 }

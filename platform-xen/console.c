@@ -15,6 +15,7 @@
 #include <xen/io/console.h>
 
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "hypercall.h"
 #include "xen.h"
@@ -49,13 +50,13 @@ static void ring_publish(XENCONS_RING_IDX prod)
 /* Waits (bounded) until the ring has room; false if it stayed full. */
 static bool ring_wait_room(XENCONS_RING_IDX prod)
 {
-	duet_time_t start = duet_plat_clock_monotonic();
+	duet_time_t start = duet__xen_now();
 
 	ring_publish(prod); /* what is there so far, for the backend to drain */
 	ring_notify();
 	/* The count bounds the wait before the clock runs. */
 	for (unsigned n = 0; prod - ring->out_cons >= sizeof(ring->out); n++) {
-		if (duet_plat_clock_monotonic() - start > CONSOLE_STALL_NS ||
+		if (duet__xen_now() - start > CONSOLE_STALL_NS ||
 		    n > CONSOLE_STALL_YIELDS)
 			return false;
 		hyp_sched_op(SCHEDOP_yield, NULL);
@@ -77,7 +78,9 @@ static bool ring_put(XENCONS_RING_IDX *prod, char c)
 	return true;
 }
 
-void duet_plat_console_write(const char *buf, size_t len)
+/* The platform's own lines (a crash report, the exit code) go here and
+ * are no part of a recording. */
+void duet__xen_console_raw(const char *buf, size_t len)
 {
 	XENCONS_RING_IDX prod;
 
@@ -97,14 +100,14 @@ void duet_plat_console_write(const char *buf, size_t len)
 
 void duet__xen_console_flush(void)
 {
-	duet_time_t start = duet_plat_clock_monotonic();
+	duet_time_t start = duet__xen_now();
 
 	if (ring == NULL)
 		return;
 	ring_notify();
 	for (unsigned n = 0;
 	     ring->out_cons != ring->out_prod &&
-	     duet_plat_clock_monotonic() - start < CONSOLE_STALL_NS &&
+	     duet__xen_now() - start < CONSOLE_STALL_NS &&
 	     n < CONSOLE_STALL_YIELDS;
 	     n++) {
 		hyp_sched_op(SCHEDOP_yield, NULL);
@@ -122,6 +125,12 @@ void duet__xen_printk(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	duet_plat_console_write(
+	duet__xen_console_raw(
 	    line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void duet_plat_console_write(const char *buf, size_t len)
+{
+	duet__xen_console_raw(buf, len);
+	duet_rr_console(duet__xen_rr, buf, len);
 }

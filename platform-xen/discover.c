@@ -12,6 +12,7 @@
 #include <duet/args.h>
 #include <duet/log.h>
 #include <duet/platform.h>
+#include <duet/sys.h>
 
 #include "xen.h"
 #include "xenbus.h"
@@ -32,10 +33,17 @@ static struct {
 	duet_time_t deadline; /* DUET_TIME_INFINITE once over */
 } disc = {.deadline = DUET_TIME_INFINITE};
 
+/* Over: a recording (record=) starts now, with every device known, and
+ * then the app. */
 static void settled(void *arg)
 {
 	(void)arg;
 	disc.deadline = DUET_TIME_INFINITE;
+	int code = duet__xen_record_start(duet_sys_of(disc.loop));
+	if (code >= 0) {
+		duet_loop_stop(disc.loop, code);
+		return;
+	}
 	disc.done(disc.loop);
 }
 
@@ -51,7 +59,7 @@ void duet_plat_discover(struct duet_loop *loop, duet_plat_discovered_cb done)
 		wait = DISCOVERY_WAIT;
 	disc.loop = loop;
 	disc.done = done;
-	disc.deadline = duet_plat_clock_monotonic() + wait;
+	disc.deadline = duet__xen_now() + wait;
 	duet__xb_group_init(&disc.group, settled, NULL);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (kinds[i] != NULL)
@@ -63,7 +71,7 @@ bool duet__xen_discovery_due(duet_time_t *deadline)
 {
 	if (disc.deadline == DUET_TIME_INFINITE)
 		return false;
-	if (duet_plat_clock_monotonic() < disc.deadline) {
+	if (duet__xen_now() < disc.deadline) {
 		if (*deadline > disc.deadline)
 			*deadline = disc.deadline;
 		return false;

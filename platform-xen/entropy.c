@@ -11,6 +11,7 @@
 
 #include <duet/log.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "xen.h"
 
@@ -107,7 +108,7 @@ void __stack_chk_fail(void)
 void duet__xen_entropy_report(void)
 {
 	/* The wall clock differs between boots even where the TSC may not. */
-	xs_state ^= duet_plat_clock_wall() * 0x9e3779b97f4a7c15ULL;
+	xs_state ^= duet__xen_wall() * 0x9e3779b97f4a7c15ULL;
 	/* Runs once, at boot (boot.c). */
 	if (source == SOURCE_TSC) {
 		DUET_WARN("xen",
@@ -123,10 +124,10 @@ bool duet_plat_entropy_strong(void)
 {
 	if (source == SOURCE_UNKNOWN)
 		source = pick_source();
-	return source != SOURCE_TSC;
+	return duet_rr_strong(duet__xen_rr, source != SOURCE_TSC);
 }
 
-int duet_plat_entropy(void *buf, size_t len)
+static int fill(void *buf, size_t len)
 {
 	unsigned char *p = buf;
 
@@ -138,4 +139,9 @@ int duet_plat_entropy(void *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+int duet_plat_entropy(void *buf, size_t len)
+{
+	return duet_rr_entropy(duet__xen_rr, buf, len, fill);
 }

@@ -12,6 +12,7 @@
 
 #include <duet/loop.h>
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "hypercall.h"
 #include "xen.h"
@@ -158,16 +159,38 @@ int duet__xen_evtchn_dispatch(void)
 	return handled;
 }
 
-void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+/* Sleeps until an event, the deadline or the platform's own next timer
+ * (ptimer.c), whichever is first; the platform's timers and work run here,
+ * inside the wait, like the event handlers. */
+static void wait_events(struct duet_loop *loop, duet_time_t deadline,
+			struct duet_rr *rr)
 {
 	if (duet__xen_discovery_due(&deadline))
 		return;
-	if (duet__xen_evtchn_dispatch() > 0)
+	if (duet__xen_evtchn_dispatch() + duet__xt_run() > 0)
 		return;
-	if (deadline <= duet_plat_clock_monotonic())
+	duet_time_t next = duet__xt_next(), now = duet__xen_now();
+	if (next < deadline)
+		deadline = next;
+	if (deadline <= now)
 		return;
+	duet__xen_record_idle(now);
 	duet__xen_timer_set(deadline);
 	duet__xen_mode->block();
+	duet_rr_wake(rr);
 	duet_loop_update_time(loop); /* callbacks count from after the sleep */
 	duet__xen_evtchn_dispatch();
+	duet__xt_run();
+}
+
+/* The recorder as this wait began: a recording starts inside a wait, as
+ * discovery ends (record.c), and its log begins after that wait. */
+void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)
+{
+	struct duet_rr *rr = duet__xen_rr;
+
+	if (duet_rr_wait(rr, loop, deadline))
+		return;
+	wait_events(loop, deadline, rr);
+	duet_rr_wait_end(rr);
 }

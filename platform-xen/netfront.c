@@ -72,7 +72,7 @@ static const struct duet__nf_ops ring_ops = {
 static void repoll_if_more(struct duet__netfront *nf)
 {
 	if (nf->ring.tx_again || nf->ring.rx_again)
-		duet_defer_post(&nf->repoll);
+		duet__xt_post(&nf->repoll);
 }
 
 static void poll_rings(struct duet__netfront *nf)
@@ -92,7 +92,7 @@ static void on_event(evtchn_port_t port, void *arg)
 	poll_rings(arg);
 }
 
-static void on_repoll(struct duet_defer *d, void *arg)
+static void on_repoll(struct duet__xt *d, void *arg)
 {
 	(void)d;
 	poll_rings(arg);
@@ -101,7 +101,7 @@ static void on_repoll(struct duet_defer *d, void *arg)
 void duet__netfront_init(struct duet__netfront *nf, struct duet_loop *loop)
 {
 	nf->loop = loop;
-	duet_defer_init(loop, &nf->repoll, on_repoll, nf);
+	duet__xt_init(&nf->repoll, on_repoll, nf);
 }
 
 static int nf_transmit(struct duet_netif *netif, const struct duet_iovec *iov,
@@ -242,7 +242,7 @@ void duet__netfront_down(struct duet__netfront *nf, const char *why)
 		return;
 	nf->up = false;
 	nf->ring.broken = true;
-	duet_defer_cancel(&nf->repoll);
+	duet__xt_stop(&nf->repoll);
 	duet__xen_evtchn_mask(nf->port);
 	DUET_WARN("netfront", "%s: down (%s)", nf->name, why);
 	if (nf->registered)

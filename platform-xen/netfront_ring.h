@@ -129,7 +129,7 @@ struct duet__netfront {
 	unsigned nwarn;			/* frame errors logged so far */
 	bool registered;		/* netif registered (once, for good) */
 	bool up;			/* connected and not broken */
-	struct duet_defer repoll;	/* responses came in while polling */
+	struct duet__xt repoll;		/* responses came in while polling */
 };
 
 /* Once, before the protocol starts. */

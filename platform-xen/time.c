@@ -13,6 +13,7 @@
 #include <xen/vcpu.h>
 
 #include <duet/platform.h>
+#include <duet/replay.h>
 
 #include "hypercall.h"
 #include "xen.h"
@@ -27,7 +28,7 @@ static uint64_t rdtsc_ordered(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-duet_time_t duet_plat_clock_monotonic(void)
+duet_time_t duet__xen_now(void)
 {
 	if (duet__xen_shared == NULL)
 		return 0;
@@ -61,7 +62,7 @@ duet_time_t duet_plat_clock_monotonic(void)
 	return now;
 }
 
-duet_time_t duet_plat_clock_wall(void)
+duet_time_t duet__xen_wall(void)
 {
 	if (duet__xen_shared == NULL)
 		return 0;
@@ -76,7 +77,17 @@ duet_time_t duet_plat_clock_wall(void)
 		nsec = s->wc_nsec;
 		xen_barrier();
 	} while ((version & 1) || version != s->wc_version);
-	return sec * DUET_NSEC_PER_SEC + nsec + duet_plat_clock_monotonic();
+	return sec * DUET_NSEC_PER_SEC + nsec + duet__xen_now();
+}
+
+duet_time_t duet_plat_clock_monotonic(void)
+{
+	return duet_rr_clock(duet__xen_rr, DUET_RR_MONO, duet__xen_now);
+}
+
+duet_time_t duet_plat_clock_wall(void)
+{
+	return duet_rr_clock(duet__xen_rr, DUET_RR_WALL, duet__xen_wall);
 }
 
 static void timer_fired(evtchn_port_t port, void *arg)

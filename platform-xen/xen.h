@@ -31,6 +31,7 @@
 #include <xen/grant_table.h>
 
 #include <duet/clock.h>
+#include <duet/list.h>
 
 #include "pt.h"
 #include "xs.h"
@@ -108,6 +109,19 @@ size_t duet__xen_mm_free_pages(void);
 /* console.c */
 void duet__xen_console_init(void *ring, evtchn_port_t port);
 void duet__xen_console_flush(void);
+void duet__xen_console_raw(const char *buf, size_t len);
+
+/* record.c: record=DISK (core/REPLAY.md). The recorder, NULL when not
+ * recording; start (after duet_sys_init: -1 to boot on, or an exit
+ * code); before a sleep (hands the buffer on now and then); the run's end
+ * (the last of the log and its header, waited for); a crash (the same,
+ * synchronously). */
+struct duet_sys;
+extern struct duet_rr *duet__xen_rr;
+int duet__xen_record_start(struct duet_sys *sys);
+void duet__xen_record_idle(duet_time_t now);
+int duet__xen_record_end(struct duet_sys *sys, int code);
+void duet__xen_record_crash(void);
 
 /* events.c */
 extern shared_info_t *duet__xen_shared;
@@ -133,9 +147,33 @@ int duet__xen_evtchn_dispatch(void);
  * was handled. */
 bool duet__xen_discovery_due(duet_time_t *deadline);
 
-/* time.c */
+/* time.c. The platform's own clock reads (how long to sleep, a driver's
+ * timeouts) are these, not duet_plat_clock_*(), which a recording sees. */
 void duet__xen_time_init(void);
 void duet__xen_timer_set(duet_time_t deadline);
+duet_time_t duet__xen_now(void);
+duet_time_t duet__xen_wall(void);
+
+/* ptimer.c: the platform's own timers and deferred work, run inside
+ * duet_plat_wait(). One struct serves as either: started (a timer, with a
+ * period or 0) or posted (run at the next wait). */
+struct duet__xt {
+	struct duet_list link;
+	duet_time_t deadline, period;
+	bool active;
+	void (*cb)(struct duet__xt *t, void *arg);
+	void *arg;
+};
+void duet__xt_init(struct duet__xt *t, void (*cb)(struct duet__xt *, void *),
+		   void *arg);
+void duet__xt_start(struct duet__xt *t, duet_time_t delay, duet_time_t period);
+void duet__xt_post(struct duet__xt *t);
+void duet__xt_stop(struct duet__xt *t);
+bool duet__xt_active(const struct duet__xt *t);
+/* The earliest deadline (0 with work posted), DUET_TIME_INFINITE if none. */
+duet_time_t duet__xt_next(void);
+/* Runs what is due; returns how many ran. */
+int duet__xt_run(void);
 
 /* traps.c: PV's trap table and callbacks; PVH's GDT, TSS and IDT, with
  * the upcall at `upcall_vector`. */

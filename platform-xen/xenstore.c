@@ -63,6 +63,7 @@ int duet__xs_init(void *ring, evtchn_port_t port)
 	    .clear = clear,
 	    .wait = wait_port,
 	    .raise = raise_local,
+	    .now = duet__xen_now,
 	};
 	char domid[16];
 	int r;

@@ -33,7 +33,7 @@ static int lose(const char *why)
 /* Waits for xenstored; -ETIMEDOUT once the deadline has passed. */
 static int wait_ring(duet_time_t deadline)
 {
-	if (duet_plat_clock_monotonic() >= deadline)
+	if (tp.now() >= deadline)
 		return -ETIMEDOUT;
 	tp.wait(deadline);
 	return 0;
@@ -137,7 +137,7 @@ static int wait_reply(uint32_t req_id, duet_time_t deadline)
 			return 0;
 		duet__xs_rx_next(&rx);
 		/* A flood of messages for others does not extend the wait. */
-		if (duet_plat_clock_monotonic() >= deadline)
+		if (tp.now() >= deadline)
 			return -ETIMEDOUT;
 	}
 }
@@ -148,7 +148,7 @@ static int request(uint32_t type, uint32_t tx, const char *const *strs,
 {
 	static char out[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
 	uint32_t id = duet__xs_next_req_id(&req_counter);
-	duet_time_t deadline = duet_plat_clock_monotonic() + DUET__XS_TIMEOUT;
+	duet_time_t deadline = tp.now() + DUET__XS_TIMEOUT;
 	unsigned queued = events.len;
 	bool overflowed = events.overflow;
 

@@ -45,6 +45,9 @@ struct duet__xs_transport {
 	/* Makes the port pending again: duet__xs_client_deliver() runs from
 	 * the loop. */
 	void (*raise)(void);
+	/* The monotonic clock of the deadlines: on Xen the platform's own,
+	 * which a recording does not see (core/REPLAY.md). */
+	duet_time_t (*now)(void);
 };
 
 /* Starts the client on a transport (copied); anything already in the

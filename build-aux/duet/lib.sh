@@ -92,6 +92,7 @@ build_dir() {
 	case $1 in
 	posix) echo "$build_root/posix" ;;
 	posix-asan) echo "$build_root/posix-asan" ;;
+	posix-small) echo "$build_root/posix-small" ;;
 	fuzz) echo "$build_root/fuzz" ;;
 	xen) echo "$build_root/xen" ;;
 	esac
@@ -104,6 +105,8 @@ configure_target() {
 	case $1 in
 	posix) configure_dir "$(build_dir posix)" --with-platform=posix ;;
 	posix-asan) configure_dir "$(build_dir posix-asan)" --with-platform=posix --enable-sanitizers ;;
+	# Xen's lwIP sizes, for replaying Xen recordings (core/REPLAY.md).
+	posix-small) configure_dir "$(build_dir posix-small)" --with-platform=posix --with-lwip-sizes=small ;;
 	fuzz) configure_dir "$(build_dir fuzz)" --with-platform=posix --enable-sanitizers \
 		CC=clang "CFLAGS=-g -O1 -fsanitize=fuzzer-no-link" ;;
 	xen) configure_dir "$(build_dir xen)" --with-platform=xen ;;
@@ -122,6 +125,7 @@ app_image() {
 	local target=$1 app=$2
 	case $target in
 	posix) echo "$(build_dir posix)/apps/$app/$app" ;;
+	posix-small) echo "$(build_dir posix-small)/apps/$app/$app" ;;
 	xen) echo "$(build_dir xen)/apps/$app/$app.xen" ;;
 	esac
 }

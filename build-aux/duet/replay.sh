@@ -23,6 +23,14 @@ cmd_replay() {
 	quiet=1 cmd_build -t posix "$app"
 	local image
 	image=$(app_image posix "$app")
+	# A Xen recording replays in a POSIX build with Xen's lwIP sizes: its
+	# TCP windows are on the wire (core/REPLAY.md).
+	local platform
+	platform=$("$image" --replay-dump "$log" 2>/dev/null | sed -n '1s/.*, platform //p') || :
+	if [[ $platform == xen ]]; then
+		make_target posix-small "apps/$app/$app"
+		image=$(app_image posix-small "$app")
+	fi
 	if [[ -n $dump ]]; then
 		exec "$image" --replay-dump "$log"
 	elif [[ -n $gdb ]]; then

@@ -178,8 +178,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		frame_records(data, size);
 	}
 	duet_rr_dump(log_buf, log_len, dump_line, NULL);
-	/* And the input as a whole file, header and all. */
+	/* And the input as a whole file, header and all, or as a record
+	 * disk's image. */
 	duet_rr_dump(data, size, dump_line, NULL);
+	const void *disk_log;
+	size_t disk_len;
+	if (duet_rr_disk_log(data, size, &disk_log, &disk_len) > 0) {
+		FUZZ_CHECK((const uint8_t *)disk_log + disk_len <= data + size);
+		duet_rr_dump(disk_log, disk_len, dump_line, NULL);
+	}
 	replay();
 	return 0;
 }

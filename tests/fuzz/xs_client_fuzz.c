@@ -173,6 +173,7 @@ static const struct duet__xs_transport transport = {
     .clear = clear,
     .wait = wait_for,
     .raise = raise_port,
+    .now = duet_plat_clock_monotonic,
 };
 
 /* ------------------------------------------------------------ the calls */

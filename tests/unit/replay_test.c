@@ -240,19 +240,31 @@ static struct duet_args args;
 static struct app app;
 static char recorded_console[65536];
 
-static int record(uint64_t max)
+/* late: as Xen records, the devices are found before the recording
+ * starts, which then writes them down (duet_rr_devices_known). */
+static int record_run(uint64_t max, bool late)
 {
 	struct duet_rr *rr;
 
 	log_len = 0;
 	waits_seen = 0;
+	duet_args_init(&args);
+	if (late) {
+		duet_sys_init(&sys, &args);
+		record_devices(&sys.loop);
+	}
 	cr_assert_not_null(rr = duet_rr_record_open("replay-test", mem_sink,
 						    NULL, max));
 	fakeplat_set_rr(rr);
-	duet_args_init(&args);
-	duet_sys_init(&sys, &args);
+	if (!late)
+		duet_sys_init(&sys, &args);
 	sys.rr = rr;
-	record_devices(&sys.loop);
+	if (late) {
+		sys.loop.now = sys.loop.boot_time = duet_plat_clock_monotonic();
+		duet_rr_devices_known(rr, &sys.loop);
+	} else {
+		record_devices(&sys.loop);
+	}
 	fakeplat_set_wait_hook(record_wait, NULL);
 	app_start(&app, &sys.loop, 0);
 	int code = duet_rr_end(rr, duet_loop_run(&sys.loop));
@@ -261,6 +273,11 @@ static int record(uint64_t max)
 	snprintf(recorded_console, sizeof(recorded_console), "%s",
 		 fakeplat_console());
 	return code;
+}
+
+static int record(uint64_t max)
+{
+	return record_run(max, false);
 }
 
 /* Replays the log on a platform that is not the recording's: another
@@ -415,4 +432,37 @@ Test(replay, a_sink_that_fails_ends_the_recording_quietly)
 	duet_rr_close(rr);
 	sink_fails = false;
 	fakeplat_set_rr(NULL);
+}
+
+Test(replay, devices_found_before_the_recording_replay_from_their_records)
+{
+	cr_assert_eq(record_run(1 << 20, true), 7);
+	cr_assert_eq(replay(0), 7, "%s", stop_msg);
+	cr_assert(strstr(stop_msg, "outputs identical, exit code 7") != NULL,
+		  "%s", stop_msg);
+	cr_assert_str_eq(fakeplat_console(), recorded_console);
+}
+
+Test(replay, a_record_disk_image_gives_its_log_and_a_damaged_one_is_refused)
+{
+	static uint8_t image[DUET_RR_DISK_HEAD + 100];
+	const void *log;
+	size_t n;
+
+	memset(image, 0, sizeof(image));
+	cr_assert_eq(duet_rr_disk_log(image, sizeof(image), &log, &n), 0);
+	duet_rr_disk_head(image, 100);
+	memset(image + DUET_RR_DISK_HEAD, 'x', 100);
+	cr_assert_eq(duet_rr_disk_log(image, sizeof(image), &log, &n), 1);
+	cr_assert_eq(log, image + DUET_RR_DISK_HEAD);
+	cr_assert_eq(n, 100);
+	/* Claims one byte more than the image has. */
+	duet_rr_disk_head(image, 101);
+	cr_assert_eq(duet_rr_disk_log(image, sizeof(image), &log, &n), -EINVAL);
+	duet_rr_disk_head(image, 100);
+	image[9] ^= 1; /* the length, under the checksum */
+	cr_assert_eq(duet_rr_disk_log(image, sizeof(image), &log, &n), -EINVAL);
+	image[9] ^= 1;
+	cr_assert_eq(duet_rr_disk_log(image, DUET_RR_DISK_HEAD - 1, &log, &n),
+		     -EINVAL);
 }

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <duet/platform.h>
+
 #include "fakeplat.h"
 #include "xs_client.h"
 #include "xs_proto.h"
@@ -88,6 +90,7 @@ static const struct duet__xs_transport transport = {
     .clear = clear,
     .wait = wait_for,
     .raise = raise_port,
+    .now = duet_plat_clock_monotonic,
 };
 
 static void setup(void)

@@ -346,25 +346,39 @@ report() {
 			show_all_logs "$name"
 		fi
 	elif [[ $status == PASS && -n $host_check ]]; then
-		# Checks that need the host's tools (the unstripped images,
-		# addr2line), in a scratch folder: CONSOLE is the guest's
-		# console log, decoded.
-		base64 -di <"$run/logs/$name.console.b64" | tr -d '\r' >"$run/logs/$name.console"
-		mkdir -p "$run/host/$name"
-		if out=$(cd "$run/host/$name" && CONSOLE=$run/logs/$name.console \
-			DUET_TOP=$top DUET_XEN_BUILD=$build \
-			bash -euo pipefail -c "$host_check" 2>&1); then
-			pass "$name ($times; host check: $(printf '%s\n' "$out" | tail -n 1 | cut -c1-120))"
-		else
-			fail "$name: the host check failed"
-			show_all_logs "$name"
-			printf '%s\n' "$out" | awk '{ print "    host| " $0 }'
-		fi
+		# After QEMU is gone: a check that takes a while (a build) must
+		# not stall the serial console, whose output Xen then drops.
+		host_checks+=("$name" "$times")
 	elif [[ $status == PASS ]]; then
 		pass "$name ($times)"
 	else
 		fail "$name: $reason"
 		show_all_logs "$name"
+	fi
+}
+
+# host_check_run NAME TIMES: a passed case's host check, with the host's
+# tools (the unstripped images, addr2line, the POSIX builds), in a scratch
+# folder: CONSOLE is the guest's console log, decoded; OUT the file the
+# post script left.
+host_check_run() {
+	local name=$1 times=$2 host_check='' out
+	# shellcheck disable=SC1090
+	. "$run/meta/$name"
+	base64 -di <"$run/logs/$name.console.b64" | tr -d '\r' >"$run/logs/$name.console"
+	rm -f "$run/logs/$name.out"
+	[[ ! -s $run/logs/$name.out.b64 ]] ||
+		base64 -di <"$run/logs/$name.out.b64" >"$run/logs/$name.out"
+	mkdir -p "$run/host/$name"
+	if out=$(cd "$run/host/$name" && CONSOLE=$run/logs/$name.console \
+		OUT=$run/logs/$name.out \
+		DUET_TOP=$top DUET_XEN_BUILD=$build \
+		bash -euo pipefail -c "$host_check" 2>&1); then
+		pass "$name ($times; host check: $(printf '%s\n' "$out" | tail -n 1 | cut -c1-160))"
+	else
+		fail "$name: the host check failed"
+		show_all_logs "$name"
+		printf '%s\n' "$out" | awk '{ print "    host| " $0 }'
 	fi
 }
 
@@ -418,7 +432,7 @@ for file in "${case_files[@]}"; do
 	done
 done
 
-qemu_rc=0 fatal='' ready='' finished=''
+qemu_rc=0 fatal='' ready='' finished='' host_checks=()
 if ((${#planned[@]} > 0)); then
 	initrd=$run/dom0.cpio
 	cpio_pack "$stage" "$initrd"
@@ -447,6 +461,10 @@ if ((${#planned[@]} > 0)); then
 	set -e
 	exec {slog}>&-
 fi
+
+for ((i = 0; i < ${#host_checks[@]}; i += 2)); do
+	host_check_run "${host_checks[i]}" "${host_checks[i + 1]}"
+done
 
 missing=0
 for name in "${planned[@]}"; do

@@ -36,6 +36,10 @@ void duet_vlog(enum duet_log_level level, const char *tag, const char *fmt,
 	       va_list ap) __attribute__((format(printf, 3, 0)));
 
 void duet_log_set_level(enum duet_log_level level);
+/* Log times count from the first line logged; after this, from the next
+ * one (for platforms: a recording that starts after boot restarts them,
+ * as the replayed process starts them). */
+void duet_log_restart_clock(void);
 enum duet_log_level duet_log_get_level(void);
 int duet_log_enabled(enum duet_log_level level);
 

@@ -72,13 +72,21 @@ bool duet_rr_wait(struct duet_rr *rr, struct duet_loop *loop,
 void duet_rr_wait_end(struct duet_rr *rr);
 /* Just before the platform brings the loop's clock past a sleep. */
 void duet_rr_wake(struct duet_rr *rr);
-/* A shutdown request, before the platform acts on it. */
+/* A shutdown request, before the platform acts on it: a POSIX signal, or
+ * DUET_RR_SHUTDOWN_REQUEST for one the platform logged itself (Xen's
+ * toolstack), which a POSIX replay acts on as on SIGTERM, silently. */
+#define DUET_RR_SHUTDOWN_REQUEST 0
 void duet_rr_signal(struct duet_rr *rr, int signum);
 /* A boot argument the platform gave the core (recording), or replaying:
  * adds the recorded ones and registers the recorded devices that come
  * next in the log, as the platform did before boot or at discovery. */
 void duet_rr_arg(struct duet_rr *rr, const char *token);
 void duet_rr_devices(struct duet_rr *rr, struct duet_loop *loop);
+/* Recording that starts after the platform found its devices (Xen: the
+ * handshakes ran before): a DEVICE record for each device registered now,
+ * with a netif's offloads and a link that is down, as if each had just
+ * registered. */
+void duet_rr_devices_known(struct duet_rr *rr, struct duet_loop *loop);
 /* The run ended with code, after the platform closed its devices.
  * Recording: writes END and flushes. Replaying: checks END and prints the
  * summary. Returns the code. */
@@ -87,6 +95,25 @@ int duet_rr_end(struct duet_rr *rr, int code);
  * Safe from a fatal-signal handler: it only calls the sink. */
 void duet_rr_flush(struct duet_rr *rr);
 void duet_rr_close(struct duet_rr *rr);
+
+/* A log on a disk of its own (Xen's record=DISK): a header of
+ * DUET_RR_DISK_HEAD bytes, "DUETRDSK", the log's length (u64), a crc32c
+ * of those 16 bytes, zeros; then the log. duet_rr_disk_head() fills the
+ * first DUET_RR_DISK_HEAD_LEN bytes of a header. duet_rr_disk_log() finds
+ * the log in a disk image: 1 (*log, *loglen set; an empty log if the run
+ * has not ended), 0 if the image is no such disk, -EINVAL if its header
+ * is damaged or claims more than the image holds. */
+#define DUET_RR_DISK_HEAD 4096u
+#define DUET_RR_DISK_HEAD_LEN 20u
+void duet_rr_disk_head(uint8_t *head, uint64_t loglen);
+int duet_rr_disk_log(const void *image, size_t len, const void **log,
+		     size_t *loglen);
+
+/* A test hook's crash that replays (Xen's xen.crash=null): logs
+ * "HOOK=null: crashing on purpose" and writes through NULL, in this one
+ * function on every platform, so that a replay faults where the recording
+ * did. Returns at once for any other mode. */
+void duet_rr_crash_on_purpose(const char *hook, const char *mode);
 
 /* One line per record of a log, and one for its header, for people.
  * 0, or -EINVAL where the log stops being well formed. */
