@@ -227,7 +227,7 @@ else
 	not_ok "memory returns after the flood" "idle $idle kB, peak $peak kB, after $after kB"
 fi
 
-check "port in use: a clear error, exit 1" 1 "cannot listen on 127.0.0.1:$port: " -- \
+check "port in use: a clear error, exit 1" 1 "cannot listen on TCP 127.0.0.1:$port: " -- \
 	"$httpd" port="$port"
 
 grep -Eq 'httpd: 127\.0\.0\.1:[0-9]+ "GET /style\.css HTTP/1\.1" 200 [0-9]+$' "$log" &&
