@@ -84,9 +84,7 @@ static void serve(bool faulty)
 	cr_assert_eq(httpd_tar_load(&tar, loop, dev, sync_plain_cb, &r), 0);
 	run_until(&r.done);
 	cr_assert_eq(r.status, 0);
-	fstack =
-	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(loop, &fstack);
+	fakestack_install(loop);
 	httpd_config_default(&cfg);
 	httpd_tar_source(&tar, &src);
 	cr_assert_eq(httpd_start(&srv, loop, &fstack, &cfg, &src), 0);

@@ -91,9 +91,7 @@ static void setup(void)
 {
 	fakeplat_reset();
 	duet_sys_init(&sys, NULL);
-	fstack =
-	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(loop, &fstack);
+	fakestack_install(loop);
 	memset(conns, 0, sizeof(conns));
 	released = timeouts = drained_calls = 0;
 	refused_err = 0;
