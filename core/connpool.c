@@ -194,7 +194,10 @@ int duet_connpool_admit(struct duet_connpool *p, struct duet_pooled *pc,
 	pc->since = duet_loop_now(p->loop);
 	duet_list_insert_tail(&p->idle, &pc->link);
 	duet_timer_init(p->loop, &pc->bound, on_bound, pc);
-	duet_timer_start(&pc->bound, p->cfg.idle_timeout, 0);
+	pc->partial = p->cfg.handshake;
+	duet_timer_start(
+	    &pc->bound,
+	    pc->partial ? p->cfg.request_timeout : p->cfg.idle_timeout, 0);
 	p->count++;
 	p->stats.admitted++;
 	if (p->count > p->stats.peak)
@@ -266,42 +269,64 @@ void duet_connpool_log(const struct duet_connpool *p, const char *who)
 		  (unsigned long long)st->refused_peer);
 }
 
+/* The record goes back to the server once nothing holds it. */
+static void server_release(struct duet_tcp_server *s,
+			   struct duet_server_conn *sc)
+{
+	s->ops->release(sc, s->arg);
+	if (s->stopped && s->held == 0 && s->drained != NULL) {
+		void (*drained)(void *) = s->drained;
+		s->drained = NULL;
+		drained(s->drained_arg);
+	}
+}
+
 static void server_evict(struct duet_pooled *pc, enum duet_evict_reason why,
 			 void *arg)
 {
 	struct duet_tcp_server *s = arg;
 	struct duet_server_conn *sc =
 	    duet_container_of(pc, struct duet_server_conn, slot);
+	bool timed_out =
+	    why == DUET_EVICT_IDLE_TIMEOUT || why == DUET_EVICT_REQUEST_TIMEOUT;
 
+	if (timed_out && s->ops->timeout != NULL &&
+	    s->ops->timeout(sc, why, s->arg))
+		return;
 	/* A timeout lets what is queued still go; a newcomer needs the slot
 	 * now. */
-	if (why == DUET_EVICT_IDLE_TIMEOUT || why == DUET_EVICT_REQUEST_TIMEOUT)
+	if (timed_out) {
 		duet_tcp_close(sc->tcp);
-	else
+	} else {
+		DUET_DEBUG(s->who, "a connection evicted for a newcomer");
 		duet_tcp_abort(sc->tcp);
+	}
 	duet_server_conn_end(sc);
-	s->ops->release(sc, s->arg);
 }
 
 static void server_accept(struct duet_tcp *listener, struct duet_tcp *c,
 			  void *arg)
 {
 	struct duet_tcp_server *s = arg;
-	struct duet_sockaddr peer;
 	struct duet_server_conn *sc = s->ops->open(s->arg);
+	int r = -ENOMEM;
 	(void)listener;
 
-	if (duet_tcp_peer(c, &peer) < 0)
-		memset(&peer, 0, sizeof(peer));
-	if (sc == NULL || duet_connpool_admit(&s->pool, &sc->slot, &peer.ip) < 0) {
+	if (sc != NULL) {
+		if (duet_tcp_peer(c, &sc->peer) < 0)
+			memset(&sc->peer, 0, sizeof(sc->peer));
+		r = duet_connpool_admit(&s->pool, &sc->slot, &sc->peer.ip);
+	}
+	if (r < 0) {
 		if (sc != NULL)
 			s->ops->release(sc, s->arg);
 		if (s->ops->refused != NULL)
-			s->ops->refused(s->arg);
+			s->ops->refused(r, s->arg);
 		duet_tcp_abort(c);
 		return;
 	}
 	sc->tcp = c;
+	sc->server = s;
 	duet_list_insert_tail(&s->conns, &sc->link);
 	s->ops->start(sc, s->arg);
 }
@@ -318,8 +343,10 @@ int duet_tcp_server_start(struct duet_tcp_server *s, struct duet_loop *loop,
 
 	if (naddrs > DUET_TCP_SERVER_LISTENERS)
 		return -EINVAL;
+	memset(s, 0, sizeof(*s));
 	s->ops = ops;
 	s->arg = arg;
+	s->who = who;
 	duet_list_init(&s->conns);
 	if ((r = duet_connpool_init(&s->pool, loop, cfg, server_evict, s)) < 0)
 		return r;
@@ -335,11 +362,38 @@ int duet_tcp_server_start(struct duet_tcp_server *s, struct duet_loop *loop,
 
 void duet_server_conn_end(struct duet_server_conn *sc)
 {
+	struct duet_tcp_server *s = sc->server;
+
+	assert(!sc->ended);
 	duet_connpool_remove(&sc->slot);
 	duet_list_unlink(&sc->link);
+	sc->ended = true;
+	sc->tcp = NULL;
+	if (sc->holds > 0)
+		s->held++;
+	else
+		server_release(s, sc);
 }
 
-void duet_tcp_server_stop(struct duet_tcp_server *s)
+void duet_server_conn_hold(struct duet_server_conn *sc)
+{
+	assert(!sc->ended);
+	sc->holds++;
+}
+
+void duet_server_conn_drop(struct duet_server_conn *sc)
+{
+	struct duet_tcp_server *s = sc->server;
+
+	assert(sc->holds > 0);
+	if (--sc->holds > 0 || !sc->ended)
+		return;
+	s->held--;
+	server_release(s, sc);
+}
+
+void duet_tcp_server_stop(struct duet_tcp_server *s, void (*drained)(void *arg),
+			  void *arg)
 {
 	for (size_t i = 0; i < s->nlisteners; i++)
 		duet_tcp_close(s->listeners[i]);
@@ -349,7 +403,13 @@ void duet_tcp_server_stop(struct duet_tcp_server *s)
 		    s->conns.next, struct duet_server_conn, link);
 		duet_tcp_close(sc->tcp);
 		duet_server_conn_end(sc);
-		s->ops->release(sc, s->arg);
 	}
 	duet_connpool_fini(&s->pool);
+	s->stopped = true;
+	if (s->held > 0) {
+		s->drained = drained;
+		s->drained_arg = arg;
+	} else if (drained != NULL) {
+		drained(arg);
+	}
 }

@@ -75,6 +75,7 @@ void duet__posix_plat_close(void)
  * the loop's clock is brought past the sleep (platform.h). */
 void duet__posix_woke(void)
 {
+	duet__posix_trim_woke();
 	if (waking != NULL) {
 		duet_rr_wake(rr);
 		duet_loop_update_time(waking);
@@ -97,12 +98,13 @@ static duet_time_t wall_raw(void)
 
 static void wait_uv(struct duet_loop *loop, duet_time_t deadline)
 {
-	duet_time_t now = mono_raw();
+	duet_time_t now = mono_raw(), asked = deadline;
 
 	if (deadline <= now) {
 		uv_run(uv_main, UV_RUN_NOWAIT);
 		return;
 	}
+	duet__posix_trim(uv_main, now, &deadline);
 	/* A crash loses at most what the fatal-signal handler cannot write;
 	 * a kill, what came since the last sleep at most 100 ms ago. */
 	if (rr != NULL && now - flushed > DUET_MSEC(100)) {
@@ -122,6 +124,8 @@ static void wait_uv(struct duet_loop *loop, duet_time_t deadline)
 	waking = NULL;
 	uv_timer_stop(&deadline_timer);
 	uv_unref((uv_handle_t *)&deadline_timer);
+	if (deadline == asked)
+		duet__posix_trim_woke(); /* the core's timers may run now */
 }
 
 void duet_plat_wait(struct duet_loop *loop, duet_time_t deadline)

@@ -8,6 +8,8 @@
 
 #include <uv.h>
 
+#include <duet/clock.h>
+
 struct duet_loop;
 struct duet_rr;
 
@@ -19,6 +21,13 @@ uv_loop_t *duet__posix_uv(void);
 /* Called first by every libuv callback that reaches duet code: the loop's
  * clock then counts from after the wait it woke from (duet/platform.h). */
 void duet__posix_woke(void);
+
+/* Before a sleep until *deadline: gives memory back after a large
+ * release, or brings *deadline forward to when that check is due
+ * (trim.c). _woke(): the loop ran (an event, or a wait that ended at the
+ * core's own deadline) since. */
+void duet__posix_trim(uv_loop_t *uv, duet_time_t now, duet_time_t *deadline);
+void duet__posix_trim_woke(void);
 
 /* The recorder or replayer, if any (duet/replay.h); NULL otherwise. */
 void duet__posix_rr_set(struct duet_rr *rr);

@@ -32,8 +32,7 @@ static void conn_release(struct duet_server_conn *sc, void *arg)
 
 static void conn_free(struct dns_tcp_conn *k)
 {
-	duet_server_conn_end(&k->sc);
-	conn_release(&k->sc, NULL);
+	duet_server_conn_end(&k->sc); /* conn_release() */
 }
 
 static void conn_abort(struct dns_tcp_conn *k)
@@ -296,5 +295,5 @@ int dns_tcp_start(struct dns_tcp *t, struct duet_loop *loop,
 
 void dns_tcp_stop(struct dns_tcp *t)
 {
-	duet_tcp_server_stop(&t->srv);
+	duet_tcp_server_stop(&t->srv, NULL, NULL);
 }

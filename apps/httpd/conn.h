@@ -15,9 +15,10 @@
 
 #include "server.h"
 
-/* CONN_DEAD: closed while a source read was in flight; the struct (with the
- * read's buffer) is kept until the read completes. */
-enum conn_state { CONN_OPEN, CONN_LINGER, CONN_DEAD };
+/* A connection closed while a source read was in flight is ended on the
+ * skeleton (duet_server_conn_ended) but its record, with the read's
+ * buffer, is held until the read completes (duet_server_conn_hold). */
+enum conn_state { CONN_OPEN, CONN_LINGER };
 
 struct httpd_resp {
 	const uint8_t *body;	       /* in memory; NULL when streamed */
@@ -43,16 +44,13 @@ struct httpd_stream {
 };
 
 struct httpd_conn {
-	struct duet_list link;
-	struct duet_pooled slot;
+	struct duet_server_conn sc; /* sc.tcp, sc.slot: the skeleton's */
 	struct httpd *srv;
-	struct duet_tcp *tcp;
 	struct duet_timer timer;
 	enum conn_state state;
 	bool paused;
 	bool peer_eof;
 	bool want_close; /* close once the queue is sent */
-	bool fresh;	 /* TLS: no byte seen yet (see httpd_config.tls) */
 	/* Memory while a request or response is in flight only: the receive
 	 * buffer and the response queue exist while the connection has bytes
 	 * buffered, a body to skip or responses queued (conn_trim). */
@@ -70,9 +68,6 @@ struct httpd_conn {
 /* server.c */
 void httpd_conn_progress(struct httpd_conn *c);
 void httpd_conn_abort(struct httpd_conn *c);
-/* Puts a connection struct back for reuse (or frees it, once the server
- * has stopped). */
-void httpd_conn_release(struct httpd_conn *c);
 /* Turns the head response, none of it sent, into an error response. */
 void httpd_resp_error(struct httpd_conn *c, struct httpd_resp *r, int status);
 

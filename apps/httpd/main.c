@@ -175,7 +175,7 @@ static void httpd_app_stop(struct duet_stop_hook *hook, void *arg)
 
 	DUET_INFO("httpd",
 		  "stopping: %llu requests served, %u connections open",
-		  a->server.requests, a->server.nconns);
+		  a->server.requests, duet_tcp_server_count(&a->server.tcp));
 	if (a->redirect != 0)
 		httpd_stop(&a->redirect_server, NULL, NULL);
 	httpd_stop(&a->server, httpd_app_drained, a);
@@ -188,13 +188,8 @@ static int listen_all(struct httpd_app *a)
 	char where[DUET_SOCKADDR_STRLEN];
 	int r = httpd_start(&a->server, a->loop, a->stack, &a->cfg, &a->src);
 
-	if (r < 0) {
-		DUET_ERROR(
-		    "httpd", "cannot listen on %s: %s",
-		    duet_sockaddr_format(&a->cfg.addr, where, sizeof(where)),
-		    duet_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return r; /* logged */
 	if (a->redirect != 0) {
 		struct httpd_config rc = a->cfg;
 		rc.addr.port = a->redirect;

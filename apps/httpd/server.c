@@ -23,9 +23,6 @@
 /* A receive buffer starts this small: most requests are a few hundred
  * bytes, and it exists only while one is in flight. */
 #define IN_MIN 1024
-/* Connection structs kept for reuse; beyond this they go back to malloc, so
- * memory returns after a flood. */
-#define FREE_CONNS_MAX 64
 
 static const char *current_date(struct httpd *h)
 {
@@ -229,61 +226,35 @@ static void conn_trim(struct httpd_conn *c)
 	c->in_cap = 0;
 }
 
-static void conn_destroy(struct httpd_conn *c)
+/* The skeleton's release: the connection has ended and no read holds its
+ * record. */
+static void conn_release(struct duet_server_conn *sc, void *arg)
 {
-	free(c->stream.buf);
-	free(c);
-}
+	struct httpd_conn *c = duet_container_of(sc, struct httpd_conn, sc);
+	(void)arg;
 
-void httpd_conn_release(struct httpd_conn *c)
-{
-	struct httpd *h = c->srv;
-
-	/* Callers wait for the stream's read to end, so this frees its
-	 * buffer and keeps the count. */
+	duet_timer_stop(&c->timer);
 	httpd_stream_release(c);
-	if (h->stopped) {
-		conn_destroy(c);
-		if (h->reads == 0 && h->drained != NULL)
-			h->drained(h->drained_arg);
-		return;
-	}
-	if (h->nfree_conns >= FREE_CONNS_MAX) {
-		conn_destroy(c);
-		return;
-	}
-	duet_list_insert_head(&h->free_conns, &c->link);
-	h->nfree_conns++;
+	free(c->in);
+	free(c->q);
+	free(c);
 }
 
 static void conn_free(struct httpd_conn *c)
 {
-	struct httpd *h = c->srv;
-
 	duet_timer_stop(&c->timer);
-	duet_connpool_remove(&c->slot);
-	duet_list_unlink(&c->link);
-	h->nconns--;
-	c->q_len = 0;
-	c->in_len = 0;
-	c->body_skip = 0;
-	c->in_chunked = false;
-	conn_trim(c);
-	if (c->stream.reading)
-		c->state = CONN_DEAD; /* released when the read completes */
-	else
-		httpd_conn_release(c);
+	duet_server_conn_end(&c->sc); /* conn_release(), now or after a read */
 }
 
 static void conn_close(struct httpd_conn *c)
 {
-	duet_tcp_close(c->tcp);
+	duet_tcp_close(c->sc.tcp);
 	conn_free(c);
 }
 
 void httpd_conn_abort(struct httpd_conn *c)
 {
-	duet_tcp_abort(c->tcp);
+	duet_tcp_abort(c->sc.tcp);
 	conn_free(c);
 }
 
@@ -301,20 +272,18 @@ static void conn_arm_timer(struct httpd_conn *c)
 
 static bool conn_partial(const struct httpd_conn *c)
 {
-	/* Over TLS the handshake comes first, unseen here: bounded as a
-	 * request in progress until the first byte arrives. */
-	return c->in_len > 0 || c->body_skip > 0 || c->in_chunked || c->fresh;
+	return c->in_len > 0 || c->body_skip > 0 || c->in_chunked;
 }
 
 /* Tells the pool where the connection stands. */
 static void conn_report(struct httpd_conn *c)
 {
 	if (c->q_len > 0)
-		duet_connpool_busy(&c->slot);
-	else if (c->slot.busy)
-		duet_connpool_done(&c->slot, conn_partial(c));
+		duet_connpool_busy(&c->sc.slot);
+	else if (c->sc.slot.busy)
+		duet_connpool_done(&c->sc.slot, conn_partial(c));
 	else if (conn_partial(c))
-		duet_connpool_partial(&c->slot);
+		duet_connpool_partial(&c->sc.slot);
 }
 
 /* Takes the first n buffered bytes off the receive buffer. */
@@ -479,7 +448,7 @@ static bool conn_flush(struct httpd_conn *c)
 			p = c->srv->scratch;
 			n = conn_gather(c, c->srv->scratch, HTTPD_SCRATCH);
 		}
-		long s = duet_tcp_send(c->tcp, p, n);
+		long s = duet_tcp_send(c->sc.tcp, p, n);
 		if (s == -EAGAIN)
 			return true; /* `writable` will call us again */
 		if (s < 0) {
@@ -496,16 +465,16 @@ static bool conn_flush(struct httpd_conn *c)
 /* Ends a connection whose last response is sent. */
 static void conn_finish(struct httpd_conn *c)
 {
-	if (c->peer_eof || duet_tcp_shutdown(c->tcp) < 0) {
+	if (c->peer_eof || duet_tcp_shutdown(c->sc.tcp) < 0) {
 		conn_close(c);
 		return;
 	}
 	c->state = CONN_LINGER;
 	c->in_len = 0;
-	duet_connpool_done(&c->slot, false);
+	duet_connpool_done(&c->sc.slot, false);
 	if (c->paused) {
 		c->paused = false;
-		duet_tcp_resume(c->tcp);
+		duet_tcp_resume(c->sc.tcp);
 	}
 	duet_timer_start(&c->timer, LINGER, 0);
 }
@@ -532,9 +501,9 @@ void httpd_conn_progress(struct httpd_conn *c)
 	}
 	bool full = c->q_len == HTTPD_QUEUE;
 	if (full && !c->paused)
-		duet_tcp_pause(c->tcp);
+		duet_tcp_pause(c->sc.tcp);
 	else if (!full && c->paused)
-		duet_tcp_resume(c->tcp);
+		duet_tcp_resume(c->sc.tcp);
 	c->paused = full;
 	conn_arm_timer(c);
 	conn_report(c);
@@ -547,7 +516,6 @@ static void on_recv(struct duet_tcp *tcp, const void *data, size_t len,
 	const char *p = data;
 	(void)tcp;
 
-	c->fresh = false;
 	if (len == 0) {
 		c->peer_eof = true;
 		if (c->state == CONN_LINGER)
@@ -626,6 +594,8 @@ static void on_timer(struct duet_timer *t, void *arg)
 	struct httpd_conn *c = arg;
 	(void)t;
 
+	if (duet_server_conn_ended(&c->sc))
+		return; /* its record waits for a read */
 	if (c->state == CONN_LINGER) {
 		conn_close(c);
 	} else if (c->q_len > 0) {
@@ -634,32 +604,23 @@ static void on_timer(struct duet_timer *t, void *arg)
 	}
 }
 
-/* The pool ends a connection: too long idle or too slow a request, or its
- * slot is wanted by a newcomer (it made the least progress). */
-static void on_evict(struct duet_pooled *pc, enum duet_evict_reason why,
-		     void *arg)
+/* The pool timed the connection out. A request begun and not finished in
+ * time gets a 408 (then the close); the skeleton closes the others. */
+static bool conn_timeout(struct duet_server_conn *sc,
+			 enum duet_evict_reason why, void *arg)
 {
-	struct httpd_conn *c = duet_container_of(pc, struct httpd_conn, slot);
+	struct httpd_conn *c = duet_container_of(sc, struct httpd_conn, sc);
 	(void)arg;
 
-	switch (why) {
-	case DUET_EVICT_REQUEST_TIMEOUT:
-		if (c->state == CONN_OPEN && c->q_len == 0 && c->q != NULL) {
-			c->in_len = 0;
-			c->body_skip = 0;
-			c->in_chunked = false;
-			queue_response(c, NULL, -408);
-			httpd_conn_progress(c);
-			break;
-		}
-		conn_close(c);
-		break;
-	case DUET_EVICT_IDLE_TIMEOUT: conn_close(c); break;
-	default:
-		DUET_DEBUG("httpd", "%s: evicted for a newcomer", c->peer);
-		httpd_conn_abort(c);
-		break;
-	}
+	if (why != DUET_EVICT_REQUEST_TIMEOUT || c->state != CONN_OPEN ||
+	    c->q_len > 0 || c->q == NULL)
+		return false;
+	c->in_len = 0;
+	c->body_skip = 0;
+	c->in_chunked = false;
+	queue_response(c, NULL, -408);
+	httpd_conn_progress(c);
+	return true;
 }
 
 static const struct duet_tcp_callbacks conn_callbacks = {
@@ -668,77 +629,51 @@ static const struct duet_tcp_callbacks conn_callbacks = {
     .error = on_error,
 };
 
-static struct httpd_conn *conn_alloc(struct httpd *h)
+static struct duet_server_conn *conn_open(void *arg)
 {
-	struct httpd_conn *c;
+	struct httpd_conn *c = calloc(1, sizeof(*c));
 
-	if (!duet_list_empty(&h->free_conns)) {
-		c = duet_container_of(h->free_conns.next, struct httpd_conn,
-				      link);
-		duet_list_unlink(&c->link);
-		h->nfree_conns--;
-		return c;
-	}
-	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->in = NULL;
-	c->in_cap = 0;
-	c->q = NULL;
-	memset(&c->stream, 0, sizeof(c->stream));
-	duet_list_init(&c->link);
-	return c;
+	c->srv = arg;
+	return &c->sc;
 }
 
-static void on_accept(struct duet_tcp *listener, struct duet_tcp *tcp,
-		      void *arg)
+static void conn_start(struct duet_server_conn *sc, void *arg)
 {
+	struct httpd_conn *c = duet_container_of(sc, struct httpd_conn, sc);
 	struct httpd *h = arg;
-	struct httpd_conn *c;
-	struct duet_sockaddr peer;
-	int r = -ENOMEM;
-	(void)listener;
 
-	if (duet_tcp_peer(tcp, &peer) < 0)
-		memset(&peer, 0, sizeof(peer));
-	if ((c = conn_alloc(h)) == NULL ||
-	    (r = duet_connpool_admit(&h->pool, &c->slot, &peer.ip)) < 0) {
-		uint64_t refused =
-		    h->pool.stats.refused_busy + h->pool.stats.refused_peer;
-		if (refused % 1000 == 1)
-			DUET_WARN("httpd",
-				  "%u connections: refusing one (%s; %llu so "
-				  "far)",
-				  h->nconns, duet_strerror(r),
-				  (unsigned long long)refused);
-		if (c != NULL) {
-			duet_list_insert_head(&h->free_conns, &c->link);
-			h->nfree_conns++;
-		}
-		duet_tcp_abort(tcp);
-		return;
-	}
-	c->srv = h;
-	c->tcp = tcp;
 	c->state = CONN_OPEN;
-	c->paused = c->peer_eof = c->want_close = false;
-	c->in_len = 0;
-	c->body_skip = 0;
-	c->in_chunked = false;
-	c->q_head = c->q_len = 0;
-	c->fresh = h->cfg.tls;
-	if (peer.ip.family != DUET_AF_UNSPEC)
-		duet_sockaddr_format(&peer, c->peer, sizeof(c->peer));
+	if (sc->peer.ip.family != DUET_AF_UNSPEC)
+		duet_sockaddr_format(&sc->peer, c->peer, sizeof(c->peer));
 	else
 		strcpy(c->peer, "?");
-	duet_list_insert_tail(&h->conns, &c->link);
-	h->nconns++;
 	duet_timer_init(h->loop, &c->timer, on_timer, c);
-	duet_tcp_set_callbacks(tcp, &conn_callbacks, c);
-	duet_tcp_nodelay(tcp, true);
-	if (c->fresh)
-		conn_report(c); /* the handshake is timed as a request */
+	duet_tcp_set_callbacks(sc->tcp, &conn_callbacks, c);
+	duet_tcp_nodelay(sc->tcp, true);
 }
+
+static void conn_refused(int err, void *arg)
+{
+	struct httpd *h = arg;
+	uint64_t refused =
+	    h->tcp.pool.stats.refused_busy + h->tcp.pool.stats.refused_peer;
+
+	if (refused % 1000 == 1)
+		DUET_WARN("httpd",
+			  "%u connections: refusing one (%s; %llu so far)",
+			  duet_tcp_server_count(&h->tcp), duet_strerror(err),
+			  (unsigned long long)refused);
+}
+
+static const struct duet_tcp_server_ops server_ops = {
+    .open = conn_open,
+    .start = conn_start,
+    .timeout = conn_timeout,
+    .release = conn_release,
+    .refused = conn_refused,
+};
 
 /* --------------------------------------------------------------- server */
 
@@ -760,62 +695,37 @@ int httpd_start(struct httpd *h, struct duet_loop *loop,
 		struct duet_stack *stack, const struct httpd_config *cfg,
 		const struct httpd_source *src)
 {
-	h->loop = loop;
-	h->stack = stack;
-	h->cfg = *cfg;
-	h->src = *src;
-	duet_list_init(&h->conns);
-	duet_list_init(&h->free_conns);
-	h->nfree_conns = 0;
-	h->nconns = 0;
-	h->requests = 0;
-	h->reads = h->stream_bufs = 0;
-	h->stopped = false;
-	h->drained = NULL;
-	h->date[0] = '\0';
 	struct duet_connpool_config pc = {
 	    .max_conns = cfg->max_conns,
 	    .max_per_peer = cfg->max_per_peer,
 	    .idle_timeout = cfg->idle_timeout,
 	    .request_timeout = cfg->request_timeout,
 	    .grace = cfg->evict_grace,
+	    .handshake = cfg->tls,
 	};
-	int r = duet_connpool_init(&h->pool, loop, &pc, on_evict, h);
-	if (r < 0)
-		return r;
-	r = duet_tcp_listen(stack, &cfg->addr, 511, on_accept, h, &h->listener);
-	if (r < 0)
-		duet_connpool_fini(&h->pool);
+	int r;
+
+	h->loop = loop;
+	h->cfg = *cfg;
+	h->src = *src;
+	h->requests = 0;
+	h->reads = h->stream_bufs = 0;
+	h->date[0] = '\0';
+	r = duet_tcp_server_start(&h->tcp, loop, stack, &h->cfg.addr, 1, false,
+				  &pc, &server_ops, h, "httpd");
+	h->started = r == 0;
 	return r;
 }
 
 void httpd_stop(struct httpd *h, void (*drained)(void *arg), void *arg)
 {
-	struct duet_list *l;
-
-	if (h->listener != NULL) {
-		duet_tcp_close(h->listener);
-		h->listener = NULL;
+	if (!h->started) {
+		if (drained != NULL)
+			drained(arg);
+		return;
 	}
-	while (!duet_list_empty(&h->conns))
-		conn_close(
-		    duet_container_of(h->conns.next, struct httpd_conn, link));
-	if (h->pool.peers != NULL) {
-		duet_connpool_log(&h->pool, "httpd");
-		duet_connpool_fini(&h->pool);
-	}
-	h->nfree_conns = 0;
-	while (!duet_list_empty(&h->free_conns)) {
-		l = h->free_conns.next;
-		duet_list_unlink(l);
-		struct httpd_conn *c =
-		    duet_container_of(l, struct httpd_conn, link);
-		conn_destroy(c);
-	}
-	/* Connections still reading are destroyed as their reads end. */
-	h->stopped = true;
-	h->drained = drained;
-	h->drained_arg = arg;
-	if (h->reads == 0 && drained != NULL)
-		drained(arg);
+	h->started = false;
+	duet_connpool_log(&h->tcp.pool, "httpd");
+	/* Connections still reading are released as their reads end. */
+	duet_tcp_server_stop(&h->tcp, drained, arg);
 }

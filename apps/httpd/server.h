@@ -1,18 +1,19 @@
 /* server.h — httpd's HTTP/1.1 server over duet/net.h.
  *
- * One listener; per connection a slot of the connection pool
- * (duet/connpool.h), one timer and, only while a request or response is in
- * flight, a receive buffer and a queue of up to HTTPD_QUEUE responses: an
- * idle connection is its struct alone. Requests are answered in order; while
- * the queue is full the connection's reading is paused, so a pipelining
- * client cannot make the server buffer without bound. Response bodies are
- * sent from the file source's bytes in memory (small responses are first
- * gathered, several at a time, into one send) or, for a source that reads
- * (files.h), streamed through a per-connection buffer of 2 * HTTPD_CHUNK
- * bytes, held only while such a response is being sent: the next chunk is
- * read while the previous one drains. HEAD and 304 read nothing; a range
- * reads just the range. A read that fails before the response's first byte
- * went out turns it into a 500 (503 when the buffer cannot be allocated);
+ * One listener on the TCP server skeleton (duet/connpool.h: its pool,
+ * accept, eviction and stop); per connection a record with one timer and,
+ * only while a request or response is in flight, a receive buffer and a
+ * queue of up to HTTPD_QUEUE responses: an idle connection is its record
+ * alone, and a closed one's record goes back to malloc at once. Requests are
+ * answered in order; while the queue is full the connection's reading is
+ * paused, so a pipelining client cannot make the server buffer without bound.
+ * Response bodies are sent from the file source's bytes in memory (small
+ * responses are first gathered, several at a time, into one send) or, for a
+ * source that reads (files.h), streamed through a per-connection buffer of 2 *
+ * HTTPD_CHUNK bytes, held only while such a response is being sent: the next
+ * chunk is read while the previous one drains. HEAD and 304 read nothing; a
+ * range reads just the range. A read that fails before the response's first
+ * byte went out turns it into a 500 (503 when the buffer cannot be allocated);
  * later, the connection is reset. Both are logged.
  *
  * Timers (the pool's, then the connection's): a connection with nothing
@@ -70,21 +71,13 @@ struct httpd_config {
 
 struct httpd {
 	struct duet_loop *loop;
-	struct duet_stack *stack;
-	struct duet_tcp *listener;
+	struct duet_tcp_server tcp; /* its connections, as httpd_conn */
 	struct httpd_config cfg;
 	struct httpd_source src;
-	struct duet_list conns;
-	struct duet_list free_conns; /* at most FREE_CONNS_MAX (server.c) */
-	unsigned nfree_conns;
-	struct duet_connpool pool;
-	unsigned nconns;
+	bool started;
 	unsigned long long requests;
 	unsigned reads;	      /* source reads in flight */
 	unsigned stream_bufs; /* stream buffers allocated now */
-	bool stopped;
-	void (*drained)(void *arg);
-	void *drained_arg;
 	/* The Date header, rebuilt when the wall clock's second changes. */
 	uint64_t date_sec;
 	char date[32];
@@ -97,7 +90,8 @@ struct httpd {
 void httpd_config_default(struct httpd_config *cfg);
 
 /* Listens on cfg->addr and serves src. h is caller-allocated and must
- * outlive httpd_stop(). 0 or a negative errno from duet_tcp_listen. */
+ * outlive httpd_stop()'s drained. 0 or a negative errno from
+ * duet_tcp_server_start (logged). */
 int httpd_start(struct httpd *h, struct duet_loop *loop,
 		struct duet_stack *stack, const struct httpd_config *cfg,
 		const struct httpd_source *src);

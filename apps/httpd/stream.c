@@ -46,12 +46,13 @@ static void read_done(struct httpd_read *rd, int status, void *arg)
 	struct httpd_stream *s = &c->stream;
 	(void)rd;
 
+	bool ended = duet_server_conn_ended(&c->sc);
+
 	s->reading = false;
 	c->srv->reads--;
-	if (c->state == CONN_DEAD) {
-		httpd_conn_release(c);
+	duet_server_conn_drop(&c->sc); /* an ended one's record goes now */
+	if (ended)
 		return;
-	}
 	if (status >= 0 && (size_t)status != s->want)
 		status = -EIO; /* the file is shorter than the index says */
 	if (status < 0) {
@@ -89,6 +90,7 @@ static int read_next(struct httpd_conn *c, const struct httpd_resp *r)
 	s->want = n;
 	s->reading = true;
 	c->srv->reads++;
+	duet_server_conn_hold(&c->sc); /* the read fills its buffer */
 	return 0;
 }
 

@@ -73,8 +73,7 @@ static void conn_release(struct duet_server_conn *sc, void *arg)
 
 static void conn_free(struct kv_conn *k)
 {
-	duet_server_conn_end(&k->sc);
-	conn_release(&k->sc, NULL);
+	duet_server_conn_end(&k->sc); /* conn_release() */
 }
 
 /* Ends the connection now (a reset), or once serve() has unwound. */
@@ -449,9 +448,10 @@ static void conn_start(struct duet_server_conn *sc, void *arg)
 	duet_tcp_set_callbacks(sc->tcp, &conn_callbacks, k);
 }
 
-static void conn_refused(void *arg)
+static void conn_refused(int err, void *arg)
 {
 	struct kv_server *s = arg;
+	(void)err;
 
 	s->core->rejected++;
 }
@@ -478,5 +478,5 @@ int kv_server_start(struct kv_server *s, struct kv_core *core,
 
 void kv_server_stop(struct kv_server *s)
 {
-	duet_tcp_server_stop(&s->srv);
+	duet_tcp_server_stop(&s->srv, NULL, NULL);
 }

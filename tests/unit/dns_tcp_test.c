@@ -44,9 +44,7 @@ static void setup(void)
 
 	fakeplat_reset();
 	duet_sys_init(&sys, NULL);
-	fstack =
-	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(loop, &fstack);
+	fakestack_install(loop);
 	memset(conns, 0, sizeof(conns));
 	struct duet_sockaddr addr = {.port = 53};
 	duet_ipaddr_parse("127.0.0.1", &addr.ip);

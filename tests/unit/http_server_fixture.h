@@ -47,9 +47,7 @@ static void start(void)
 
 	fakeplat_reset();
 	duet_sys_init(&sys, NULL);
-	fstack =
-	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(loop, &fstack);
+	fakestack_install(loop);
 	memset(big_file, 'z', sizeof(big_file));
 	httpd_table_init(&table);
 	cr_assert_eq(httpd_table_add_site(&table), 0);

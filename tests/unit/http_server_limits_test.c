@@ -65,10 +65,10 @@ Test(httpd, full_pool_evicts_the_least_progressed_for_a_newcomer)
 	struct fconn *c = connect_(2);
 	cr_assert(a->aborted, "the silent, oldest connection made room");
 	cr_assert_not(b->aborted || c->aborted);
-	cr_assert_eq(srv.nconns, 2);
+	cr_assert_eq(duet_tcp_server_count(&srv.tcp), 2);
 	send_str(c, "GET /b.css HTTP/1.1\r\nHost: x\r\n\r\n");
 	cr_assert(strstr(c->out, "200 OK") != NULL);
-	cr_assert_eq(srv.pool.stats.evicted[DUET_EVICT_FULL_IDLE], 1);
+	cr_assert_eq(srv.tcp.pool.stats.evicted[DUET_EVICT_FULL_IDLE], 1);
 }
 
 Test(httpd, trickling_clients_cannot_hold_the_pool)
@@ -83,7 +83,7 @@ Test(httpd, trickling_clients_cannot_hold_the_pool)
 	cr_assert(conns[0].aborted, "the oldest incomplete request made room");
 	send_str(probe, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
 	cr_assert(strstr(probe->out, "200 OK") != NULL);
-	cr_assert_eq(srv.pool.stats.evicted[DUET_EVICT_FULL_PARTIAL], 1);
+	cr_assert_eq(srv.tcp.pool.stats.evicted[DUET_EVICT_FULL_PARTIAL], 1);
 	/* Bytes every second do not extend request_timeout (3 s). */
 	for (int s = 0; s < 3; s++) {
 		for (int i = 1; i < 4; i++)
@@ -106,8 +106,8 @@ Test(httpd, full_pool_of_busy_connections_refuses)
 	struct fconn *f = connect_(2);
 	cr_assert(f->aborted);
 	cr_assert_not(conns[0].aborted || conns[1].aborted);
-	cr_assert_eq(srv.nconns, 2);
-	cr_assert_eq(srv.pool.stats.refused_busy, 1);
+	cr_assert_eq(duet_tcp_server_count(&srv.tcp), 2);
+	cr_assert_eq(srv.tcp.pool.stats.refused_busy, 1);
 }
 
 Test(httpd, a_peer_over_its_share_evicts_its_own)
@@ -118,8 +118,8 @@ Test(httpd, a_peer_over_its_share_evicts_its_own)
 	connect_(2);
 	cr_assert(conns[0].aborted);
 	cr_assert_not(conns[1].aborted || conns[2].aborted);
-	cr_assert_eq(srv.nconns, 2);
-	cr_assert_eq(srv.pool.stats.evicted[DUET_EVICT_PEER], 1);
+	cr_assert_eq(duet_tcp_server_count(&srv.tcp), 2);
+	cr_assert_eq(srv.tcp.pool.stats.evicted[DUET_EVICT_PEER], 1);
 }
 
 Test(httpd, silent_connection_closed_after_idle_timeout)

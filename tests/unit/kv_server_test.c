@@ -38,9 +38,7 @@ static void setup(void)
 				   &core.db, true, opened, NULL),
 		     0);
 	run_until(&ready);
-	fstack =
-	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
-	duet_net_set_stack(loop, &fstack);
+	fakestack_install(loop);
 	struct duet_sockaddr addr = {.port = 6379};
 	duet_ipaddr_parse("127.0.0.1", &addr.ip);
 	struct duet_connpool_config pool = {.max_conns = 4,

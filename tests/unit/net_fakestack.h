@@ -171,4 +171,12 @@ static const struct duet_stack_ops fops = {
     .tcp_peer = f_peer,
 };
 
+/* The fake stack becomes l's network stack. */
+static inline void fakestack_install(struct duet_loop *l)
+{
+	fstack =
+	    (struct duet_stack){.ops = &fops, .name = "fake", .has_ipv4 = true};
+	duet_net_set_stack(l, &fstack);
+}
+
 #endif

@@ -63,6 +63,10 @@ struct duet_connpool_config {
 	duet_time_t idle_timeout;
 	duet_time_t request_timeout;
 	duet_time_t grace; /* 0: none (DUET_CONNPOOL_GRACE is the usual) */
+	/* A handshake first (TLS), which the server does not see: a new
+	 * connection's first bytes are due within request_timeout of its
+	 * admission, as a request's are once begun. */
+	bool handshake;
 };
 
 /* Long enough for a server to read the first request of a connection it
@@ -137,33 +141,48 @@ void duet_connpool_done(struct duet_pooled *pc, bool partial);
 void duet_connpool_log(const struct duet_connpool *p, const char *who);
 
 /* A TCP server's skeleton: its listeners, its pool and every connection
- * it holds, so that the accept, evict and stop paths are written once.
- * The server keeps one record per connection with a struct duet_server_conn
- * embedded. The skeleton calls:
+ * it holds, so that the accept, evict, release and stop paths are written
+ * once. The server keeps one record per connection with a struct
+ * duet_server_conn embedded. The skeleton calls:
  *  - open() for an accepted connection: a zeroed record, or NULL (no
  *    memory) to refuse it; then admits it to the pool. A refused one (no
- *    record, or the pool said -EBUSY) is reset, its record released, and
- *    refused() told (optional).
- *  - start() once it is admitted: set the TCP callbacks, counters.
- *  - release() when the skeleton ended the connection (evicted: closed for
- *    a timeout, reset for a newcomer; or the server stopped: closed) or
- *    refused it: the server frees its record (it has left the pool).
- * The server ends a connection itself (errors, protocol violations) by
- * closing or aborting sc->tcp, calling duet_server_conn_end() and freeing
- * its record. */
+ *    record: -ENOMEM, or the pool's -EBUSY) is reset, its record released,
+ *    and refused() told (optional).
+ *  - start() once it is admitted (sc->tcp and sc->peer set): set the TCP
+ *    callbacks, counters.
+ *  - timeout() (optional) when the pool times a connection out: true if
+ *    the server answers it itself (a last response, duet_connpool_busy,
+ *    and its own close after it; or it ended the connection); false, and
+ *    the skeleton closes it. Without it, every timeout closes.
+ *  - release() once a connection has ended (the server ended it, or the
+ *    skeleton: closed for a timeout, reset for a newcomer, closed at stop)
+ *    and nothing holds its record: the server frees the record.
+ * The server ends a connection itself (errors, protocol violations, its
+ * last response sent) by closing or aborting sc->tcp and calling
+ * duet_server_conn_end(). An operation still in flight that points into
+ * the record (a file read into its buffer) holds it
+ * (duet_server_conn_hold) until it completes (duet_server_conn_drop): a
+ * connection that ends meanwhile is released at the last drop, and the
+ * completion, seeing duet_server_conn_ended(), touches nothing else. */
 #define DUET_TCP_SERVER_LISTENERS 4
 
 struct duet_server_conn {
 	struct duet_pooled slot;
 	struct duet_list link; /* in the server's conns */
-	struct duet_tcp *tcp;
+	struct duet_tcp *tcp;  /* not to be used once ended */
+	struct duet_tcp_server *server;
+	struct duet_sockaddr peer; /* unspecified if the stack did not say */
+	unsigned holds;
+	bool ended;
 };
 
 struct duet_tcp_server_ops {
 	struct duet_server_conn *(*open)(void *arg);
 	void (*start)(struct duet_server_conn *sc, void *arg);
+	bool (*timeout)(struct duet_server_conn *sc, enum duet_evict_reason why,
+			void *arg);
 	void (*release)(struct duet_server_conn *sc, void *arg);
-	void (*refused)(void *arg);
+	void (*refused)(int err, void *arg);
 };
 
 struct duet_tcp_server {
@@ -171,8 +190,13 @@ struct duet_tcp_server {
 	struct duet_tcp *listeners[DUET_TCP_SERVER_LISTENERS];
 	size_t nlisteners;
 	struct duet_list conns;
+	unsigned held; /* ended, waiting for their holds to drop */
 	const struct duet_tcp_server_ops *ops;
 	void *arg;
+	const char *who;
+	bool stopped;
+	void (*drained)(void *arg);
+	void *drained_arg;
 };
 
 /* Listens on addrs[0..naddrs) (duet_tcp_listen_all, logged under `who`)
@@ -184,9 +208,26 @@ int duet_tcp_server_start(struct duet_tcp_server *s, struct duet_loop *loop,
 			  const struct duet_connpool_config *cfg,
 			  const struct duet_tcp_server_ops *ops, void *arg,
 			  const char *who);
-/* Closes the listeners and every connection (release() for each). */
-void duet_tcp_server_stop(struct duet_tcp_server *s);
-/* sc leaves the pool and the server's connections. */
+/* Closes the listeners and every connection (release() for each, or at
+ * its last drop). drained (may be NULL) runs once no record is held any
+ * more, inside this call if none is; s must live until then. */
+void duet_tcp_server_stop(struct duet_tcp_server *s, void (*drained)(void *arg),
+			  void *arg);
+/* Connections the server holds now. */
+static inline unsigned duet_tcp_server_count(const struct duet_tcp_server *s)
+{
+	return s->pool.count;
+}
+/* sc leaves the pool and the server's connections; its record is
+ * released now, or at its last drop. */
 void duet_server_conn_end(struct duet_server_conn *sc);
+void duet_server_conn_hold(struct duet_server_conn *sc);
+/* Drops a hold; releases the record if sc has ended and this was the
+ * last, and then sc must not be touched. */
+void duet_server_conn_drop(struct duet_server_conn *sc);
+static inline bool duet_server_conn_ended(const struct duet_server_conn *sc)
+{
+	return sc->ended;
+}
 
 #endif
