@@ -115,9 +115,10 @@ static void on_start(struct duet_defer *d, void *arg)
 static void on_discovered(struct duet_loop *loop)
 {
 	struct duet_sys *sys = duet_sys_of(loop);
-	/* The loop's time, not a clock read: a recording that starts once
-	 * devices are known (Xen's record=) must see the same reads as one
-	 * that starts before (POSIX's). */
+	/* From the loop's time at the start, and one clock read here: a
+	 * recording that starts as discovery ends (Xen's record=) sees the
+	 * same reads from here on as one that starts before it (POSIX's). */
+	duet_loop_update_time(loop);
 	duet_time_t took = sys->loop.now - sys->discovery_began;
 	char names[128];
 

@@ -210,6 +210,17 @@ static void crash_on_purpose(struct duet_defer *d, void *arg)
 	duet__xen_crash("xen.crash test hook");
 }
 
+/* xen.crash='s crash, posted once discovery is over (discover.c): in
+ * the loop, before the app's start, and in a recording (record=), as a
+ * POSIX replay posts it before its boot. */
+static struct duet_defer *crash_armed;
+
+void duet__xen_crash_arm(void)
+{
+	if (crash_armed != NULL)
+		duet_defer_post(crash_armed);
+}
+
 static int platform_args(struct xen_boot *xb)
 {
 	const char *mode;
@@ -229,7 +240,7 @@ static int platform_args(struct xen_boot *xb)
 			duet_defer_init(&xb->sys.loop, &xb->crash_defer,
 					crash_on_purpose,
 					(void *)crash_modes[i]);
-			duet_defer_post(&xb->crash_defer);
+			crash_armed = &xb->crash_defer;
 			return -1;
 		}
 	}

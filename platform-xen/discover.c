@@ -44,6 +44,7 @@ static void settled(void *arg)
 		duet_loop_stop(disc.loop, code);
 		return;
 	}
+	duet__xen_crash_arm();
 	disc.done(disc.loop);
 }
 

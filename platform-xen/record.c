@@ -177,12 +177,13 @@ static int open_disk(struct duet_sys *sys, const char *name, uint64_t max)
 {
 	struct duet_device *d;
 
-	d = duet_device_find(&sys->loop, name, DUET_DEVICE_BLOCK);
-	if (d == NULL) {
+	/* duet_block_open, not a lookup: it links blkfront, so every image
+	 * can record, whether or not the app itself opens a disk. */
+	if (duet_block_open(&sys->loop, name, &rec.disk) < 0) {
 		DUET_ERROR("record", "record=%s: no such disk", name);
 		return -ENODEV;
 	}
-	rec.disk = duet_container_of(d, struct duet_block, dev);
+	d = &rec.disk->dev;
 	const struct duet_block_info *info = &rec.disk->info;
 	uint64_t size = info->sector_count * info->sector_size;
 	if (info->read_only || size < DISK_HEAD + (64u << 10) ||

@@ -146,6 +146,8 @@ int duet__xen_evtchn_dispatch(void);
  * fronts still on their way settle as late) and returns true: an event
  * was handled. */
 bool duet__xen_discovery_due(duet_time_t *deadline);
+/* boot.c: posts xen.crash='s crash, if asked for; discovery's end calls it. */
+void duet__xen_crash_arm(void);
 
 /* time.c. The platform's own clock reads (how long to sleep, a driver's
  * timeouts) are these, not duet_plat_clock_*(), which a recording sees. */

@@ -22,8 +22,8 @@
  *   procedure and nonce, so the same bytes, with the arithmetic modulo
  *   the group order on four 64-bit limbs too.
  *
- * ECDSA verification (muladd) goes to BearSSL's m31 code (a server checks
- * no signature in a handshake), P-384 and P-521 to its i31 code.
+ * ECDSA verification (muladd: a server checks no signature in a
+ * handshake), P-384 and P-521 go to BearSSL's generic i31 code.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -447,7 +447,7 @@ static void comb_init(const struct p256_ctx *k)
 {
 	size_t glen;
 	const unsigned char *g =
-	    br_ec_p256_m31.generator(BR_EC_secp256r1, &glen);
+	    br_ec_prime_i31.generator(BR_EC_secp256r1, &glen);
 	struct pt base[4];
 
 	(void)pt_decode(k, &base[0], g, glen);
@@ -477,7 +477,7 @@ static size_t p256_mulgen_api(unsigned char *R, const unsigned char *x,
 	if (xlen > 32) { /* not a P-256 scalar: the generic path */
 		size_t glen;
 		const unsigned char *g =
-		    br_ec_p256_m31.generator(BR_EC_secp256r1, &glen);
+		    br_ec_prime_i31.generator(BR_EC_secp256r1, &glen);
 		(void)pt_decode(&k, &q, g, glen);
 		pt_mul(&k, &q, &q, x, xlen);
 		return pt_encode(&k, R, &q) ? 65 : 0;
@@ -554,7 +554,7 @@ static void mn_init(struct mod_n *q)
 	size_t len;
 	uint64_t inv;
 
-	fp_from_be(q->n, br_ec_p256_m31.order(BR_EC_secp256r1, &len));
+	fp_from_be(q->n, br_ec_prime_i31.order(BR_EC_secp256r1, &len));
 	/* Newton's iteration: each step doubles the correct low bits. */
 	inv = q->n[0];
 	for (int i = 0; i < 5; i++)
@@ -678,10 +678,13 @@ static const unsigned char X25519_ORDER[32] = {
 };
 
 /* BearSSL's implementation for what this file does not do: P-256's
- * constants and signature checks, P-384 and P-521. */
+ * constants and signature checks, P-384 and P-521. Its generic i31 code,
+ * which P-384 needs anyway: the m31 code for P-256 would be 10 KiB more
+ * in an image, for checks a server does not make. */
 static const br_ec_impl *other(int curve)
 {
-	return curve == BR_EC_secp256r1 ? &br_ec_p256_m31 : &br_ec_prime_i31;
+	(void)curve;
+	return &br_ec_prime_i31;
 }
 
 static const unsigned char *api_generator(int curve, size_t *len)

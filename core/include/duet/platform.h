@@ -43,9 +43,11 @@
  *     Each platform defines them with its drivers of that kind (Xen: in
  *     netfront's and blkfront's objects). The core refers to them from the
  *     objects of duet_netif_open() and duet_block_open() alone, so an image
- *     links a kind's drivers only if it opens a device of that kind; the
- *     platform's discovery refers to them weakly and so finds only the
- *     kinds the image links.
+ *     links a kind's drivers only if it opens a device of that kind (or,
+ *     on Xen, block drivers for the recorder, record=DISK, which opens
+ *     its disk with duet_block_open in every image); the platform's
+ *     discovery refers to them weakly and so finds only the kinds the
+ *     image links.
  *
  * A platform's own network stack (POSIX: the host-socket stack) is not a
  * platform service but a stack provider (duet/net_stack.h).
