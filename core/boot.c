@@ -124,7 +124,11 @@ static void on_discovered(struct duet_loop *loop)
 
 	assert(!sys->discovered && "duet_plat_discover called done twice");
 	sys->discovered = true;
-	duet_log(sys->discover_returned ? DUET_LOG_INFO : DUET_LOG_DEBUG,
+	/* Info when the boot waited for it; never in a recording or a replay,
+	 * whose console must not depend on how a platform discovers (a Xen
+	 * log replays on POSIX, where discovery is over at once). */
+	duet_log(sys->discover_returned && sys->rr == NULL ? DUET_LOG_INFO
+							   : DUET_LOG_DEBUG,
 		 "duet", "devices: %s (discovery took %llu ms)",
 		 duet__device_list_all(loop, names, sizeof(names)),
 		 (unsigned long long)(took / DUET_NSEC_PER_MSEC));
