@@ -1,9 +1,11 @@
 /* Recording on Xen: `record=DISK` writes the log (core/REPLAY.md) to a
  * vbd of its own, which the app never sees and the recording never holds.
  * The disk holds a header with the log's length, then the log
- * (duet_rr_disk_head()); the header says 0 until the run ends: a domain destroyed before then
- * leaves a log the host reads as empty. The recorder's buffer comes here
- * whole (64 KiB) or at the end; full chunks are written asynchronously as
+ * (duet_rr_disk_head()); the header says how much of the log is on the
+ * disk: it follows the full chunks as they land, and at the end the
+ * whole length, so a domain destroyed mid-run leaves a log the host reads
+ * up to its last whole chunk (a replay of it stops at the cut). The
+ * recorder's buffer comes here whole (64 KiB) or at the end; full chunks are written asynchronously as
  * they fill, from a bounded queue; the last one, and then the header, at
  * the end of the run or, synchronously, from the crash path (polling the
  * ring, without the loop).
@@ -41,6 +43,8 @@
 
 struct chunk {
 	struct duet_block_req req;
+	uint64_t at; /* its offset in the log */
+	bool done;
 	uint8_t data[CHUNK];
 };
 
@@ -56,9 +60,32 @@ static struct {
 	duet_time_t flushed;
 	struct duet_block_req head_req;
 	uint8_t head[DISK_HEAD];
+	/* Full chunks in flight, in the log's order; the header follows the
+	 * prefix they have put on the disk, so a domain destroyed mid-run
+	 * leaves a log the host can read up to there. */
+	struct chunk *fifo[MAX_QUEUED];
+	unsigned fifo_head, fifo_count;
+	uint64_t acked;	  /* log bytes on the disk, from the start */
+	uint64_t head_len; /* what the header on the disk (or going) says */
+	bool head_busy;
 } rec;
 
 struct duet_rr *duet__xen_rr;
+
+static int write_head(uint64_t len);
+
+/* A full chunk is on the disk: the prefix grows by what is now whole. */
+static void chunk_acked(struct chunk *c)
+{
+	c->done = true;
+	while (rec.fifo_count > 0 && rec.fifo[rec.fifo_head]->done) {
+		struct chunk *h = rec.fifo[rec.fifo_head];
+		rec.acked = h->at + CHUNK;
+		free(h);
+		rec.fifo_head = (rec.fifo_head + 1) % MAX_QUEUED;
+		rec.fifo_count--;
+	}
+}
 
 static void chunk_done(struct duet_block_req *req, int status, void *arg)
 {
@@ -66,9 +93,15 @@ static void chunk_done(struct duet_block_req *req, int status, void *arg)
 	rec.queued--;
 	if (status < 0 && rec.error == 0)
 		rec.error = status;
-	/* The stage is never freed from here: the crash path writes it. */
-	if (arg != rec.stage)
-		free(arg);
+	if (arg == &rec.head_req)
+		rec.head_busy = false;
+	else if (arg != NULL && arg != rec.stage)
+		chunk_acked(arg); /* the stage is the crash path's to write */
+	/* One header write at a time, the newest length; not once the run
+	 * is ending (finish_log writes the last one itself). */
+	if (rec.error == 0 && !rec.head_busy && rec.acked > rec.head_len &&
+	    !rec.crashing && duet__xen_rr != NULL)
+		(void)write_head(rec.acked);
 }
 
 static int write_at(struct duet_block_req *req, uint64_t offset,
@@ -101,8 +134,11 @@ static int write_head(uint64_t len)
 {
 	memset(rec.head, 0, sizeof(rec.head));
 	duet_rr_disk_head(rec.head, len);
-	return write_at(&rec.head_req, 0, rec.head, rec.disk->info.sector_size,
-			NULL);
+	rec.head_len = len;
+	int r = write_at(&rec.head_req, 0, rec.head,
+			 rec.disk->info.sector_size, &rec.head_req);
+	rec.head_busy = r == 0;
+	return r;
 }
 
 /* The recorder's bytes, into the stage; a full stage goes to the disk. */
@@ -123,14 +159,18 @@ static int disk_sink(void *arg, const void *buf, size_t len)
 		if (rec.log_len - rec.stage_at < CHUNK)
 			continue;
 		struct chunk *next = NULL;
-		if (rec.queued >= MAX_QUEUED ||
+		if (rec.queued >= MAX_QUEUED || rec.fifo_count >= MAX_QUEUED ||
 		    (next = malloc(sizeof(*next))) == NULL)
 			return rec.error = -ENOBUFS;
 		struct chunk *full = rec.stage;
 		rec.stage = next;
+		full->at = rec.stage_at;
+		full->done = false;
 		if (write_at(&full->req, DISK_HEAD + rec.stage_at, full->data,
 			     CHUNK, full) < 0)
 			return rec.error;
+		rec.fifo[(rec.fifo_head + rec.fifo_count) % MAX_QUEUED] = full;
+		rec.fifo_count++;
 		rec.stage_at = rec.log_len;
 	}
 	return 0;
