@@ -368,7 +368,8 @@ static void inner_recv(struct duet_tcp *t, const void *data, size_t len,
 			run(c);
 			break;
 		}
-		memcpy(stash, c->stash + c->stash_off, keep);
+		if (keep > 0) /* no stash yet: c->stash is NULL */
+			memcpy(stash, c->stash + c->stash_off, keep);
 		memcpy(stash + keep, p, len);
 		free(c->stash);
 		c->stash = stash;
